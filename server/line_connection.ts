@@ -1,0 +1,114 @@
+/**
+ * One client connection as the chat logic sees it: batches of bounded lines
+ * in, queued bytes out, close. It hides whether the bytes travel over TCP or
+ * TLS (both are a `Deno.Conn`), so a WebSocket transport can implement the
+ * same interface later.
+ *
+ * @module
+ */
+
+import { type Frame, LineSplitter } from "../protocol/line_splitter.ts";
+import { formatHostPort } from "../protocol/address.ts";
+import { Outbox } from "./outbox.ts";
+
+/** The small interface the chat logic talks to. */
+export interface LineConnection {
+  /** A number unique within this server process, for logs. */
+  readonly id: number;
+  /** The peer's address as `host:port`. */
+  readonly remote: string;
+  /**
+   * Waits for the next bytes and splits them into frames.
+   *
+   * @returns The frames they complete (possibly none), or `null` at the end
+   * of the stream or once the connection is closed.
+   * @throws The transport's error, such as `Deno.errors.ConnectionReset`.
+   */
+  readFrames(): Promise<Frame[] | null>;
+  /** Queues bytes; never blocks. See {@linkcode Outbox}. */
+  send(bytes: Uint8Array): void;
+  /** Resolves once everything sent so far is written, or never writable. */
+  flushed(): Promise<void>;
+  /** Closes at once, dropping unsent output. Safe to call twice. */
+  close(): void;
+}
+
+/** Options for {@linkcode ConnLineConnection}. */
+export interface ConnLineConnectionOptions {
+  /** Longest accepted line in bytes. */
+  maxLineBytes: number;
+  /** Outbound byte cap; see {@linkcode Outbox}. */
+  maxQueuedBytes: number;
+  /** Called when the peer stopped reading and the cap was hit. */
+  onSlowReader: () => void;
+}
+
+// Small, because every idle connection keeps one.
+const READ_BUFFER_BYTES = 4096;
+
+let nextId = 1;
+
+/** A {@linkcode LineConnection} over a `Deno.Conn` (TCP or TLS). */
+export class ConnLineConnection implements LineConnection {
+  readonly id = nextId++;
+  readonly remote: string;
+  readonly #conn: Deno.Conn;
+  readonly #splitter: LineSplitter;
+  readonly #outbox: Outbox;
+  readonly #readBuffer = new Uint8Array(READ_BUFFER_BYTES);
+  #closed = false;
+
+  /**
+   * Wraps an accepted connection.
+   *
+   * @param conn The accepted connection; this object now owns it.
+   * @param options Limits and the slow-reader callback.
+   */
+  constructor(conn: Deno.Conn, options: ConnLineConnectionOptions) {
+    this.#conn = conn;
+    this.remote = describeAddress(conn.remoteAddr);
+    this.#splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes });
+    this.#outbox = new Outbox(conn, {
+      maxQueuedBytes: options.maxQueuedBytes,
+      onOverflow: options.onSlowReader,
+      // A failed write means the peer is gone; the read side will see it too.
+      onWriteError: () => this.close(),
+    });
+  }
+
+  async readFrames(): Promise<Frame[] | null> {
+    if (this.#closed) return null;
+    let count: number | null;
+    try {
+      count = await this.#conn.read(this.#readBuffer);
+    } catch (error) {
+      if (this.#closed) return null; // our own close() interrupted the read
+      throw error;
+    }
+    if (count === null) return null;
+    return this.#splitter.push(this.#readBuffer.subarray(0, count));
+  }
+
+  send(bytes: Uint8Array): void {
+    this.#outbox.send(bytes);
+  }
+
+  flushed(): Promise<void> {
+    return this.#outbox.flushed();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#outbox.close();
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the runtime after a reset: nothing left to free.
+    }
+  }
+}
+
+function describeAddress(address: Deno.Addr): string {
+  return address.transport === "tcp" ? formatHostPort(address) : address.transport;
+}

@@ -1,0 +1,162 @@
+/**
+ * A connection's outbound queue, after ergo's `irc/socket.go`.
+ *
+ * Its contract:
+ * 1. `send()` MUST NOT block or await: it queues and returns at once, so one
+ *    slow reader never slows whoever is sending to it.
+ * 2. The outbox MUST NOT reorder: bytes reach the writer in `send()` order.
+ * 3. One flusher MUST write everything pending in one `write` call (looping
+ *    only over partial writes), because a write per line costs ~10× more.
+ * 4. Bytes not yet taken by the writer MUST stay under `maxQueuedBytes`; the
+ *    `send()` that would pass it closes the outbox and reports an overflow,
+ *    so a reader that stopped reading costs bounded memory.
+ * 5. `send()` MUST NOT mutate or keep ownership of its bytes beyond the
+ *    write, so one encoded broadcast line can be shared by every recipient.
+ *
+ * @module
+ */
+
+/** Where an outbox writes: a `Deno.Conn` fits. */
+export interface ByteWriter {
+  /** Writes some prefix of `bytes`, resolving with how many were written. */
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/** Options for {@linkcode Outbox}. */
+export interface OutboxOptions {
+  /**
+   * The most bytes that may wait for the writer, including a write under way.
+   *
+   * @default {1048576}
+   */
+  maxQueuedBytes?: number;
+  /** Called once, synchronously, when a `send()` would pass the cap. */
+  onOverflow?: () => void;
+  /** Called once when the writer fails; the outbox is closed by then. */
+  onWriteError?: (error: unknown) => void;
+}
+
+/** The outbound byte cap used when none is given: 1 MiB. */
+export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
+
+/** A per-connection send queue with a single flusher and a byte cap. */
+export class Outbox {
+  readonly #writer: ByteWriter;
+  readonly #maxQueuedBytes: number;
+  readonly #onOverflow: () => void;
+  readonly #onWriteError: (error: unknown) => void;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #flushing = false;
+  #closed = false;
+  #idle: PromiseWithResolvers<void> | undefined;
+
+  /**
+   * Creates an outbox in front of a writer.
+   *
+   * @param writer Where the bytes go.
+   * @param options The cap and the failure callbacks.
+   */
+  constructor(writer: ByteWriter, options: OutboxOptions = {}) {
+    this.#writer = writer;
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.#onOverflow = options.onOverflow ?? (() => {});
+    this.#onWriteError = options.onWriteError ?? (() => {});
+  }
+
+  /** Bytes queued or being written. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** True once closed by `close()`, an overflow or a write error. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Queues bytes for the writer. Never blocks.
+   *
+   * @param bytes The bytes to send; must not be changed afterwards.
+   * @returns False if the outbox is closed, or closed by this overflow.
+   */
+  send(bytes: Uint8Array): boolean {
+    if (this.#closed) return false;
+    if (this.#queuedBytes + bytes.length > this.#maxQueuedBytes) {
+      this.close();
+      this.#onOverflow();
+      return false;
+    }
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.length;
+    if (!this.#flushing) {
+      this.#flushing = true;
+      // Flush once the current task is done, so a burst of sends is one write.
+      queueMicrotask(() => this.#flush());
+    }
+    return true;
+  }
+
+  /**
+   * Waits until everything sent so far is written, or the outbox is closed.
+   *
+   * @returns A promise that never rejects.
+   */
+  flushed(): Promise<void> {
+    if (!this.#flushing || this.#closed) return Promise.resolve();
+    this.#idle ??= Promise.withResolvers();
+    return this.#idle.promise;
+  }
+
+  /** Drops whatever is queued and refuses further sends. */
+  close(): void {
+    this.#closed = true;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#settle();
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const batch = concat(this.#queue);
+        this.#queue = [];
+        await this.#writeAll(batch);
+        if (!this.#closed) this.#queuedBytes -= batch.length;
+      }
+    } catch (error) {
+      if (!this.#closed) {
+        this.close();
+        this.#onWriteError(error);
+      }
+    } finally {
+      this.#flushing = false;
+      this.#settle();
+    }
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < bytes.length && !this.#closed) {
+      written += await this.#writer.write(bytes.subarray(written));
+    }
+  }
+
+  #settle(): void {
+    this.#idle?.resolve();
+    this.#idle = undefined;
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return joined;
+}
