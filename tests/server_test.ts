@@ -1,0 +1,310 @@
+import assert from "@nanochat/assert";
+import { TestClient } from "./support/test_client.ts";
+import { startServer } from "./support/test_server.ts";
+
+const encoder = new TextEncoder();
+
+Deno.test("server relays a message to every other user as [name]: text, without echo", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+  await using carol = await ts.login("carol");
+
+  await alice.send("*hello, world");
+  assert.equal(await bob.readLine(), "[alice]: hello, world");
+  assert.equal(await carol.readLine(), "[alice]: hello, world");
+
+  // Had alice got an echo, it would arrive before bob's reply.
+  await bob.send("*hi alice");
+  assert.equal(await alice.readLine(), "[bob]: hi alice");
+  assert.equal(await carol.readLine(), "[bob]: hi alice");
+});
+
+Deno.test("server accepts CRLF line endings and does not relay the CR", async () => {
+  await using ts = startServer();
+  await using bob = await ts.login("bob");
+  await using alice = await TestClient.connect(ts.port);
+  await alice.sendBytes(encoder.encode("alice\r\n*hi there\r\n"));
+  assert.equal(await bob.readLine(), "[alice]: hi there");
+});
+
+Deno.test("server frames lines the same however TCP splits them", async () => {
+  await using ts = startServer();
+  await using bob = await ts.login("bob");
+  await using alice = await TestClient.connect(ts.port);
+  for (const byte of encoder.encode("alice\n*one\n*two\n")) {
+    await alice.sendBytes(Uint8Array.of(byte));
+  }
+  assert.deepEqual(await bob.readLines(2), ["[alice]: one", "[alice]: two"]);
+});
+
+Deno.test("server ignores empty lines and empty messages", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+  await alice.sendBytes(encoder.encode("\n\r\n*\n*real\n"));
+  assert.equal(await bob.readLine(), "[alice]: real");
+  await bob.send("*ok");
+  assert.equal(await alice.readLine(), "[bob]: ok"); // no error line came first
+});
+
+Deno.test("server delivers 2,000 messages from one sender in the order sent", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+  const count = 2000;
+  const expected = Array.from({ length: count }, (_, i) => `[alice]: message ${i}`);
+  await alice.sendBytes(encoder.encode(expected.map((_, i) => `*message ${i}\n`).join("")));
+  assert.deepEqual(await bob.readLines(count), expected);
+});
+
+Deno.test("server gives every user the same order when several users send at once", async () => {
+  await using ts = startServer();
+  const senders = [await ts.login("s1"), await ts.login("s2"), await ts.login("s3")];
+  const watchers = [await ts.login("w1"), await ts.login("w2")];
+  try {
+    const perSender = 500;
+    // Each sender writes in small pieces so the server interleaves them.
+    await Promise.all(senders.map(async (sender, s) => {
+      for (let i = 0; i < perSender; i += 50) {
+        const lines = Array.from({ length: 50 }, (_, j) => `*${s} ${i + j}\n`).join("");
+        await sender.sendBytes(encoder.encode(lines));
+      }
+    }));
+    const total = perSender * senders.length;
+    const seen = await Promise.all(watchers.map((w) => w.readLines(total)));
+    assert.deepEqual(seen[0], seen[1], "both watchers saw one and the same order");
+    for (let s = 0; s < senders.length; s++) {
+      const own = seen[0]!.filter((line) => line.startsWith(`[s${s + 1}]: `));
+      assert.deepEqual(own, Array.from({ length: perSender }, (_, i) => `[s${s + 1}]: ${s} ${i}`));
+    }
+  } finally {
+    await Promise.all([...senders, ...watchers].map((c) => c.close()));
+  }
+});
+
+Deno.test("server refuses a duplicate name and keeps the user who holds it", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+
+  for (const name of ["alice", "ALICE", "Ａｌｉｃｅ"]) {
+    await using impostor = await TestClient.login(ts.port, name);
+    assert.deepEqual(await impostor.readUntilClosed(), [
+      `ERROR name-taken: The name ${name} is in use`,
+    ]);
+  }
+
+  await bob.send("*still there?");
+  assert.equal(await alice.readLine(), "[bob]: still there?");
+  await alice.send("*yes");
+  assert.equal(await bob.readLine(), "[alice]: yes");
+});
+
+Deno.test("server refuses invalid names with the reason and closes", async () => {
+  await using ts = startServer();
+  const cases = ["", "a b", "[alice]", "al:ice", "*star", "tab\there", "esc\x1b", "x".repeat(33)];
+  for (const name of cases) {
+    await using client = await TestClient.login(ts.port, name);
+    const lines = await client.readUntilClosed();
+    assert.equal(lines.length, 1, `one line for ${JSON.stringify(name)}`);
+    assert.match(lines[0]!, /^ERROR name-invalid: Name /, `reply for ${JSON.stringify(name)}`);
+  }
+  assert.equal(ts.server.userCount, 0);
+});
+
+Deno.test("server answers an unknown command with an error and keeps the connection", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+  await alice.send("DANCE now");
+  assert.equal(await alice.readLine(), "ERROR unknown-command: Unknown command DANCE");
+  await alice.send("*after");
+  assert.equal(await bob.readLine(), "[alice]: after");
+});
+
+Deno.test("server closes the connection on QUIT in any case and others carry on", async () => {
+  await using ts = startServer();
+  await using bob = await ts.login("bob");
+  for (const quit of ["QUIT", "quit", "Quit see you"]) {
+    await using alice = await ts.login("alice");
+    await alice.send(quit);
+    assert.deepEqual(await alice.readUntilClosed(), []);
+  }
+  assert.equal(
+    (await ts.waitForLog(/disconnect .*name=alice reason=quit/)).includes("alice"),
+    true,
+  );
+  await using carol = await ts.login("carol");
+  await carol.send("*hi");
+  assert.equal(await bob.readLine(), "[carol]: hi");
+});
+
+Deno.test("server drops a half-sent line at EOF and carries on", async () => {
+  await using ts = startServer();
+  await using bob = await ts.login("bob");
+  {
+    const since = ts.log.length;
+    const alice = await ts.login("alice");
+    await alice.sendBytes(encoder.encode("*never finis"));
+    await alice.close();
+    await ts.waitForLog(/disconnect .*name=alice reason=eof/, since);
+  }
+  {
+    const since = ts.log.length;
+    const halfName = await TestClient.connect(ts.port);
+    await halfName.sendBytes(encoder.encode("ali"));
+    await halfName.close();
+    await ts.waitForLog(/disconnect conn=\d+ reason=eof/, since);
+  }
+  await using carol = await ts.login("alice"); // the name was freed
+  await carol.send("*first complete line");
+  assert.equal(await bob.readLine(), "[alice]: first complete line");
+});
+
+Deno.test("server survives a connection reset by a peer", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+  const since = ts.log.length;
+  const victim = await Deno.connect({ hostname: "127.0.0.1", port: ts.port });
+  await victim.write(encoder.encode("victim\n"));
+  await ts.waitForLog(/login .*name=victim$/, since);
+  // Once bob has the message, the server has written it to the victim too;
+  // closing with that data unread makes the kernel send RST, not FIN.
+  await alice.send("*unread by the victim");
+  await bob.readLine();
+  victim.close();
+  // Deno 2.9 reports a reset seen by read() as the end of the stream.
+  await ts.waitForLog(/disconnect .*name=victim reason=(reset|eof)/, since);
+  await alice.send("*alive");
+  assert.equal(await bob.readLine(), "[alice]: alive");
+});
+
+Deno.test("server answers an over-long line with one error, drops it, and keeps the connection", async () => {
+  await using ts = startServer({ maxLineBytes: 64 });
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+  await alice.send("*" + "y".repeat(64));
+  assert.equal(await alice.readLine(), "ERROR line-too-long: Line too long; it was dropped");
+  await alice.send("*" + "z".repeat(63)); // exactly 64 bytes: accepted
+  assert.equal(await bob.readLine(), "[alice]: " + "z".repeat(63));
+});
+
+Deno.test("server withstands a 16 MiB line without LF and others keep chatting", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+  const chunk = encoder.encode("a".repeat(1024 * 1024));
+  for (let i = 0; i < 16; i++) await alice.sendBytes(chunk);
+  assert.equal(await alice.readLine(), "ERROR line-too-long: Line too long; it was dropped");
+  await bob.send("*unaffected");
+  assert.equal(await alice.readLine(), "[bob]: unaffected");
+  await alice.sendBytes(encoder.encode("tail of the long line\n*back\n"));
+  assert.equal(await bob.readLine(), "[alice]: back");
+});
+
+Deno.test("server relays control characters and invalid UTF-8 as U+FFFD", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+  const hostile = new Uint8Array([
+    ...encoder.encode("*a\x1b[2J\x1b]52;c;cHduZWQ=\x07b\tc\x7f"),
+    0xc2, // U+009B, the one-byte CSI, as UTF-8
+    0x9b,
+    0xff, // never valid in UTF-8
+    0xe2, // a truncated three-byte sequence
+    0x82,
+    ...encoder.encode("z\n"),
+  ]);
+  await alice.sendBytes(hostile);
+  // readLine() decodes strictly, so this also proves the bytes are valid UTF-8.
+  const line = await bob.readLine();
+  assert.equal(line, "[alice]: a\uFFFD[2J\uFFFD]52;c;cHduZWQ=\uFFFDb\tc\uFFFD\uFFFD\uFFFD\uFFFDz");
+  // deno-lint-ignore no-control-regex -- looking for control characters is the point
+  assert.doesNotMatch(line, /[\x00-\x08\x0a-\x1f\x7f-\x9f]/);
+});
+
+Deno.test("server drops a user who stops reading, and nobody else is slowed", async () => {
+  await using ts = startServer({ maxOutboxBytes: 64 * 1024 });
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+  const since = ts.log.length;
+  // Logs in, then never reads: its socket buffers fill, then its outbox.
+  const stalled = await Deno.connect({ hostname: "127.0.0.1", port: ts.port });
+  try {
+    await stalled.write(encoder.encode("stalled\n"));
+    await ts.waitForLog(/login .*name=stalled$/, since);
+    const line = "*" + "f".repeat(1000);
+    const count = 5000; // ~5 MB: far more than the socket buffers and the cap
+    const flood = encoder.encode(`${line}\n`.repeat(count));
+    await alice.sendBytes(flood);
+    await ts.waitForLog(/disconnect .*name=stalled reason=slow-reader/, since);
+    const received = await bob.readLines(count);
+    assert.equal(received.length, count);
+    assert.equal(received.at(-1), "[alice]: " + line.slice(1));
+
+    const sent = Date.now();
+    await bob.send("*prompt reply");
+    assert.equal(await alice.readLine(), "[bob]: prompt reply");
+    assert.ok(Date.now() - sent < 1000, "a reply arrives within a second");
+  } finally {
+    stalled.close();
+  }
+});
+
+Deno.test("server delivers one broadcast to 1,000 simultaneous users", async () => {
+  await using ts = startServer();
+  const users: TestClient[] = [];
+  try {
+    for (let i = 0; i < 1000; i += 100) {
+      users.push(
+        ...await Promise.all(
+          Array.from({ length: 100 }, (_, j) => TestClient.login(ts.port, `user${i + j}`)),
+        ),
+      );
+    }
+    await using sender = await ts.login("sender");
+    assert.equal(ts.server.userCount, 1001);
+    await sender.send("*to everyone");
+    const lines = await Promise.all(users.map((user) => user.readLine()));
+    assert.ok(lines.every((line) => line === "[sender]: to everyone"));
+  } finally {
+    await Promise.all(users.map((user) => user.close()));
+  }
+});
+
+Deno.test("server closes a connection that sends no name within the login timeout", async () => {
+  await using ts = startServer({ loginTimeoutMs: 100 });
+  await using silent = await TestClient.connect(ts.port);
+  assert.deepEqual(await silent.readUntilClosed(), [
+    "ERROR login-timeout: No name received in time",
+  ]);
+  await ts.waitForLog(/disconnect conn=\d+ reason=login-timeout/);
+});
+
+Deno.test("server tells everyone it is shutting down, then closes every connection", async () => {
+  const ts = startServer();
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+  await using lurker = await TestClient.connect(ts.port); // not logged in yet
+  await ts.server.shutdown();
+  for (const client of [alice, bob, lurker]) {
+    assert.deepEqual(await client.readUntilClosed(), [
+      "NOTICE shutdown: The server is shutting down",
+    ]);
+  }
+  await assert.rejects(TestClient.connect(ts.port), Deno.errors.ConnectionRefused);
+});
+
+Deno.test("server does not log chat text unless asked to", async () => {
+  for (const logMessages of [false, true]) {
+    await using ts = startServer({ logMessages });
+    await using alice = await ts.login("alice");
+    await using bob = await ts.login("bob");
+    await alice.send("*secret plans");
+    await bob.readLine();
+    const logged = ts.log.some((line) => line.includes("secret plans"));
+    assert.equal(logged, logMessages);
+  }
+});

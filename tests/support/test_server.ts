@@ -1,0 +1,70 @@
+/**
+ * Starts a real server on a free loopback port for one test, with its log
+ * captured so tests can wait for server-side events.
+ *
+ * @module
+ */
+
+import { Logger } from "../../server/log.ts";
+import { type ChatServer, serve, type ServerOptions } from "../../server/server.ts";
+import { LINE_TIMEOUT_MS, TestClient } from "./test_client.ts";
+
+/** A server under test and its log. */
+export interface TestServer extends AsyncDisposable {
+  readonly server: ChatServer;
+  readonly port: number;
+  /** Every log line so far. */
+  readonly log: readonly string[];
+  /** Waits for a log line at index `since` or later that matches `pattern`. */
+  waitForLog(pattern: RegExp, since?: number): Promise<string>;
+  /** Connects a client, sends its name, and waits until the server logged it in. */
+  login(name: string): Promise<TestClient>;
+}
+
+/**
+ * Starts a server on 127.0.0.1, on a port the OS picks.
+ *
+ * @param options Server options; address and logger are set here.
+ */
+export function startServer(options: ServerOptions = {}): TestServer {
+  const log: string[] = [];
+  let wake: (() => void) | undefined;
+  const server = serve({
+    ...options,
+    hostname: "127.0.0.1",
+    port: 0,
+    logger: new Logger((line) => {
+      log.push(line);
+      wake?.();
+    }),
+  });
+  return {
+    server,
+    port: server.address.port,
+    log,
+    async waitForLog(pattern, since = 0) {
+      const deadline = Date.now() + LINE_TIMEOUT_MS;
+      for (;;) {
+        const found = log.slice(since).find((line) => pattern.test(line));
+        if (found !== undefined) return found;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`No log line matches ${pattern}; log:\n${log.join("\n")}`);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, left);
+        });
+        clearTimeout(timer);
+      }
+    },
+    async login(name) {
+      const since = log.length;
+      const client = await TestClient.login(server.address.port, name);
+      await this.waitForLog(new RegExp(` login conn=\\d+ name=${RegExp.escape(name)}$`), since);
+      return client;
+    },
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
