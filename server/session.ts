@@ -164,7 +164,10 @@ export class Session implements Member {
       case "nothing":
         return;
       case "unknown":
-        return this.#reply(ErrorCode.UnknownCommand, `Unknown command ${command.word}`);
+        return this.#reply(
+          ErrorCode.UnknownCommand,
+          `Unknown command ${command.word || "(line starts with a space)"}`,
+        );
     }
   }
 
