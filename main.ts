@@ -8,6 +8,8 @@
  */
 
 import denoConfig from "./deno.json" with { type: "json" };
+import { CONNECT_USAGE, parseConnectArgs } from "./client/cli.ts";
+import { connect } from "./client/connect.ts";
 import { describeServeError, parseServeArgs, runServe, SERVE_USAGE } from "./server/cli.ts";
 
 /** The version from deno.json, embedded by `deno compile`. */
@@ -23,8 +25,8 @@ interface Subcommand<Options> {
   parse(args: string[]): Options | "help";
   /** Resolves with the exit code. */
   run(options: Options): Promise<number>;
-  /** One line explaining why `run` threw. */
-  describeError(error: unknown, options: Options): string;
+  /** One line explaining why `run` threw; the error's message if absent. */
+  describeError?(error: unknown, options: Options): string;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -35,6 +37,12 @@ const SUBCOMMANDS: Record<string, Subcommand<any>> = {
     parse: parseServeArgs,
     run: runServe,
     describeError: describeServeError,
+  },
+  connect: {
+    summary: "join a chat server (interactive in a terminal, plain in a pipe)",
+    usage: CONNECT_USAGE,
+    parse: parseConnectArgs,
+    run: connect,
   },
 };
 
@@ -92,7 +100,9 @@ export async function main(args: string[]): Promise<number> {
   try {
     return await subcommand.run(options);
   } catch (error) {
-    printError(`nanochat: ${subcommand.describeError(error, options)}`);
+    const message = subcommand.describeError?.(error, options) ??
+      (error instanceof Error ? error.message : String(error));
+    printError(`nanochat: ${message}`);
     return 1;
   }
 }

@@ -42,7 +42,7 @@ export function parseCommand(line: string): Command {
   }
   if (line.length === 0) return NOTHING;
   const space = line.indexOf(" ");
-  const word = (space === -1 ? line : line.slice(0, space)).toUpperCase();
+  const word = asciiUpperCase(space === -1 ? line : line.slice(0, space));
   const argument = space === -1 ? "" : line.slice(space + 1).trim();
   switch (word) {
     case "QUIT":
@@ -50,4 +50,15 @@ export function parseCommand(line: string): Command {
     default:
       return { kind: "unknown", word: space === -1 ? line : line.slice(0, space) };
   }
+}
+
+/**
+ * Upper-cases ASCII letters only. Command words are ASCII: full Unicode
+ * case mapping would let `quıt` (dotless i) mean `QUIT`.
+ *
+ * @param word A command word as sent.
+ * @returns The word with a–z upper-cased and everything else unchanged.
+ */
+export function asciiUpperCase(word: string): string {
+  return word.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
 }

@@ -52,5 +52,6 @@ export function nameProblem(name: string): string | undefined {
  * @returns Its case- and compatibility-folded form.
  */
 export function nameKey(name: string): string {
-  return name.normalize("NFKC").toLowerCase();
+  // Upper then lower: lower-casing alone keeps final ς apart from σ.
+  return name.normalize("NFKC").toUpperCase().toLowerCase();
 }

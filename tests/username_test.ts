@@ -126,3 +126,9 @@ Deno.test("nameKey() of a key is the key itself", () => {
     assert.equal(nameKey(key), key, name);
   }
 });
+
+Deno.test("nameKey() is equal for names that differ only in case in any script", () => {
+  assert.equal(nameProblem("σασ"), undefined);
+  assert.equal(nameKey("ΣΑΣ"), nameKey("σασ"));
+  assert.equal(nameKey("Straße"), nameKey("STRASSE"));
+});

@@ -1,0 +1,78 @@
+/**
+ * `nanochat connect`: turns argv into {@linkcode ClientOptions}.
+ *
+ * @module
+ */
+
+import { parseArgs } from "@nanochat/args";
+import { DEFAULT_PORT, parseHostPort } from "../protocol/address.ts";
+import type { ClientOptions } from "./connect.ts";
+
+/** The usage text of `nanochat connect`. */
+export const CONNECT_USAGE = `Usage: nanochat connect host[:port] name [options]
+
+Joins the chat on a nanochat server (port ${DEFAULT_PORT} unless given) as name.
+In a terminal: type to chat, /help for commands, /quit or Ctrl-D to leave.
+In a pipe: each stdin line is sent, each received line is printed as is;
+end of input leaves.
+
+Options:
+  --listen           only receive (for logging a chat); stdin is not read
+  --timestamps       start every line with the local time
+  --timeout SECONDS  how long to wait for the server to answer (default 10)
+  --no-color         no colours (also: the NO_COLOR environment variable)
+  -h, --help         show this help
+
+Exit codes: 0 you quit, 2 usage, 3 cannot connect, 4 timeout,
+5 name refused, 6 the server closed the connection or shut down.`;
+
+/**
+ * Parses `nanochat connect`'s arguments.
+ *
+ * @param args The arguments after `connect`.
+ * @returns The client options, or `"help"` if help was asked for.
+ * @throws {TypeError} For an unknown flag or a wrong number of arguments.
+ * @throws {RangeError} For a value out of range.
+ * @throws {SyntaxError} For an address that does not parse.
+ */
+export function parseConnectArgs(args: string[]): ClientOptions | "help" {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      listen: { type: "boolean", default: false },
+      timestamps: { type: "boolean", default: false },
+      timeout: { type: "string" },
+      "no-color": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) return "help";
+  const [address, name, ...extra] = positionals;
+  if (address === undefined || name === undefined || extra.length > 0) {
+    throw new TypeError(
+      `Expected a server address and a name, got ${positionals.length} arguments`,
+    );
+  }
+  const server = parseHostPort(address, { hostname: "", port: DEFAULT_PORT });
+  if (server.hostname === "") throw new SyntaxError(`Missing host in address "${address}"`);
+  if (server.port === 0) throw new RangeError(`Cannot connect to port 0`);
+  const options: ClientOptions = {
+    ...server,
+    name,
+    listen: values.listen,
+    timestamps: values.timestamps,
+  };
+  if (values["no-color"]) options.color = false;
+  if (values.timeout !== undefined) options.connectTimeoutMs = parseSeconds(values.timeout);
+  return options;
+}
+
+function parseSeconds(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(seconds > 0)) {
+    throw new RangeError(`--timeout needs a number of seconds above 0, got "${text}"`);
+  }
+  return seconds * 1000;
+}

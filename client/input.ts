@@ -1,0 +1,66 @@
+/**
+ * What the user types, turned into what the client does.
+ *
+ * Plain text is a chat message (the client adds the `*`). A line starting
+ * with `/` is a command: `/quit [reason]` and `/help` are the client's own;
+ * any other `/word args` is passed to the server as the special command
+ * `WORD args`, so server commands work as soon as a server has them. `//`
+ * escapes a leading slash: `//shrug` sends the message `/shrug`.
+ *
+ * @module
+ */
+
+import { asciiUpperCase } from "../protocol/commands.ts";
+
+/** The client's answer to one typed line. */
+export type InputAction =
+  /** Send this protocol line to the server. */
+  | { readonly kind: "send"; readonly line: string; readonly message?: string }
+  /** Leave: send `QUIT` (with the reason, if any) and exit. */
+  | { readonly kind: "quit"; readonly line: string }
+  /** Show the client's help. */
+  | { readonly kind: "help" }
+  /** Nothing to do (an empty line). */
+  | { readonly kind: "nothing" }
+  /** Tell the user their input was not understood. */
+  | { readonly kind: "invalid"; readonly reason: string };
+
+/** The help text for `/help`. */
+export const INPUT_HELP = [
+  "text            send a message to everyone",
+  "/quit [reason]  leave (also Ctrl-D, Ctrl-C)",
+  "/help           show this help",
+  "//text          send a message that starts with /",
+  "/word args      send the server's special command WORD (e.g. /who, /msg bob hi)",
+];
+
+/**
+ * Interprets one typed line.
+ *
+ * @param input The line as typed, without its line ending.
+ * @returns What to do with it.
+ *
+ * @example
+ * ```ts
+ * import { parseInput } from "./input.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseInput("hi all"), { kind: "send", line: "*hi all", message: "hi all" });
+ * assert.deepEqual(parseInput("/who"), { kind: "send", line: "WHO" });
+ * ```
+ */
+export function parseInput(input: string): InputAction {
+  if (input.trim() === "") return { kind: "nothing" };
+  if (!input.startsWith("/") || input.startsWith("//")) {
+    const message = input.startsWith("//") ? input.slice(1) : input;
+    return { kind: "send", line: `*${message}`, message };
+  }
+  const space = input.indexOf(" ");
+  const word = asciiUpperCase(space === -1 ? input.slice(1) : input.slice(1, space));
+  const rest = space === -1 ? "" : input.slice(space + 1).trim();
+  if (word === "") return { kind: "invalid", reason: "Type a command after the /, or /help" };
+  if (word === "HELP") return { kind: "help" };
+  const line = rest === "" ? word : `${word} ${rest}`;
+  if (word === "QUIT") return { kind: "quit", line };
+  return { kind: "send", line };
+}

@@ -1,0 +1,90 @@
+/**
+ * The client for scripts and pipes: stdin lines go out (as typed input, so
+ * `/` commands work too), server lines come out on stdout as received but
+ * sanitised, with no colour and no prompt. End of stdin sends QUIT after
+ * everything before it. With `listen`, stdin is not read at all: the client
+ * only records the chat until the server closes or a signal stops it.
+ *
+ * @module
+ */
+
+import { describeEnd, ExitCode } from "./exit_codes.ts";
+import { INPUT_HELP, parseInput } from "./input.ts";
+import { plainLine } from "./render.ts";
+import type { ServerLink } from "./server_link.ts";
+
+/** How the scripted client runs. */
+export interface ScriptOptions {
+  /** Only receive; never read stdin. */
+  readonly listen: boolean;
+  /** Start each printed line with `HH:MM:SS`. */
+  readonly timestamps: boolean;
+  /** Reports client-side problems (to stderr). */
+  readonly warn: (message: string) => void;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Runs the scripted client until stdin ends (then QUIT), a signal, or the
+ * server closing.
+ *
+ * @param link The logged-in connection.
+ * @param options Listen-only, timestamps, and where warnings go.
+ * @returns The exit code.
+ */
+export async function runScripted(link: ServerLink, options: ScriptOptions): Promise<number> {
+  let quitting = false;
+  const quit = (line = "QUIT") => {
+    if (quitting) return;
+    quitting = true;
+    link.quit(line);
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const onSignal = () => quit();
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+
+  if (!options.listen) {
+    void (async () => {
+      for await (const input of stdinLines()) {
+        const action = parseInput(input);
+        if (action.kind === "send") link.send(action.line);
+        if (action.kind === "invalid") options.warn(action.reason);
+        if (action.kind === "help") INPUT_HELP.forEach((line) => options.warn(line));
+        if (action.kind === "quit") return quit(action.line);
+      }
+      quit();
+    })();
+  }
+  const end = await link.receive(async (line) => {
+    // Awaiting stdout holds off reading the socket while a pipe is full.
+    await writeAll(
+      Deno.stdout,
+      encoder.encode(plainLine(line, options.timestamps, new Date()) + "\n"),
+    );
+  });
+  for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  if (quitting) return ExitCode.Ok;
+  const { code, message } = describeEnd(end);
+  options.warn(message);
+  return code;
+}
+
+async function* stdinLines(): AsyncGenerator<string> {
+  let pending = "";
+  for await (const text of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+    const lines = (pending + text).split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) yield line.endsWith("\r") ? line.slice(0, -1) : line;
+  }
+  if (pending !== "") yield pending;
+}
+
+async function writeAll(
+  writer: { write(bytes: Uint8Array): Promise<number> },
+  bytes: Uint8Array,
+): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await writer.write(bytes.subarray(written));
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The interactive client: a line editor (history, cursor keys) at the
+ * bottom, incoming lines printed above it. Each incoming line clears the
+ * input row, prints, and redraws the prompt with the half-typed text and the
+ * cursor where they were, so typing is never clobbered.
+ *
+ * `node:readline` does the editing; it needs no permissions in Deno.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import * as readline from "node:readline";
+import { describeEnd, ExitCode } from "./exit_codes.ts";
+import { INPUT_HELP, parseInput } from "./input.ts";
+import { renderInfo, type RenderOptions, renderOwnMessage, renderServerLine } from "./render.ts";
+import type { ServerLink } from "./server_link.ts";
+
+const PROMPT = "> ";
+
+/**
+ * Runs the interactive client until the user quits or the server goes away.
+ *
+ * @param link The logged-in connection.
+ * @param name The user's name, for showing their own messages.
+ * @param render How to show lines.
+ * @returns The exit code.
+ */
+export async function runTerminalUi(
+  link: ServerLink,
+  name: string,
+  render: RenderOptions,
+): Promise<number> {
+  const output = process.stdout;
+  const editor = readline.createInterface({
+    input: process.stdin,
+    output,
+    prompt: PROMPT,
+    historySize: 1000,
+    terminal: true,
+  });
+  const show = (text: string) => {
+    readline.cursorTo(output, 0);
+    readline.clearLine(output, 0);
+    output.write(text + "\n");
+    editor.prompt(true);
+  };
+  let ended = false;
+  let quitting = false;
+  const quit = (line = "QUIT") => {
+    if (ended || quitting) return;
+    quitting = true;
+    link.quit(line);
+  };
+
+  editor.on("line", (input: string) => {
+    eraseEchoedInput(input, output);
+    const action = parseInput(input);
+    switch (action.kind) {
+      case "send":
+        link.send(action.line);
+        if (action.message !== undefined) {
+          show(renderOwnMessage(name, action.message, render, new Date()));
+        } else editor.prompt();
+        return;
+      case "quit":
+        return quit(action.line);
+      case "help":
+        return INPUT_HELP.forEach((line) => show(renderInfo(line, render)));
+      case "invalid":
+        return show(renderInfo(action.reason, render));
+      case "nothing":
+        return editor.prompt();
+    }
+  });
+  editor.on("SIGINT", () => quit()); // Ctrl-C
+  editor.on("close", () => quit()); // Ctrl-D on an empty line
+
+  show(renderInfo(
+    `Connected to ${link.address} as ${name}. /help for help, Ctrl-D to quit.`,
+    render,
+  ));
+  const end = await link.receive((line) => show(renderServerLine(line, render, new Date())));
+  ended = true;
+  readline.cursorTo(output, 0);
+  readline.clearLine(output, 0);
+  editor.close();
+  if (quitting) return ExitCode.Ok;
+  const { code, message } = describeEnd(end);
+  output.write(renderInfo(message, render) + "\n");
+  return code;
+}
+
+/** Removes the prompt and text readline left on screen for an entered line. */
+function eraseEchoedInput(input: string, output: typeof process.stdout): void {
+  const columns = output.columns || 80;
+  const rows = Math.max(1, Math.ceil((PROMPT.length + [...input].length) / columns));
+  readline.moveCursor(output, 0, -rows);
+  readline.clearScreenDown(output);
+}
