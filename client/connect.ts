@@ -6,6 +6,7 @@
  */
 
 import { formatHostPort, type HostPort } from "../protocol/address.ts";
+import { sanitize } from "../protocol/text.ts";
 import { nameProblem } from "../protocol/username.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { runScripted } from "./script_io.ts";
@@ -59,7 +60,7 @@ export interface ClientOptions extends HostPort {
 export async function connect(options: ClientOptions): Promise<number> {
   const problem = nameProblem(options.name);
   if (problem !== undefined) {
-    warn(`invalid name "${options.name}": ${problem}`);
+    warn(`invalid name "${sanitize(options.name)}": ${problem}`);
     return ExitCode.NameRejected;
   }
   let link: ServerLink;

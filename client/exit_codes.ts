@@ -29,16 +29,19 @@ export const ExitCode = {
 export type ExitCode = typeof ExitCode[keyof typeof ExitCode];
 
 /**
- * Turns how the server ended a session the user did not end into an exit
- * code and a one-line explanation.
+ * Turns how a session ended into an exit code and, unless the user simply
+ * quit, a one-line explanation.
  *
  * @param end What the link saw last.
- * @returns The exit code and the message for the user.
+ * @param userQuit Whether the user had asked to leave.
+ * @returns The exit code and the message for the user (empty after a quit).
  */
-export function describeEnd(end: LinkEnd): { code: ExitCode; message: string } {
+export function describeEnd(end: LinkEnd, userQuit: boolean): { code: ExitCode; message: string } {
+  // A refused name wins: a script that quits at once must still learn of it.
   if (end.rejectedName !== undefined) {
     return { code: ExitCode.NameRejected, message: `name refused: ${end.rejectedName}` };
   }
+  if (userQuit) return { code: ExitCode.Ok, message: "" };
   if (end.shutdown) return { code: ExitCode.ConnectionLost, message: "the server shut down" };
   return { code: ExitCode.ConnectionLost, message: "the server closed the connection" };
 }

@@ -55,7 +55,7 @@ export function parseInput(input: string): InputAction {
     const message = input.startsWith("//") ? input.slice(1) : input;
     return { kind: "send", line: `*${message}`, message };
   }
-  const space = input.indexOf(" ");
+  const space = input.search(/[ \t]/);
   const word = asciiUpperCase(space === -1 ? input.slice(1) : input.slice(1, space));
   const rest = space === -1 ? "" : input.slice(space + 1).trim();
   if (word === "") return { kind: "invalid", reason: "Type a command after the /, or /help" };

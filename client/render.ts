@@ -107,7 +107,7 @@ export function plainLine(line: string, timestamps: boolean, now: Date): string 
 }
 
 function coloredName(name: string, style: Style): string {
-  return style.nameColor(nameColorIndex(name), name);
+  return style.nameColor(nameColorIndex(name), sanitize(name));
 }
 
 function stamp(text: string, options: RenderOptions, now: Date): string {

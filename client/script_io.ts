@@ -8,7 +8,7 @@
  * @module
  */
 
-import { describeEnd, ExitCode } from "./exit_codes.ts";
+import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
 import { plainLine } from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
@@ -64,9 +64,8 @@ export async function runScripted(link: ServerLink, options: ScriptOptions): Pro
     );
   });
   for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-  if (quitting) return ExitCode.Ok;
-  const { code, message } = describeEnd(end);
-  options.warn(message);
+  const { code, message } = describeEnd(end, quitting);
+  if (message !== "") options.warn(message);
   return code;
 }
 

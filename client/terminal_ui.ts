@@ -11,7 +11,7 @@
 
 import process from "node:process";
 import * as readline from "node:readline";
-import { describeEnd, ExitCode } from "./exit_codes.ts";
+import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
 import { renderInfo, type RenderOptions, renderOwnMessage, renderServerLine } from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
@@ -85,9 +85,8 @@ export async function runTerminalUi(
   readline.cursorTo(output, 0);
   readline.clearLine(output, 0);
   editor.close();
-  if (quitting) return ExitCode.Ok;
-  const { code, message } = describeEnd(end);
-  output.write(renderInfo(message, render) + "\n");
+  const { code, message } = describeEnd(end, quitting);
+  if (message !== "") output.write(renderInfo(message, render) + "\n");
   return code;
 }
 

@@ -1,6 +1,6 @@
 import assert from "@nanochat/assert";
 import denoConfig from "../deno.json" with { type: "json" };
-import { runCli, ServerProcess } from "./support/cli_process.ts";
+import { nanochatArgs, runCli, ServerProcess } from "./support/cli_process.ts";
 import { TestClient } from "./support/test_client.ts";
 
 /** A user-facing error is short and never a stack trace. */
@@ -78,13 +78,13 @@ Deno.test("nanochat serve exits 0 on SIGTERM and SIGINT after telling clients", 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     await using server = await ServerProcess.start();
     await using alice = await TestClient.login(server.port, "alice");
-    await server.waitForLog(/ login conn=\d+ name=alice$/);
+    await server.stderr.waitFor(/ login conn=\d+ name=alice$/);
     const status = await server.stop(signal);
     assert.equal(status.code, 0, `exit code after ${signal}`);
     assert.deepEqual(await alice.readUntilClosed(), [
       "NOTICE shutdown: The server is shutting down",
     ]);
-    assert.ok(server.log.some((line) => / shutdown users=1$/.test(line)));
+    assert.ok(server.stderr.lines.some((line) => / shutdown users=1$/.test(line)));
   }
 });
 
@@ -95,7 +95,7 @@ Deno.test({
     await using server = await ServerProcess.start();
     await using alice = await TestClient.login(server.port, "alice");
     await using bob = await TestClient.login(server.port, "bob");
-    await server.waitForLog(/ login conn=\d+ name=bob$/);
+    await server.stderr.waitFor(/ login conn=\d+ name=bob$/);
     const before = await server.residentKiB();
     const chunk = new TextEncoder().encode("m".repeat(1024 * 1024));
     for (let i = 0; i < 16; i++) await alice.sendBytes(chunk);
@@ -118,13 +118,7 @@ Deno.test("nanochat serve listens on IPv6 loopback when given [::1]:port", async
   const port = probe.addr.port;
   probe.close();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      new URL("../main.ts", import.meta.url).pathname,
-      "serve",
-      `[::1]:${port}`,
-    ],
+    args: nanochatArgs(["serve", `[::1]:${port}`]),
     stdin: "null",
     stdout: "null",
     stderr: "null",

@@ -1,6 +1,6 @@
 /**
  * Runs the real `nanochat` command line as a subprocess, with exactly the
- * permissions the deno.json tasks grant it.
+ * permission the deno.json tasks grant it (`--allow-net`).
  *
  * @module
  */
@@ -17,17 +17,31 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The argv that runs `nanochat` with the given arguments. */
+export function nanochatArgs(args: string[]): string[] {
+  return ["run", "--allow-net", MAIN_PATH, ...args];
+}
+
 /**
  * Runs `nanochat` with arguments and waits for it to exit.
  *
  * @param args The arguments after the program name.
+ * @param stdin Text to pipe into it; none gives an empty stdin.
  */
-export async function runCli(args: string[]): Promise<CliResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", MAIN_PATH, ...args],
-    stdin: "null",
+export async function runCli(args: string[], stdin?: string): Promise<CliResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: nanochatArgs(args),
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
     env: { NO_COLOR: "1" },
-  }).output();
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const output = await child.output();
   const decoder = new TextDecoder();
   return {
     code: output.code,
@@ -36,56 +50,25 @@ export async function runCli(args: string[]): Promise<CliResult> {
   };
 }
 
-/** A `nanochat serve` subprocess whose stderr log is read line by line. */
-export class ServerProcess implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  readonly #log: string[] = [];
-  readonly #reading: Promise<void>;
+/** Collects a stream's lines as they arrive, for tests to wait on. */
+export class LineCollector {
+  readonly lines: string[] = [];
+  readonly done: Promise<void>;
   #wake: (() => void) | undefined;
-  #port = 0;
 
-  private constructor(child: Deno.ChildProcess) {
-    this.child = child;
-    this.#reading = this.#readLog();
+  /** Starts reading `stream` to its end. */
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.done = this.#collect(stream);
   }
 
-  /**
-   * Starts `nanochat serve 127.0.0.1:0 …` and waits until it listens.
-   *
-   * @param flags Extra flags for `serve`.
-   */
-  static async start(flags: string[] = []): Promise<ServerProcess> {
-    const process = new ServerProcess(
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-net", MAIN_PATH, "serve", "127.0.0.1:0", ...flags],
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-      }).spawn(),
-    );
-    const listening = await process.waitForLog(/ listening addr=\S+:(\d+)$/);
-    process.#port = Number(listening.match(/:(\d+)$/)![1]);
-    return process;
-  }
-
-  /** The port the server listens on. */
-  get port(): number {
-    return this.#port;
-  }
-
-  /** Every stderr line so far. */
-  get log(): readonly string[] {
-    return this.#log;
-  }
-
-  /** Waits for a stderr line matching `pattern`. */
-  async waitForLog(pattern: RegExp): Promise<string> {
+  /** Waits for a line matching `pattern` and returns it. */
+  async waitFor(pattern: RegExp): Promise<string> {
     const deadline = Date.now() + LINE_TIMEOUT_MS;
     for (;;) {
-      const found = this.#log.find((line) => pattern.test(line));
+      const found = this.lines.find((line) => pattern.test(line));
       if (found !== undefined) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`No stderr line matches ${pattern}:\n${this.#log.join("\n")}`);
+      if (left <= 0) throw new Error(`No line matches ${pattern}:\n${this.lines.join("\n")}`);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
@@ -95,35 +78,74 @@ export class ServerProcess implements AsyncDisposable {
     }
   }
 
+  async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let pending = "";
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (pending + text).split("\n");
+      pending = parts.pop()!;
+      this.lines.push(...parts);
+      this.#wake?.();
+    }
+    if (pending !== "") this.lines.push(pending);
+    this.#wake?.();
+  }
+}
+
+/** A long-running `nanochat` subprocess with its output read line by line. */
+export class NanochatProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly stdout: LineCollector;
+  readonly stderr: LineCollector;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+
+  /**
+   * Starts `nanochat` with arguments.
+   *
+   * @param args The arguments after the program name.
+   * @param stdin Whether the test writes to its stdin (else it is empty).
+   */
+  constructor(args: string[], stdin = false) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: nanochatArgs(args),
+      stdin: stdin ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.stdout = new LineCollector(this.child.stdout);
+    this.stderr = new LineCollector(this.child.stderr);
+    this.#stdin = stdin ? this.child.stdin.getWriter() : undefined;
+  }
+
+  /** Writes text to its stdin. */
+  async write(text: string): Promise<void> {
+    await this.#stdin!.write(new TextEncoder().encode(text));
+  }
+
+  /** Closes its stdin (end of input). */
+  async closeStdin(): Promise<void> {
+    await this.#stdin!.close();
+  }
+
+  /** Waits for it to exit, and for its output to be read. */
+  async exited(): Promise<Deno.CommandStatus> {
+    const status = await this.child.status;
+    await Promise.all([this.stdout.done, this.stderr.done]);
+    return status;
+  }
+
+  /** Sends a signal and waits for it to exit. */
+  stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    this.child.kill(signal);
+    return this.exited();
+  }
+
   /** The process's resident memory in KiB (Linux only). */
   async residentKiB(): Promise<number> {
     // Deno asks for --allow-all to read /proc directly; cat needs only --allow-run.
     const { stdout } = await new Deno.Command("cat", { args: [`/proc/${this.child.pid}/status`] })
       .output();
-    const status = new TextDecoder().decode(stdout);
-    return Number(status.match(/^VmRSS:\s+(\d+) kB$/m)![1]);
-  }
-
-  /**
-   * Sends a signal and waits for the process to exit.
-   *
-   * @returns Its exit status.
-   */
-  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
-    this.child.kill(signal);
-    const status = await this.child.status;
-    await this.#reading;
-    return status;
-  }
-
-  async #readLog(): Promise<void> {
-    let pending = "";
-    for await (const text of this.child.stderr.pipeThrough(new TextDecoderStream())) {
-      const parts = (pending + text).split("\n");
-      pending = parts.pop()!;
-      this.#log.push(...parts);
-      this.#wake?.();
-    }
+    return Number(new TextDecoder().decode(stdout).match(/^VmRSS:\s+(\d+) kB$/m)![1]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -132,7 +154,29 @@ export class ServerProcess implements AsyncDisposable {
     } catch {
       // Already exited.
     }
-    await this.child.status;
-    await this.#reading;
+    await this.#stdin?.close().catch(() => {});
+    await this.exited();
+  }
+}
+
+/** A `nanochat serve` subprocess on a free loopback port. */
+export class ServerProcess extends NanochatProcess {
+  #port = 0;
+
+  /**
+   * Starts `nanochat serve 127.0.0.1:0 …` and waits until it listens.
+   *
+   * @param flags Extra flags for `serve`.
+   */
+  static async start(flags: string[] = []): Promise<ServerProcess> {
+    const server = new ServerProcess(["serve", "127.0.0.1:0", ...flags]);
+    const listening = await server.stderr.waitFor(/ listening addr=\S+:(\d+)$/);
+    server.#port = Number(listening.match(/:(\d+)$/)![1]);
+    return server;
+  }
+
+  /** The port it listens on. */
+  get port(): number {
+    return this.#port;
   }
 }

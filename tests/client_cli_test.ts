@@ -1,0 +1,211 @@
+import assert from "@nanochat/assert";
+import { NanochatProcess, runCli } from "./support/cli_process.ts";
+import { startServer } from "./support/test_server.ts";
+
+const encoder = new TextEncoder();
+
+Deno.test("nanochat connect sends each stdin line as a message, then QUIT at end of input", async () => {
+  await using ts = startServer();
+  await using bob = await ts.login("bob");
+  const { code, stdout, stderr } = await runCli(
+    ["connect", `127.0.0.1:${ts.port}`, "bot"],
+    "hello\n/dance\n//slash\r\nbye\n",
+  );
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(await bob.readLines(3), ["[bot]: hello", "[bot]: /slash", "[bot]: bye"]);
+  assert.equal(stdout, "ERROR unknown-command: Unknown command DANCE\n");
+  assert.equal(stderr, "");
+  await ts.waitForLog(/disconnect .*name=bot reason=quit/);
+});
+
+Deno.test("nanochat connect prints received lines on stdout as sent, sanitised", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await using client = new NanochatProcess(["connect", `127.0.0.1:${ts.port}`, "reader"], true);
+  await ts.waitForLog(/ login .*name=reader$/);
+  await alice.send("*hi reader");
+  await alice.send("*tab\tkept");
+  await client.stdout.waitFor(/tab/);
+  await client.closeStdin();
+  assert.equal((await client.exited()).code, 0);
+  assert.deepEqual(client.stdout.lines, ["[alice]: hi reader", "[alice]: tab\tkept"]);
+});
+
+Deno.test("nanochat connect --listen records the chat without reading stdin", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await using logger = new NanochatProcess([
+    "connect",
+    `127.0.0.1:${ts.port}`,
+    "logger",
+    "--listen",
+  ]);
+  await ts.waitForLog(/ login .*name=logger$/);
+  await alice.send("*for the record");
+  await logger.stdout.waitFor(/for the record/);
+  assert.equal((await logger.stop("SIGTERM")).code, 0);
+  assert.deepEqual(logger.stdout.lines, ["[alice]: for the record"]);
+  await ts.waitForLog(/disconnect .*name=logger reason=quit/);
+});
+
+Deno.test("nanochat connect --timestamps starts each received line with the time", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await using logger = new NanochatProcess([
+    "connect",
+    `127.0.0.1:${ts.port}`,
+    "logger",
+    "--listen",
+    "--timestamps",
+  ]);
+  await ts.waitForLog(/ login .*name=logger$/);
+  await alice.send("*tick");
+  assert.match(await logger.stdout.waitFor(/tick/), /^\d\d:\d\d:\d\d \[alice\]: tick$/);
+});
+
+Deno.test("nanochat connect exits 6 with one line when the server shuts down", async () => {
+  const ts = startServer();
+  await using logger = new NanochatProcess([
+    "connect",
+    `127.0.0.1:${ts.port}`,
+    "logger",
+    "--listen",
+  ]);
+  await ts.waitForLog(/ login .*name=logger$/);
+  await ts.server.shutdown();
+  assert.equal((await logger.exited()).code, 6);
+  assert.deepEqual(logger.stdout.lines, ["NOTICE shutdown: The server is shutting down"]);
+  assert.deepEqual(logger.stderr.lines, ["nanochat: the server shut down"]);
+});
+
+Deno.test("nanochat connect exits 6 when the server closes the connection without a word", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using client = new NanochatProcess([
+    "connect",
+    `127.0.0.1:${listener.addr.port}`,
+    "x",
+    "--listen",
+  ]);
+  const conn = await listener.accept();
+  conn.close();
+  assert.equal((await client.exited()).code, 6);
+  assert.deepEqual(client.stderr.lines, ["nanochat: the server closed the connection"]);
+});
+
+Deno.test("nanochat connect exits 5 when the name is taken, and the holder stays", async () => {
+  await using ts = startServer();
+  await using _alice = await ts.login("alice");
+  const { code, stdout, stderr } = await runCli(["connect", `127.0.0.1:${ts.port}`, "Alice"]);
+  assert.equal(code, 5);
+  assert.equal(stdout, "ERROR name-taken: The name Alice is in use\n");
+  assert.equal(stderr, "nanochat: name refused: The name Alice is in use\n");
+  assert.equal(ts.server.userCount, 1);
+});
+
+Deno.test("nanochat connect exits 5 for an invalid name without connecting", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { code, stderr } = await runCli(["connect", `127.0.0.1:${listener.addr.port}`, "a:b"]);
+  assert.equal(code, 5);
+  assert.match(stderr, /^nanochat: invalid name "a:b": Name must be 1 to 32 letters/);
+  assert.equal(stderr.trim().split("\n").length, 1);
+});
+
+Deno.test("nanochat connect exits 3 with one line when the connection is refused", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close(); // nothing listens there now
+  const { code, stderr } = await runCli(["connect", `127.0.0.1:${port}`, "alice"]);
+  assert.equal(code, 3);
+  assert.equal(
+    stderr,
+    `nanochat: cannot connect to 127.0.0.1:${port}: connection refused (is the server running?)\n`,
+  );
+});
+
+Deno.test("nanochat connect exits 3 for a host that does not resolve", async () => {
+  const { code, stderr } = await runCli(["connect", "no-such-host.invalid", "alice"]);
+  assert.equal(code, 3);
+  assert.equal(stderr, "nanochat: cannot connect to no-such-host.invalid:7777: unknown host\n");
+});
+
+Deno.test("nanochat connect rejects bad usage with exit code 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [["connect"], /Expected a server address and a name, got 0 arguments/],
+    [["connect", "localhost"], /Expected a server address and a name, got 1 arguments/],
+    [["connect", ":7777", "alice"], /Missing host in address ":7777"/],
+    [["connect", "localhost", "alice", "--timeout", "soon"], /--timeout needs a number/],
+    [["connect", "localhost", "alice", "--colour"], /Unknown option '--colour'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const { code, stderr } = await runCli(args);
+    assert.equal(code, 2, args.join(" "));
+    assert.match(stderr, pattern);
+    assert.match(stderr, /Run 'nanochat connect --help' for usage\./);
+  }
+});
+
+Deno.test("nanochat connect never prints a hostile server's control characters", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using client = new NanochatProcess([
+    "connect",
+    `127.0.0.1:${listener.addr.port}`,
+    "victim",
+    "--listen",
+  ]);
+  const conn = await listener.accept();
+  const hostile = [
+    "[evil\x1b[2J]: clear your screen\x1b[H",
+    "\x1b]0;pwned title\x07\x1b]52;c;aGk=\x07",
+    "\u009b31mred via C1\rback\bspace\x7f",
+  ];
+  await conn.write(encoder.encode(hostile.join("\n") + "\n"));
+  conn.close();
+  assert.equal((await client.exited()).code, 6);
+  assert.equal(client.stdout.lines.length, 3);
+  for (const line of client.stdout.lines) {
+    // deno-lint-ignore no-control-regex -- looking for control characters is the point
+    assert.doesNotMatch(line, /[\x00-\x08\x0a-\x1f\x7f-\x9f]/, JSON.stringify(line));
+  }
+  assert.equal(client.stdout.lines[0], "[evil\uFFFD[2J]: clear your screen\uFFFD[H");
+});
+
+Deno.test("nanochat connect works with a server that sends only seed chat lines", async () => {
+  // The original Go server: no notices, no errors, just [name]: text.
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using client = new NanochatProcess(
+    ["connect", `127.0.0.1:${listener.addr.port}`, "bob"],
+    true,
+  );
+  await using conn = await listener.accept();
+  const peer = new FakeServerPeer(conn);
+  assert.equal(await peer.readLine(), "bob");
+  await conn.write(encoder.encode("[alice]: hi bob\n"));
+  await client.stdout.waitFor(/hi bob/);
+  await client.write("hi alice\n");
+  assert.equal(await peer.readLine(), "*hi alice");
+  await client.closeStdin();
+  assert.equal(await peer.readLine(), "QUIT");
+  conn.close();
+  assert.equal((await client.exited()).code, 0);
+});
+
+/** Reads LF lines from an accepted connection, for a fake server. */
+class FakeServerPeer {
+  readonly #conn: Deno.Conn;
+  #pending = "";
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+  async readLine(): Promise<string> {
+    const buffer = new Uint8Array(1024);
+    while (!this.#pending.includes("\n")) {
+      const count = await this.#conn.read(buffer);
+      if (count === null) throw new Error("Connection closed before a line arrived");
+      this.#pending += new TextDecoder().decode(buffer.subarray(0, count));
+    }
+    const lf = this.#pending.indexOf("\n");
+    const line = this.#pending.slice(0, lf);
+    this.#pending = this.#pending.slice(lf + 1);
+    return line;
+  }
+}
