@@ -7,13 +7,10 @@
  * @module
  */
 
-import denoConfig from "./deno.json" with { type: "json" };
 import { CONNECT_USAGE, parseConnectArgs } from "./client/cli.ts";
 import { connect } from "./client/connect.ts";
+import { VERSION } from "./server/version.ts";
 import { describeServeError, parseServeArgs, runServe, SERVE_USAGE } from "./server/cli.ts";
-
-/** The version from deno.json, embedded by `deno compile`. */
-export const VERSION: string = denoConfig.version;
 
 /** A subcommand: parse argv, then run. */
 interface Subcommand<Options> {

@@ -1,20 +1,26 @@
 /**
  * Every line the server sends, and how it is encoded.
  *
- * A chat line starts with `[`; every other server line starts with an
- * upper-case keyword, so no notice or error can be mistaken for chat, and
- * the original Go client, which prints whatever arrives, shows them as
- * readable text. PROTOCOL.md holds the grammar; tests pin each format.
+ * A chat line starts with `[`; an action line with `* `; every other server
+ * line starts with an upper-case keyword. So nothing can be mistaken for a
+ * live chat line, and the original Go client, which prints whatever arrives,
+ * shows every line as readable text. PROTOCOL.md holds the grammar; tests pin each format.
  *
  * @module
  */
 
 /** Why the server refused something; the code after `ERROR`. */
 export const ErrorCode = {
-  /** The login name is held by a user who is online. */
+  /** The name (at login or NICK) is held by a user who is online. */
   NameTaken: "name-taken",
-  /** The login name breaks the name rule. */
+  /** The name (at login or NICK) breaks the name rule. */
   NameInvalid: "name-invalid",
+  /** A known command with missing or extra arguments. */
+  Usage: "usage",
+  /** MSG to a name nobody online has. */
+  NoSuchUser: "no-such-user",
+  /** The client sent nothing for longer than the idle timeout. */
+  IdleTimeout: "idle-timeout",
   /** A line was longer than the limit; it was dropped. */
   LineTooLong: "line-too-long",
   /** A special command the server does not know. */
@@ -28,6 +34,18 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
 
 /** What the server announces; the code after `NOTICE`. */
 export const NoticeCode = {
+  /** After login: server, version, users online, how to get help. */
+  Welcome: "welcome",
+  /** Another user logged in. */
+  Join: "join",
+  /** Another user left with QUIT. */
+  Quit: "quit",
+  /** Another user's connection ended without QUIT. */
+  Disconnect: "disconnect",
+  /** A user changed their name (sent to everyone, the renamed user too). */
+  Nick: "nick",
+  /** One line of the HELP list. */
+  Help: "help",
   /** The server is going down; the connection closes next. */
   Shutdown: "shutdown",
 } as const;
@@ -79,4 +97,68 @@ export function errorLine(code: ErrorCode, text: string): string {
  */
 export function noticeLine(code: NoticeCode, text: string): string {
   return `NOTICE ${code}: ${text}`;
+}
+
+/**
+ * An action from `ME`: `* alice waves`.
+ *
+ * @param name Who acts.
+ * @param text The action.
+ * @returns `* name text`
+ */
+export function actionLine(name: string, text: string): string {
+  return `* ${name} ${text}`;
+}
+
+/**
+ * A private message, as its recipient sees it.
+ *
+ * @param from The sender.
+ * @param text The message.
+ * @returns `PRIVATE [from]: text`
+ */
+export function privateLine(from: string, text: string): string {
+  return `PRIVATE [${from}]: ${text}`;
+}
+
+/**
+ * The sender's confirmation that a private message was delivered.
+ *
+ * @param to The recipient.
+ * @param text The message.
+ * @returns `SENT [to]: text`
+ */
+export function sentLine(to: string, text: string): string {
+  return `SENT [${to}]: ${text}`;
+}
+
+/**
+ * The reply to `WHO`.
+ *
+ * @param names The users online.
+ * @returns `WHO count: name name …`
+ */
+export function whoLine(names: readonly string[]): string {
+  return `WHO ${names.length}: ${names.join(" ")}`;
+}
+
+/**
+ * The reply to `PING [token]`.
+ *
+ * @param token The token to echo; may be empty.
+ * @returns `PONG` or `PONG token`
+ */
+export function pongLine(token: string): string {
+  return token === "" ? "PONG" : `PONG ${token}`;
+}
+
+/**
+ * A public line replayed to a user who just joined.
+ *
+ * @param time When the server accepted it.
+ * @param line The chat or action line as it was sent live.
+ * @returns `HISTORY time line`, the time in UTC to the second, ISO 8601.
+ */
+export function historyLine(time: Date, line: string): string {
+  return `HISTORY ${time.toISOString().slice(0, 19)}Z ${line}`;
 }

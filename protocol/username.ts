@@ -32,14 +32,14 @@ export const NAME_RULE = `1 to ${MAX_NAME_LENGTH} letters, digits, '_', '-' or '
  * import assert from "node:assert/strict";
  *
  * assert.equal(nameProblem("alice"), undefined);
- * assert.equal(nameProblem(""), "Name is empty");
+ * assert.match(nameProblem("") ?? "", /^Name is empty/);
  * ```
  */
 export function nameProblem(name: string): string | undefined {
-  if (name.length === 0) return "Name is empty";
+  if (name.length === 0) return `Name is empty: it must be ${NAME_RULE}`;
   const length = [...name].length;
   if (length > MAX_NAME_LENGTH) {
-    return `Name is ${length} characters long, the limit is ${MAX_NAME_LENGTH}`;
+    return `Name is ${length} characters long: it must be ${NAME_RULE}`;
   }
   if (!NAME_PATTERN.test(name)) return `Name must be ${NAME_RULE}`;
   return undefined;

@@ -34,6 +34,22 @@ export class ChatRoom<M extends Member = Member> {
   }
 
   /**
+   * Finds who holds a name, ignoring case.
+   *
+   * @param name Any name.
+   * @returns The member online under that name, if any.
+   */
+  holder(name: string): M | undefined {
+    return this.#members.get(nameKey(name));
+  }
+
+  /** The names online, sorted case-insensitively. */
+  names(): string[] {
+    return [...this.#members.values()].map((member) => member.name)
+      .sort((a, b) => a.localeCompare(b, "en", { sensitivity: "base" }));
+  }
+
+  /**
    * Adds a member unless its name is taken.
    *
    * @param member The user logging in.

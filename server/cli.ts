@@ -9,22 +9,32 @@ import { parseArgs } from "@nanochat/args";
 import { formatHostPort, parseHostPort } from "../protocol/address.ts";
 import { serve, SERVER_DEFAULTS, type ServerOptions } from "./server.ts";
 
+const defaults = {
+  address: `${SERVER_DEFAULTS.hostname}:${SERVER_DEFAULTS.port}`,
+  maxLine: SERVER_DEFAULTS.maxLineBytes,
+  maxOutbox: SERVER_DEFAULTS.maxOutboxBytes,
+  loginTimeout: SERVER_DEFAULTS.loginTimeoutMs / 1000,
+  idleTimeout: SERVER_DEFAULTS.idleTimeoutMs / 1000,
+  history: SERVER_DEFAULTS.historyLines,
+};
+
 /** The usage text of `nanochat serve`. */
 export const SERVE_USAGE = `Usage: nanochat serve [host][:port] [options]
 
 Runs a chat server. Chat with it using \`nanochat connect\`, nc or telnet.
 
-Address (default ${SERVER_DEFAULTS.hostname}:${SERVER_DEFAULTS.port}):
+Address (default ${defaults.address}):
   host, :port, host:port, [ipv6]:port, or a bare port number
 
 Options:
-  --max-line BYTES         longest line a client may send  (default ${SERVER_DEFAULTS.maxLineBytes})
-  --max-outbox BYTES       output queued for one client before it is
-                           dropped as a slow reader        (default ${SERVER_DEFAULTS.maxOutboxBytes})
-  --login-timeout SECONDS  time a new connection has to send its name
-                                                           (default ${
-  SERVER_DEFAULTS.loginTimeoutMs / 1000
-})
+  --max-line BYTES         longest line a client may send (default ${defaults.maxLine})
+  --max-outbox BYTES       output queued for one client before it is dropped
+                           as a slow reader (default ${defaults.maxOutbox})
+  --login-timeout SECONDS  time a new connection has to send its name (default ${defaults.loginTimeout})
+  --idle-timeout SECONDS   disconnect a user who sends nothing for this long;
+                           0 never (default ${defaults.idleTimeout})
+  --history LINES          recent messages shown to a user who joins;
+                           0 none (default ${defaults.history})
   --log-messages           also log chat text (off: only events are logged)
   -h, --help               show this help`;
 
@@ -46,6 +56,8 @@ export function parseServeArgs(args: string[]): ServerOptions | "help" {
       "max-line": { type: "string" },
       "max-outbox": { type: "string" },
       "login-timeout": { type: "string" },
+      "idle-timeout": { type: "string" },
+      history: { type: "string" },
       "log-messages": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -66,6 +78,12 @@ export function parseServeArgs(args: string[]): ServerOptions | "help" {
   }
   if (values["login-timeout"] !== undefined) {
     options.loginTimeoutMs = parseCount("--login-timeout", values["login-timeout"], 1) * 1000;
+  }
+  if (values["idle-timeout"] !== undefined) {
+    options.idleTimeoutMs = parseCount("--idle-timeout", values["idle-timeout"], 0) * 1000;
+  }
+  if (values.history !== undefined) {
+    options.historyLines = parseCount("--history", values.history, 0);
   }
   return options;
 }

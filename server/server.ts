@@ -8,10 +8,12 @@
 import { DEFAULT_PORT, formatHostPort } from "../protocol/address.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_splitter.ts";
 import { ChatRoom } from "./chat_room.ts";
+import { History } from "./history.ts";
 import { ConnLineConnection } from "./line_connection.ts";
 import { Logger } from "./log.ts";
 import { DEFAULT_MAX_QUEUED_BYTES } from "./outbox.ts";
 import { Session, type SessionContext } from "./session.ts";
+import { VERSION } from "./version.ts";
 
 /** How the server runs. Every field has a default. */
 export interface ServerOptions {
@@ -47,6 +49,19 @@ export interface ServerOptions {
    */
   loginTimeoutMs?: number;
   /**
+   * How long a logged-in client may send nothing before it is disconnected,
+   * in milliseconds; 0 never disconnects. Our client pings every minute.
+   *
+   * @default {600000}
+   */
+  idleTimeoutMs?: number;
+  /**
+   * How many recent public messages a user who joins is shown; 0 shows none.
+   *
+   * @default {50}
+   */
+  historyLines?: number;
+  /**
    * How long shutdown, QUIT and refusals wait for output to be flushed before
    * closing, in milliseconds.
    *
@@ -74,6 +89,8 @@ export const SERVER_DEFAULTS = {
   maxLineBytes: DEFAULT_MAX_LINE_BYTES,
   maxOutboxBytes: DEFAULT_MAX_QUEUED_BYTES,
   loginTimeoutMs: 30_000,
+  idleTimeoutMs: 600_000,
+  historyLines: 50,
   closeGraceMs: 2_000,
   logMessages: false,
 } as const;
@@ -103,8 +120,11 @@ export class ChatServer {
     });
     this.#context = {
       room: new ChatRoom<Session>(),
+      history: new History(this.#options.historyLines),
       log: logger ?? new Logger(),
+      serverName: `nanochat ${VERSION}`,
       loginTimeoutMs: this.#options.loginTimeoutMs,
+      idleTimeoutMs: this.#options.idleTimeoutMs,
       closeGraceMs: this.#options.closeGraceMs,
       logMessages: this.#options.logMessages,
     };
@@ -163,6 +183,7 @@ export class ChatServer {
 
   #start(conn: Deno.TcpConn): void {
     conn.setNoDelay(true);
+    conn.setKeepAlive(true); // the OS finds peers that vanished without a FIN
     const connection = new ConnLineConnection(conn, {
       maxLineBytes: this.#options.maxLineBytes,
       maxQueuedBytes: this.#options.maxOutboxBytes,

@@ -1,10 +1,11 @@
 /**
  * One client's life on the server: log in with the first line, then one
- * command per line until QUIT, end of stream, an error, or shutdown.
+ * command per line until QUIT, end of stream, an error, a timeout, or
+ * shutdown.
  *
  * Whatever ends a session, it ends here, once: the user leaves the room,
- * the connection closes, one `disconnect` line is logged. Nothing a client
- * does can throw out of {@linkcode Session.run}.
+ * everyone else is told why, the connection closes, one `disconnect` line is
+ * logged. Nothing a client does can throw out of {@linkcode Session.run}.
  *
  * @module
  */
@@ -12,16 +13,18 @@
 import { parseCommand } from "../protocol/commands.ts";
 import type { Frame } from "../protocol/line_splitter.ts";
 import {
-  chatLine,
   encodeLine,
   ErrorCode,
   errorLine,
+  historyLine,
   NoticeCode,
   noticeLine,
 } from "../protocol/replies.ts";
 import { decodeSafeText } from "../protocol/text.ts";
 import { nameProblem } from "../protocol/username.ts";
 import type { ChatRoom, Member } from "./chat_room.ts";
+import { runCommand } from "./commands.ts";
+import type { History } from "./history.ts";
 import type { LineConnection } from "./line_connection.ts";
 import type { Logger } from "./log.ts";
 
@@ -29,10 +32,16 @@ import type { Logger } from "./log.ts";
 export interface SessionContext {
   /** The room users join. */
   readonly room: ChatRoom<Session>;
+  /** Recent public lines, replayed at login. */
+  readonly history: History;
   /** The event log. */
   readonly log: Logger;
+  /** Named in the welcome notice, such as `nanochat 0.1.0`. */
+  readonly serverName: string;
   /** How long a connection may take to send its name, in milliseconds. */
   readonly loginTimeoutMs: number;
+  /** How long a logged-in client may send nothing, in milliseconds; 0 is forever. */
+  readonly idleTimeoutMs: number;
   /** How long a closing session may spend flushing its output, in milliseconds. */
   readonly closeGraceMs: number;
   /** Whether chat text goes into the log. */
@@ -47,9 +56,19 @@ export type EndReason =
   | "error"
   | "slow-reader"
   | "login-timeout"
+  | "idle-timeout"
   | "name-taken"
   | "name-invalid"
   | "shutdown";
+
+/** What everyone else is told when a session ends without QUIT. */
+const DISCONNECT_REASONS: Partial<Record<EndReason, string>> = {
+  "eof": "connection closed",
+  "reset": "connection lost",
+  "error": "connection error",
+  "slow-reader": "not reading: too much output queued",
+  "idle-timeout": "idle timeout",
+};
 
 /** A connection from accept to close. */
 export class Session implements Member {
@@ -57,7 +76,11 @@ export class Session implements Member {
   readonly #context: SessionContext;
   #name: string | undefined;
   #endReason: EndReason | undefined;
+  #quitReason = "";
+  #left = false;
   #loginTimer: ReturnType<typeof setTimeout> | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastHeard = 0;
 
   /**
    * Creates a session for an accepted connection.
@@ -75,9 +98,24 @@ export class Session implements Member {
     return this.#name ?? "";
   }
 
+  /** What all sessions share. */
+  get context(): SessionContext {
+    return this.#context;
+  }
+
+  /** The connection's id, for logs. */
+  get connectionId(): number {
+    return this.#conn.id;
+  }
+
   /** Queues bytes for this user. */
   send(bytes: Uint8Array): void {
     this.#conn.send(bytes);
+  }
+
+  /** Queues one line for this user. */
+  reply(line: string): void {
+    this.#conn.send(encodeLine(line));
   }
 
   /**
@@ -96,6 +134,7 @@ export class Session implements Member {
       for (;;) {
         const frames = await this.#conn.readFrames();
         if (frames === null) break;
+        this.#lastHeard = performance.now();
         for (const frame of frames) {
           if (this.#endReason !== undefined) break;
           this.#handle(frame);
@@ -117,23 +156,50 @@ export class Session implements Member {
   /** Called when the outbox overflowed: the peer stopped reading. */
   slowReader(): void {
     this.#endReason ??= "slow-reader";
-    this.#leave();
     this.#conn.close();
+    // This runs inside someone's broadcast: announce the departure after it,
+    // so every user still sees the same order.
+    queueMicrotask(() => this.#leave());
   }
 
   /** Tells the user the server is going down, then closes after a flush. */
   shutdown(): void {
-    this.#conn.send(encodeLine(noticeLine(NoticeCode.Shutdown, "The server is shutting down")));
+    this.reply(noticeLine(NoticeCode.Shutdown, "The server is shutting down"));
     void this.#endAfterFlush("shutdown");
+  }
+
+  /**
+   * Leaves the chat at the user's request.
+   *
+   * @param reason Shown to the others; may be empty.
+   */
+  quit(reason: string): void {
+    this.#quitReason = reason;
+    void this.#endAfterFlush("quit");
+  }
+
+  /**
+   * Takes a new name, which the caller has checked is valid and free.
+   *
+   * @param newName The new name.
+   */
+  rename(newName: string): void {
+    const { room, log } = this.#context;
+    const oldName = this.name;
+    room.leave(this);
+    this.#name = newName;
+    room.join(this);
+    log.event("nick", { conn: this.#conn.id, name: oldName, to: newName });
+    room.broadcast(encodeLine(noticeLine(NoticeCode.Nick, `${oldName} is now ${newName}`)));
   }
 
   #handle(frame: Frame): void {
     if (this.#name === undefined) {
       this.#login(frame);
     } else if (frame.kind === "too-long") {
-      this.#reply(ErrorCode.LineTooLong, "Line too long; it was dropped");
+      this.reply(errorLine(ErrorCode.LineTooLong, "Line too long; it was dropped"));
     } else {
-      this.#command(decodeSafeText(frame.bytes));
+      runCommand(this, parseCommand(decodeSafeText(frame.bytes)));
     }
   }
 
@@ -144,45 +210,41 @@ export class Session implements Member {
     const name = decodeSafeText(frame.bytes);
     const problem = nameProblem(name);
     if (problem !== undefined) return this.#refuse("name-invalid", ErrorCode.NameInvalid, problem);
-    this.#name = name;
-    if (!this.#context.room.join(this)) {
-      this.#name = undefined;
+    const { room, log, history, serverName } = this.#context;
+    if (room.holder(name) !== undefined) {
       return this.#refuse("name-taken", ErrorCode.NameTaken, `The name ${name} is in use`);
     }
     clearTimeout(this.#loginTimer);
-    this.#context.log.event("login", { conn: this.#conn.id, name });
+    this.#name = name;
+    room.broadcast(encodeLine(noticeLine(NoticeCode.Join, `${name} joined`)));
+    room.join(this);
+    log.event("login", { conn: this.#conn.id, name });
+    const users = room.size === 1 ? "1 user" : `${room.size} users`;
+    this.reply(noticeLine(
+      NoticeCode.Welcome,
+      `Welcome to ${serverName}, ${name}! ${users} online. Type HELP for commands.`,
+    ));
+    for (const { time, line } of history.entries()) this.reply(historyLine(time, line));
+    this.#armIdleTimer(this.#context.idleTimeoutMs);
   }
 
-  #command(line: string): void {
-    const command = parseCommand(line);
-    switch (command.kind) {
-      case "message":
-        return this.#broadcast(command.text);
-      case "quit":
-        void this.#endAfterFlush("quit");
-        return;
-      case "nothing":
-        return;
-      case "unknown":
-        return this.#reply(
-          ErrorCode.UnknownCommand,
-          `Unknown command ${command.word || "(line starts with a space)"}`,
-        );
-    }
-  }
-
-  #broadcast(text: string): void {
-    const { room, log, logMessages } = this.#context;
-    room.broadcast(encodeLine(chatLine(this.name, text)), this);
-    if (logMessages) log.event("message", { conn: this.#conn.id, name: this.#name, text });
-  }
-
-  #reply(code: ErrorCode, text: string): void {
-    this.#conn.send(encodeLine(errorLine(code, text)));
+  #armIdleTimer(delayMs: number): void {
+    const { idleTimeoutMs } = this.#context;
+    if (idleTimeoutMs === 0) return;
+    this.#idleTimer = setTimeout(() => {
+      // One timer per session, re-armed only when it fires: no per-line cost.
+      const silentMs = performance.now() - this.#lastHeard;
+      if (silentMs < idleTimeoutMs) return this.#armIdleTimer(idleTimeoutMs - silentMs);
+      this.#refuse(
+        "idle-timeout",
+        ErrorCode.IdleTimeout,
+        `Nothing received for ${Math.round(idleTimeoutMs / 1000)} s`,
+      );
+    }, delayMs);
   }
 
   #refuse(reason: EndReason, code: ErrorCode, text: string): void {
-    this.#reply(code, text);
+    this.reply(errorLine(code, text));
     void this.#endAfterFlush(reason);
   }
 
@@ -200,8 +262,23 @@ export class Session implements Member {
     this.#conn.close();
   }
 
+  /** Leaves the room once, telling the others why. */
   #leave(): void {
     clearTimeout(this.#loginTimer);
-    this.#context.room.leave(this);
+    clearTimeout(this.#idleTimer);
+    if (this.#left || this.#name === undefined) return;
+    this.#left = true;
+    const { room } = this.#context;
+    room.leave(this);
+    const name = this.#name;
+    if (this.#endReason === "quit") {
+      const why = this.#quitReason === "" ? "" : ` (${this.#quitReason})`;
+      room.broadcast(encodeLine(noticeLine(NoticeCode.Quit, `${name} left${why}`)));
+    } else if (this.#endReason !== "shutdown") {
+      const why = DISCONNECT_REASONS[this.#endReason ?? "eof"] ?? "connection closed";
+      room.broadcast(
+        encodeLine(noticeLine(NoticeCode.Disconnect, `${name} was disconnected (${why})`)),
+      );
+    }
   }
 }

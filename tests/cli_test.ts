@@ -78,7 +78,7 @@ Deno.test("nanochat serve exits 0 on SIGTERM and SIGINT after telling clients", 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     await using server = await ServerProcess.start();
     await using alice = await TestClient.login(server.port, "alice");
-    await server.stderr.waitFor(/ login conn=\d+ name=alice$/);
+    assert.match(await alice.readLine(), /^NOTICE welcome: /);
     const status = await server.stop(signal);
     assert.equal(status.code, 0, `exit code after ${signal}`);
     assert.deepEqual(await alice.readUntilClosed(), [
@@ -93,8 +93,8 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
   async fn() {
     await using server = await ServerProcess.start();
-    await using alice = await TestClient.login(server.port, "alice");
-    await using bob = await TestClient.login(server.port, "bob");
+    await using alice = (await TestClient.login(server.port, "alice")).ignore(/^NOTICE /);
+    await using bob = (await TestClient.login(server.port, "bob")).ignore(/^NOTICE /);
     await server.stderr.waitFor(/ login conn=\d+ name=bob$/);
     const before = await server.residentKiB();
     const chunk = new TextEncoder().encode("m".repeat(1024 * 1024));

@@ -4,6 +4,12 @@ import { startServer } from "./support/test_server.ts";
 
 const encoder = new TextEncoder();
 
+/** Drops the server's welcome line, which these tests are not about. */
+function afterWelcome(lines: readonly string[]): string[] {
+  assert.match(lines[0] ?? "", /^NOTICE welcome: Welcome to nanochat /);
+  return lines.slice(1);
+}
+
 Deno.test("nanochat connect sends each stdin line as a message, then QUIT at end of input", async () => {
   await using ts = startServer();
   await using bob = await ts.login("bob");
@@ -13,7 +19,10 @@ Deno.test("nanochat connect sends each stdin line as a message, then QUIT at end
   );
   assert.equal(code, 0, stderr);
   assert.deepEqual(await bob.readLines(3), ["[bot]: hello", "[bot]: /slash", "[bot]: bye"]);
-  assert.equal(stdout, "ERROR unknown-command: Unknown command DANCE\n");
+  assert.deepEqual(afterWelcome(stdout.split("\n")), [
+    "ERROR unknown-command: Unknown command DANCE; type HELP for the list",
+    "",
+  ]);
   assert.equal(stderr, "");
   await ts.waitForLog(/disconnect .*name=bot reason=quit/);
 });
@@ -28,7 +37,7 @@ Deno.test("nanochat connect prints received lines on stdout as sent, sanitised",
   await client.stdout.waitFor(/tab/);
   await client.closeStdin();
   assert.equal((await client.exited()).code, 0);
-  assert.deepEqual(client.stdout.lines, ["[alice]: hi reader", "[alice]: tab\tkept"]);
+  assert.deepEqual(afterWelcome(client.stdout.lines), ["[alice]: hi reader", "[alice]: tab\tkept"]);
 });
 
 Deno.test("nanochat connect --listen records the chat without reading stdin", async () => {
@@ -44,7 +53,7 @@ Deno.test("nanochat connect --listen records the chat without reading stdin", as
   await alice.send("*for the record");
   await logger.stdout.waitFor(/for the record/);
   assert.equal((await logger.stop("SIGTERM")).code, 0);
-  assert.deepEqual(logger.stdout.lines, ["[alice]: for the record"]);
+  assert.deepEqual(afterWelcome(logger.stdout.lines), ["[alice]: for the record"]);
   await ts.waitForLog(/disconnect .*name=logger reason=quit/);
 });
 
@@ -74,7 +83,9 @@ Deno.test("nanochat connect exits 6 with one line when the server shuts down", a
   await ts.waitForLog(/ login .*name=logger$/);
   await ts.server.shutdown();
   assert.equal((await logger.exited()).code, 6);
-  assert.deepEqual(logger.stdout.lines, ["NOTICE shutdown: The server is shutting down"]);
+  assert.deepEqual(afterWelcome(logger.stdout.lines), [
+    "NOTICE shutdown: The server is shutting down",
+  ]);
   assert.deepEqual(logger.stderr.lines, ["nanochat: the server shut down"]);
 });
 

@@ -1,11 +1,17 @@
 import assert from "@nanochat/assert";
 import {
+  actionLine,
   chatLine,
   encodeLine,
   ErrorCode,
   errorLine,
+  historyLine,
   NoticeCode,
   noticeLine,
+  pongLine,
+  privateLine,
+  sentLine,
+  whoLine,
 } from "../protocol/replies.ts";
 
 const KEBAB_CASE = /^[a-z]+(-[a-z]+)*$/;
@@ -29,14 +35,26 @@ Deno.test("noticeLine() is NOTICE code: text", () => {
 });
 
 Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words", () => {
+  // The codes PROTOCOL.md lists, no more, no fewer.
   assert.deepEqual(ErrorCode, {
     NameTaken: "name-taken",
     NameInvalid: "name-invalid",
+    Usage: "usage",
+    NoSuchUser: "no-such-user",
+    IdleTimeout: "idle-timeout",
     LineTooLong: "line-too-long",
     UnknownCommand: "unknown-command",
     LoginTimeout: "login-timeout",
   });
-  assert.deepEqual(NoticeCode, { Shutdown: "shutdown" });
+  assert.deepEqual(NoticeCode, {
+    Welcome: "welcome",
+    Join: "join",
+    Quit: "quit",
+    Disconnect: "disconnect",
+    Nick: "nick",
+    Help: "help",
+    Shutdown: "shutdown",
+  });
   const codes = [...Object.values(ErrorCode), ...Object.values(NoticeCode)];
   for (const code of codes) assert.match(code, KEBAB_CASE, code);
   assert.equal(new Set(codes).size, codes.length);
@@ -77,4 +95,33 @@ Deno.test("encodeLine() gives a fresh array each call", () => {
   const first = encodeLine("hi");
   first.fill(0);
   assert.deepEqual([...encodeLine("hi")], [0x68, 0x69, 0x0a]);
+});
+
+Deno.test("the lines of the chat commands have their documented formats", () => {
+  const cases: [string, string][] = [
+    [actionLine("alice", "waves"), "* alice waves"],
+    [privateLine("alice", "psst"), "PRIVATE [alice]: psst"],
+    [sentLine("bob", "psst"), "SENT [bob]: psst"],
+    [whoLine(["alice", "bob", "carol"]), "WHO 3: alice bob carol"],
+    [whoLine(["alice"]), "WHO 1: alice"],
+    [pongLine(""), "PONG"],
+    [pongLine("42 x"), "PONG 42 x"],
+    [
+      historyLine(new Date(Date.UTC(2026, 10, 27, 1, 2, 3, 456)), "[alice]: hi"),
+      "HISTORY 2026-11-27T01:02:03Z [alice]: hi",
+    ],
+  ];
+  for (const [actual, expected] of cases) assert.equal(actual, expected);
+});
+
+Deno.test("no server line but a chat line starts with [", () => {
+  const lines = [
+    actionLine("alice", "x"),
+    privateLine("alice", "x"),
+    sentLine("alice", "x"),
+    whoLine(["alice"]),
+    pongLine("x"),
+    historyLine(new Date(0), "[alice]: x"),
+  ];
+  for (const line of lines) assert.ok(!line.startsWith("["), line);
 });

@@ -74,10 +74,10 @@ Deno.test("nameProblem() rejects names that are empty, too long or hold other ch
 });
 
 Deno.test("nameProblem() says why in a sentence", () => {
-  assert.equal(nameProblem(""), "Name is empty");
+  assert.equal(nameProblem(""), `Name is empty: it must be ${NAME_RULE}`);
   assert.equal(
     nameProblem("a".repeat(33)),
-    "Name is 33 characters long, the limit is 32",
+    `Name is 33 characters long: it must be ${NAME_RULE}`,
   );
   assert.equal(nameProblem("al ice"), `Name must be ${NAME_RULE}`);
   for (const name of ["", "a".repeat(40), "[x]"]) {

@@ -16,6 +16,7 @@ export const LINE_TIMEOUT_MS = 5_000;
 export class TestClient {
   readonly conn: Deno.TcpConn;
   readonly #lines: string[] = [];
+  #ignored: RegExp | undefined;
   #ended = false;
   #endError: unknown;
   #wake: (() => void) | undefined;
@@ -88,6 +89,16 @@ export class TestClient {
     return this.#lines.splice(0);
   }
 
+  /**
+   * Drops received lines that match `pattern`, from now on and from those
+   * already waiting; `undefined` keeps everything again.
+   */
+  ignore(pattern: RegExp | undefined): this {
+    this.#ignored = pattern;
+    if (pattern) this.#lines.splice(0, Infinity, ...this.#lines.filter((l) => !pattern.test(l)));
+    return this;
+  }
+
   /** Lines received and not yet read. */
   get unread(): readonly string[] {
     return this.#lines;
@@ -138,7 +149,8 @@ export class TestClient {
         bytes.set(buffer.subarray(0, count), pending.length);
         let start = 0;
         for (let lf = bytes.indexOf(10); lf !== -1; lf = bytes.indexOf(10, start)) {
-          this.#lines.push(strictDecoder.decode(bytes.subarray(start, lf)));
+          const line = strictDecoder.decode(bytes.subarray(start, lf));
+          if (!this.#ignored?.test(line)) this.#lines.push(line);
           start = lf + 1;
         }
         pending = bytes.slice(start);

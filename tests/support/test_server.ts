@@ -9,6 +9,9 @@ import { Logger } from "../../server/log.ts";
 import { type ChatServer, serve, type ServerOptions } from "../../server/server.ts";
 import { LINE_TIMEOUT_MS, TestClient } from "./test_client.ts";
 
+/** The notices about other users coming and going. */
+export const PRESENCE_NOTICE = /^NOTICE (join|quit|disconnect|nick): /;
+
 /** A server under test and its log. */
 export interface TestServer extends AsyncDisposable {
   readonly server: ChatServer;
@@ -17,8 +20,12 @@ export interface TestServer extends AsyncDisposable {
   readonly log: readonly string[];
   /** Waits for a log line at index `since` or later that matches `pattern`. */
   waitForLog(pattern: RegExp, since?: number): Promise<string>;
-  /** Connects a client, sends its name, and waits until the server logged it in. */
-  login(name: string): Promise<TestClient>;
+  /**
+   * Connects a client, sends its name, and reads the welcome notice. Unless
+   * `presence` is set, the client ignores join, quit, disconnect and nick
+   * notices, so tests about other things read only what they are about.
+   */
+  login(name: string, options?: { presence?: boolean }): Promise<TestClient>;
 }
 
 /**
@@ -57,10 +64,14 @@ export function startServer(options: ServerOptions = {}): TestServer {
         clearTimeout(timer);
       }
     },
-    async login(name) {
-      const since = log.length;
+    async login(name, options = {}) {
       const client = await TestClient.login(server.address.port, name);
-      await this.waitForLog(new RegExp(` login conn=\\d+ name=${RegExp.escape(name)}$`), since);
+      if (!options.presence) client.ignore(PRESENCE_NOTICE);
+      const welcome = await client.readLine();
+      if (!welcome.startsWith("NOTICE welcome: ")) {
+        await client.close();
+        throw new Error(`Login as ${name} failed: ${welcome}`);
+      }
       return client;
     },
     async [Symbol.asyncDispose]() {
