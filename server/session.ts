@@ -238,7 +238,7 @@ export class Session implements Member {
       this.#refuse(
         "idle-timeout",
         ErrorCode.IdleTimeout,
-        `Nothing received for ${Math.round(idleTimeoutMs / 1000)} s`,
+        `Nothing received for ${idleTimeoutMs / 1000} s`,
       );
     }, delayMs);
   }

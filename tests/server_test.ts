@@ -229,7 +229,7 @@ Deno.test("server relays control characters and invalid UTF-8 as U+FFFD", async 
 });
 
 Deno.test("server drops a user who stops reading, and nobody else is slowed", async () => {
-  await using ts = startServer({ maxOutboxBytes: 64 * 1024 });
+  await using ts = startServer({ maxOutboxBytes: 256 * 1024 });
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   const since = ts.log.length;
@@ -239,7 +239,7 @@ Deno.test("server drops a user who stops reading, and nobody else is slowed", as
     await stalled.write(encoder.encode("stalled\n"));
     await ts.waitForLog(/login .*name=stalled$/, since);
     const line = "*" + "f".repeat(1000);
-    const count = 5000; // ~5 MB: far more than the socket buffers and the cap
+    const count = 8000; // 8 MB: more than the socket buffers (~4 MB here) and the cap
     const flood = encoder.encode(`${line}\n`.repeat(count));
     await alice.sendBytes(flood);
     await ts.waitForLog(/disconnect .*name=stalled reason=slow-reader/, since);
