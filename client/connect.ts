@@ -14,6 +14,9 @@ import { ServerLink } from "./server_link.ts";
 import { createStyle } from "./style.ts";
 import { runTerminalUi } from "./terminal_ui.ts";
 
+/** How often the client pings: well within the server's default 10-minute idle timeout. */
+const KEEPALIVE_INTERVAL_MS = 60_000;
+
 /** How the client runs. */
 export interface ClientOptions extends HostPort {
   /** The username to log in with. */
@@ -71,6 +74,7 @@ export async function connect(options: ClientOptions): Promise<number> {
     warn(`cannot connect to ${formatHostPort(options)}: ${reason}`);
     return code;
   }
+  link.keepAlive(KEEPALIVE_INTERVAL_MS);
   const listen = options.listen ?? false;
   const interactive = !listen &&
     (options.interactive ?? (Deno.stdin.isTerminal() && Deno.stdout.isTerminal()));

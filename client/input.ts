@@ -14,8 +14,16 @@ import { asciiUpperCase } from "../protocol/commands.ts";
 
 /** The client's answer to one typed line. */
 export type InputAction =
-  /** Send this protocol line to the server. */
-  | { readonly kind: "send"; readonly line: string; readonly message?: string }
+  /**
+   * Send this protocol line to the server; `message` or `action` is what to
+   * show locally, since the server does not echo.
+   */
+  | {
+    readonly kind: "send";
+    readonly line: string;
+    readonly message?: string;
+    readonly action?: string;
+  }
   /** Leave: send `QUIT` (with the reason, if any) and exit. */
   | { readonly kind: "quit"; readonly line: string }
   /** Show the client's help. */
@@ -27,11 +35,16 @@ export type InputAction =
 
 /** The help text for `/help`. */
 export const INPUT_HELP = [
-  "text            send a message to everyone",
-  "/quit [reason]  leave (also Ctrl-D, Ctrl-C)",
-  "/help           show this help",
-  "//text          send a message that starts with /",
-  "/word args      send the server's special command WORD (e.g. /who, /msg bob hi)",
+  "text             send a message to everyone",
+  "/me text         act: everyone sees * yourname text",
+  "/msg name text   send text to one user only",
+  "/nick name       change your name",
+  "/who             list the users online",
+  "/quit [reason]   leave (also Ctrl-D, Ctrl-C)",
+  "/help            show this help",
+  "//text           send a message that starts with /",
+  "/word args       any other server command WORD args",
+  "Tab completes names; Up and Down recall earlier lines.",
 ];
 
 /**
@@ -62,5 +75,6 @@ export function parseInput(input: string): InputAction {
   if (word === "HELP") return { kind: "help" };
   const line = rest === "" ? word : `${word} ${rest}`;
   if (word === "QUIT") return { kind: "quit", line };
+  if (word === "ME" && rest !== "") return { kind: "send", line, action: rest };
   return { kind: "send", line };
 }

@@ -11,7 +11,7 @@
 
 import { sanitize } from "../protocol/text.ts";
 import { nameKey } from "../protocol/username.ts";
-import { NAME_COLOR_COUNT, type Style } from "./style.ts";
+import { createStyle, NAME_COLOR_COUNT, type Style } from "./style.ts";
 
 /** How lines are shown. */
 export interface RenderOptions {
@@ -22,7 +22,25 @@ export interface RenderOptions {
 }
 
 const CHAT_LINE = /^\[([^\]]*)\]: (.*)$/s;
+const ACTION_LINE = /^\* (\S+) (.*)$/s;
+const PRIVATE_LINE = /^(PRIVATE|SENT) \[([^\]]*)\]: (.*)$/s;
 const TAGGED_LINE = /^(ERROR|NOTICE) ([a-z-]+): (.*)$/s;
+const WHO_LINE = /^WHO (\d+): (.*)$/s;
+const HISTORY_LINE = /^HISTORY (\S+) (.*)$/s;
+
+/** The token of the client's own keepalive pings, whose PONGs are not shown. */
+export const KEEPALIVE_TOKEN = "keepalive";
+
+/**
+ * Whether a server line only answers the client's keepalive ping, and so is
+ * not shown.
+ *
+ * @param line A line as received.
+ * @returns True for `PONG keepalive`.
+ */
+export function isKeepaliveReply(line: string): boolean {
+  return line === `PONG ${KEEPALIVE_TOKEN}`;
+}
 
 /**
  * The colour a name always gets: the same for `Alice` and `alice`, and the
@@ -50,14 +68,40 @@ export function nameColorIndex(name: string): number {
  * @returns The text to print, without a newline.
  */
 export function renderServerLine(line: string, options: RenderOptions, now: Date): string {
-  const { style } = options;
   const safe = sanitize(line);
+  const history = safe.match(HISTORY_LINE);
+  if (history) {
+    const time = new Date(history[1]!);
+    const when = Number.isNaN(time.getTime()) ? history[1]! : clock(time, false);
+    const plain = { ...options, style: createStyle(false) };
+    return options.style.dim(`${when} ${renderBody(history[2]!, plain)}`);
+  }
+  return stamp(renderBody(safe, options), options, now);
+}
+
+/** Renders a sanitised line without its timestamp. */
+function renderBody(safe: string, options: RenderOptions): string {
+  const { style } = options;
   const chat = safe.match(CHAT_LINE);
-  if (chat) return stamp(`${coloredName(chat[1]!, style)}: ${chat[2]}`, options, now);
+  if (chat) return `${coloredName(chat[1]!, style)}: ${chat[2]}`;
+  const action = safe.match(ACTION_LINE);
+  if (action) return `* ${coloredName(action[1]!, style)} ${action[2]}`;
+  const direct = safe.match(PRIVATE_LINE);
+  if (direct?.[1] === "PRIVATE") {
+    return `${coloredName(direct[2]!, style)} ${style.bold("→ you")}: ${direct[3]}`;
+  }
+  if (direct?.[1] === "SENT") {
+    return `${style.bold("you →")} ${coloredName(direct[2]!, style)}: ${direct[3]}`;
+  }
+  const who = safe.match(WHO_LINE);
+  if (who) {
+    const users = who[1] === "1" ? "1 user" : `${who[1]} users`;
+    return style.yellow(`-- ${users} online: ${who[2]!.split(" ").join(", ")}`);
+  }
   const tagged = safe.match(TAGGED_LINE);
-  if (tagged?.[1] === "ERROR") return stamp(style.red(`! ${tagged[3]}`), options, now);
-  if (tagged?.[1] === "NOTICE") return stamp(style.yellow(`-- ${tagged[3]}`), options, now);
-  return stamp(safe, options, now);
+  if (tagged?.[1] === "ERROR") return style.red(`! ${tagged[3]}`);
+  if (tagged?.[1] === "NOTICE") return style.yellow(`-- ${tagged[3]}`);
+  return safe;
 }
 
 /**
@@ -81,6 +125,24 @@ export function renderOwnMessage(
     options,
     now,
   );
+}
+
+/**
+ * Shows an action the user sent with `/me`.
+ *
+ * @param name The user's name.
+ * @param text The action.
+ * @param options Style and timestamps.
+ * @param now The time to stamp it with.
+ * @returns `* name text`, styled as others see it.
+ */
+export function renderOwnAction(
+  name: string,
+  text: string,
+  options: RenderOptions,
+  now: Date,
+): string {
+  return stamp(`* ${coloredName(name, options.style)} ${sanitize(text)}`, options, now);
 }
 
 /**

@@ -10,7 +10,7 @@
 
 import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
-import { plainLine } from "./render.ts";
+import { isKeepaliveReply, plainLine } from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
 
 /** How the scripted client runs. */
@@ -57,6 +57,7 @@ export async function runScripted(link: ServerLink, options: ScriptOptions): Pro
     })();
   }
   const end = await link.receive(async (line) => {
+    if (isKeepaliveReply(line)) return;
     // Awaiting stdout holds off reading the socket while a pipe is full.
     await writeAll(
       Deno.stdout,

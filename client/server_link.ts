@@ -11,6 +11,7 @@ import { formatHostPort, type HostPort } from "../protocol/address.ts";
 import { encodeLine } from "../protocol/replies.ts";
 import { decodeUtf8 } from "../protocol/text.ts";
 import { ConnLineConnection } from "../server/line_connection.ts";
+import { KEEPALIVE_TOKEN } from "./render.ts";
 
 /** A line longer than this from the server is dropped. */
 const MAX_SERVER_LINE_BYTES = 64 * 1024;
@@ -35,6 +36,7 @@ export class ServerLink {
   readonly #connection: ConnLineConnection;
   #closed = false;
   #quitTimer: ReturnType<typeof setTimeout> | undefined;
+  #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(address: string, connection: ConnLineConnection) {
     this.address = address;
@@ -65,6 +67,18 @@ export class ServerLink {
     );
     link.send(name);
     return link;
+  }
+
+  /**
+   * Pings the server every `intervalMs`, so its idle timeout never closes a
+   * quiet user and a dead connection is noticed. The replies are
+   * `PONG keepalive`, which the renderers hide.
+   *
+   * @param intervalMs Time between pings.
+   */
+  keepAlive(intervalMs: number): void {
+    clearInterval(this.#keepAliveTimer);
+    this.#keepAliveTimer = setInterval(() => this.send(`PING ${KEEPALIVE_TOKEN}`), intervalMs);
   }
 
   /** Queues one protocol line; never blocks. */
@@ -124,6 +138,7 @@ export class ServerLink {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#quitTimer);
+    clearInterval(this.#keepAliveTimer);
     this.#connection.close();
   }
 }

@@ -4,7 +4,8 @@
  * input row, prints, and redraws the prompt with the half-typed text and the
  * cursor where they were, so typing is never clobbered.
  *
- * `node:readline` does the editing; it needs no permissions in Deno.
+ * `node:readline` does the editing (history, Tab to complete names); it
+ * needs no permissions in Deno.
  *
  * @module
  */
@@ -13,7 +14,15 @@ import process from "node:process";
 import * as readline from "node:readline";
 import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
-import { renderInfo, type RenderOptions, renderOwnMessage, renderServerLine } from "./render.ts";
+import { ChatState } from "./chat_state.ts";
+import {
+  isKeepaliveReply,
+  renderInfo,
+  type RenderOptions,
+  renderOwnAction,
+  renderOwnMessage,
+  renderServerLine,
+} from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
 
 const PROMPT = "> ";
@@ -32,12 +41,14 @@ export async function runTerminalUi(
   render: RenderOptions,
 ): Promise<number> {
   const output = process.stdout;
+  const state = new ChatState(name);
   const editor = readline.createInterface({
     input: process.stdin,
     output,
     prompt: PROMPT,
     historySize: 1000,
     terminal: true,
+    completer: (line: string) => state.complete(line),
   });
   const show = (text: string) => {
     readline.cursorTo(output, 0);
@@ -60,8 +71,12 @@ export async function runTerminalUi(
       case "send":
         link.send(action.line);
         if (action.message !== undefined) {
-          show(renderOwnMessage(name, action.message, render, new Date()));
-        } else editor.prompt();
+          show(renderOwnMessage(state.name, action.message, render, new Date()));
+        } else if (action.action !== undefined) {
+          show(renderOwnAction(state.name, action.action, render, new Date()));
+        } else {
+          editor.prompt();
+        }
         return;
       case "quit":
         return quit(action.line);
@@ -80,7 +95,10 @@ export async function runTerminalUi(
     `Connected to ${link.address} as ${name}. /help for help, Ctrl-D to quit.`,
     render,
   ));
-  const end = await link.receive((line) => show(renderServerLine(line, render, new Date())));
+  const end = await link.receive((line) => {
+    state.observe(line);
+    if (!isKeepaliveReply(line)) show(renderServerLine(line, render, new Date()));
+  });
   ended = true;
   readline.cursorTo(output, 0);
   readline.clearLine(output, 0);

@@ -38,7 +38,8 @@ Deno.test("parseInput() turns typed lines into client actions", () => {
     // Any other word goes to the server as a special command.
     { input: "/who", expected: { kind: "send", line: "WHO" } },
     { input: "/msg bob hi there", expected: { kind: "send", line: "MSG bob hi there" } },
-    { input: "/me waves", expected: { kind: "send", line: "ME waves" } },
+    { input: "/me waves", expected: { kind: "send", line: "ME waves", action: "waves" } },
+    { input: "/me", expected: { kind: "send", line: "ME" } },
     // Command words are upper-cased ASCII only: dotless ı must not make QUIT.
     { input: "/qu\u0131t", expected: { kind: "send", line: "QU\u0131T" } },
     { input: "/qu\u0131t bye", expected: { kind: "send", line: "QU\u0131T bye" } },
@@ -49,7 +50,7 @@ Deno.test("parseInput() turns typed lines into client actions", () => {
 });
 
 Deno.test("parseInput() gives server commands no message to echo", () => {
-  for (const input of ["/who", "/msg bob hi", "/me waves"]) {
+  for (const input of ["/who", "/msg bob hi", "/nick alicia"]) {
     const action = parseInput(input);
     assert.equal(action.kind, "send", JSON.stringify(input));
     assert.ok(!("message" in action), `${JSON.stringify(input)} has no message field`);
@@ -58,7 +59,7 @@ Deno.test("parseInput() gives server commands no message to echo", () => {
 
 Deno.test("INPUT_HELP mentions /quit, /help and //", () => {
   const help = INPUT_HELP.join("\n");
-  for (const command of ["/quit", "/help", "//"]) {
+  for (const command of ["/quit", "/help", "//", "/me", "/msg", "/nick", "/who"]) {
     assert.ok(help.includes(command), `help mentions ${command}`);
   }
 });

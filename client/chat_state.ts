@@ -1,0 +1,91 @@
+/**
+ * What the client learns from the lines it receives: its own current name
+ * (it changes with NICK) and the names of other users, for tab completion.
+ *
+ * @module
+ */
+
+import { nameKey } from "../protocol/username.ts";
+
+const PATTERNS = {
+  chat: /^(?:PRIVATE )?\[([^\]\s]+)\]: /,
+  action: /^\* (\S+) /,
+  joined: /^NOTICE join: (\S+) joined$/,
+  left: /^NOTICE (?:quit|disconnect): (\S+) /,
+  renamed: /^NOTICE nick: (\S+) is now (\S+)$/,
+  who: /^WHO \d+: (.*)$/,
+};
+
+/** The client's view of who is who. */
+export class ChatState {
+  #name: string;
+  readonly #others = new Map<string, string>();
+
+  /**
+   * Starts with the name the user logged in with.
+   *
+   * @param name The login name.
+   */
+  constructor(name: string) {
+    this.#name = name;
+  }
+
+  /** The user's own name, as the server last confirmed it. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Other users' names seen so far and not seen leaving, sorted. */
+  get otherNames(): string[] {
+    return [...this.#others.values()].sort((a, b) => a.localeCompare(b));
+  }
+
+  /**
+   * Learns from one server line.
+   *
+   * @param line A line as received.
+   */
+  observe(line: string): void {
+    const renamed = line.match(PATTERNS.renamed);
+    if (renamed) return this.#rename(renamed[1]!, renamed[2]!);
+    const who = line.match(PATTERNS.who);
+    if (who) {
+      this.#others.clear();
+      for (const name of who[1]!.split(" ")) this.#add(name);
+      return;
+    }
+    const left = line.match(PATTERNS.left);
+    if (left) return void this.#others.delete(nameKey(left[1]!));
+    const seen = line.match(PATTERNS.chat) ?? line.match(PATTERNS.action) ??
+      line.match(PATTERNS.joined);
+    if (seen) this.#add(seen[1]!);
+  }
+
+  /**
+   * Completes the last word of a half-typed line with a known name.
+   *
+   * @param input The line so far.
+   * @returns The names that fit and the word they would replace, in the
+   * shape `node:readline`'s completer wants.
+   */
+  complete(input: string): [string[], string] {
+    const word = input.slice(input.lastIndexOf(" ") + 1);
+    if (word === "") return [[], word];
+    const prefix = nameKey(word);
+    const matches = this.otherNames.filter((name) => nameKey(name).startsWith(prefix));
+    return [matches, word];
+  }
+
+  #add(name: string): void {
+    if (name !== "" && nameKey(name) !== nameKey(this.#name)) this.#others.set(nameKey(name), name);
+  }
+
+  #rename(oldName: string, newName: string): void {
+    if (nameKey(oldName) === nameKey(this.#name)) {
+      this.#name = newName;
+      return;
+    }
+    this.#others.delete(nameKey(oldName));
+    this.#add(newName);
+  }
+}
