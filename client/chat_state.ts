@@ -73,7 +73,8 @@ export class ChatState {
     if (word === "") return [[], word];
     const prefix = nameKey(word);
     const matches = this.otherNames.filter((name) => nameKey(name).startsWith(prefix));
-    return [matches, word];
+    // A single match is taken whole, with a space to go on typing after it.
+    return [matches.length === 1 ? [`${matches[0]} `] : matches, word];
   }
 
   #add(name: string): void {
