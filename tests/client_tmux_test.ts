@@ -155,3 +155,56 @@ Deno.test({
     assert.doesNotMatch(await plain.screen(true), styledName);
   },
 });
+
+Deno.test({
+  name: "interactive client: /msg with Tab completion, /me and /nick show as the user expects",
+  ignore,
+  async fn() {
+    await using ts = startServer();
+    await using bob = await ts.login("bob");
+    await using alice = await startClient(ts.port, "alice");
+    await ts.waitForLog(/ login .*name=alice$/);
+    await alice.waitForText("Welcome to nanochat");
+
+    await bob.send("*hi alice"); // alice's client learns bob's name from this
+    await alice.waitForText("bob: hi alice");
+    await alice.type("/msg b");
+    await alice.sendKeys("Tab");
+    await alice.waitForText("> /msg bob"); // capture-pane trims the trailing space
+    await alice.type("psst");
+    await alice.sendKeys("Enter");
+    assert.equal(await bob.readLine(), "PRIVATE [alice]: psst");
+    await alice.waitForText("you → bob: psst");
+
+    await bob.send("MSG alice back");
+    assert.equal(await bob.readLine(), "SENT [alice]: back");
+    await alice.waitForText("bob → you: back");
+
+    await alice.type("/me waves");
+    await alice.sendKeys("Enter");
+    assert.equal(await bob.readLine(), "* alice waves");
+    await alice.waitForText("* alice waves");
+
+    await alice.type("/nick alicia");
+    await alice.sendKeys("Enter");
+    await alice.waitForText("-- alice is now alicia");
+    await alice.type("new name");
+    await alice.sendKeys("Enter");
+    await alice.waitForText("alicia (you): new name");
+    assert.equal(await bob.readLine(), "[alicia]: new name");
+  },
+});
+
+Deno.test({
+  name: "interactive client: scrollback is shown with its own time, after the welcome",
+  ignore,
+  async fn() {
+    await using ts = startServer();
+    await using bob = await ts.login("bob");
+    await bob.send("*said before you came");
+    await ts.waitForLog(/ login .*name=bob$/);
+    await using alice = await startClient(ts.port, "alice");
+    const screen = await alice.waitForText("bob: said before you came");
+    assert.match(screen, /Welcome to nanochat[^\n]*\n\d\d:\d\d bob: said before you came/);
+  },
+});
