@@ -5,7 +5,7 @@
  * @module
  */
 
-import { nameKey } from "../protocol/username.ts";
+import { nameKey, nameProblem } from "../protocol/username.ts";
 
 const PATTERNS = {
   chat: /^(?:PRIVATE )?\[([^\]\s]+)\]: /,
@@ -78,12 +78,16 @@ export class ChatState {
   }
 
   #add(name: string): void {
-    if (name !== "" && nameKey(name) !== nameKey(this.#name)) this.#others.set(nameKey(name), name);
+    // Only valid names: completions reach the terminal unsanitised.
+    if (nameProblem(name) === undefined && nameKey(name) !== nameKey(this.#name)) {
+      this.#others.set(nameKey(name), name);
+    }
   }
 
   #rename(oldName: string, newName: string): void {
     if (nameKey(oldName) === nameKey(this.#name)) {
       this.#name = newName;
+      this.#others.delete(nameKey(newName));
       return;
     }
     this.#others.delete(nameKey(oldName));

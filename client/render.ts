@@ -27,6 +27,7 @@ const PRIVATE_LINE = /^(PRIVATE|SENT) \[([^\]]*)\]: (.*)$/s;
 const TAGGED_LINE = /^(ERROR|NOTICE) ([a-z-]+): (.*)$/s;
 const WHO_LINE = /^WHO (\d+): (.*)$/s;
 const HISTORY_LINE = /^HISTORY (\S+) (.*)$/s;
+const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
 /** The token of the client's own keepalive pings, whose PONGs are not shown. */
 export const KEEPALIVE_TOKEN = "keepalive";
@@ -71,7 +72,7 @@ export function renderServerLine(line: string, options: RenderOptions, now: Date
   const safe = sanitize(line);
   const history = safe.match(HISTORY_LINE);
   if (history) {
-    const time = new Date(history[1]!);
+    const time = UTC_TIME.test(history[1]!) ? new Date(history[1]!) : new Date(NaN);
     const when = Number.isNaN(time.getTime()) ? history[1]! : clock(time, false);
     const plain = { ...options, style: createStyle(false) };
     return options.style.dim(`${when} ${renderBody(history[2]!, plain)}`);

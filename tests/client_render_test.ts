@@ -1,9 +1,12 @@
 import assert from "@nanochat/assert";
 import {
+  isKeepaliveReply,
+  KEEPALIVE_TOKEN,
   nameColorIndex,
   plainLine,
   renderInfo,
   type RenderOptions,
+  renderOwnAction,
   renderOwnMessage,
   renderServerLine,
 } from "../client/render.ts";
@@ -260,5 +263,294 @@ Deno.test("renderOwnMessage() never passes control characters in the user's own 
     const off = renderOwnMessage(name, "hi", plain, now);
     assertNoControls(off, `renderOwnMessage name with ${attackName}`);
     assertOnlyClientStyles(renderOwnMessage(name, "hi", colour, now), off, `name ${attackName}`);
+  }
+});
+
+/** `HH:MM` of an instant on this machine's clock, so expectations hold in every time zone. */
+function localClock(time: Date): string {
+  return [time.getHours(), time.getMinutes()].map((part) => String(part).padStart(2, "0"))
+    .join(":");
+}
+
+Deno.test("renderServerLine() shows actions, private messages, WHO and notices as plain text", () => {
+  const cases: { line: string; expected: string }[] = [
+    { line: "* alice waves", expected: "* alice waves" },
+    { line: "* alice waves at bob", expected: "* alice waves at bob" },
+    { line: "* alice  spaced", expected: "* alice  spaced" },
+    { line: "PRIVATE [alice]: psst", expected: "alice → you: psst" },
+    { line: "PRIVATE [alice]: a]: b", expected: "alice → you: a]: b" },
+    { line: "SENT [bob]: psst", expected: "you → bob: psst" },
+    { line: "WHO 3: alice bob carol", expected: "-- 3 users online: alice, bob, carol" },
+    { line: "WHO 1: alice", expected: "-- 1 user online: alice" },
+    { line: "WHO 2: alice bob", expected: "-- 2 users online: alice, bob" },
+    { line: "NOTICE join: bob joined", expected: "-- bob joined" },
+    { line: "NOTICE quit: bob left", expected: "-- bob left" },
+    { line: "NOTICE quit: bob left (gone fishing)", expected: "-- bob left (gone fishing)" },
+    {
+      line: "NOTICE disconnect: bob was disconnected (idle timeout)",
+      expected: "-- bob was disconnected (idle timeout)",
+    },
+    { line: "NOTICE nick: alice is now alicia", expected: "-- alice is now alicia" },
+    { line: "NOTICE welcome: Welcome to nanochat", expected: "-- Welcome to nanochat" },
+    { line: "NOTICE help: HELP lists commands", expected: "-- HELP lists commands" },
+    { line: "ERROR no-such-user: Nobody is called bob", expected: "! Nobody is called bob" },
+    { line: "PONG abc", expected: "PONG abc" },
+    { line: "PONG", expected: "PONG" },
+    { line: "*hello", expected: "*hello" },
+    { line: "private [alice]: psst", expected: "private [alice]: psst" },
+  ];
+  for (const { line, expected } of cases) {
+    assert.equal(renderServerLine(line, plain, now), expected, JSON.stringify(line));
+  }
+});
+
+Deno.test("renderServerLine() stamps actions, private messages and WHO with HH:MM", () => {
+  const cases: { line: string; expected: string }[] = [
+    { line: "* alice waves", expected: "03:04 * alice waves" },
+    { line: "PRIVATE [alice]: psst", expected: "03:04 alice → you: psst" },
+    { line: "SENT [bob]: psst", expected: "03:04 you → bob: psst" },
+    { line: "WHO 1: alice", expected: "03:04 -- 1 user online: alice" },
+    { line: "NOTICE join: bob joined", expected: "03:04 -- bob joined" },
+  ];
+  for (const { line, expected } of cases) {
+    assert.equal(renderServerLine(line, plainStamped, now), expected, JSON.stringify(line));
+  }
+});
+
+Deno.test("renderServerLine() with colour gives names in actions and private messages their colour", () => {
+  const alice = nameSgr(renderServerLine("[alice]: x", colour, now), "alice");
+  const bob = nameSgr(renderServerLine("[bob]: x", colour, now), "bob");
+  assert.notEqual(alice, bob);
+  const cases: { line: string; expected: string }[] = [
+    { line: "* alice waves", expected: `* \x1b[1;${alice}malice\x1b[0m waves` },
+    { line: "* Alice waves", expected: `* \x1b[1;${alice}mAlice\x1b[0m waves` },
+    {
+      line: "PRIVATE [alice]: psst",
+      expected: `\x1b[1;${alice}malice\x1b[0m \x1b[1m→ you\x1b[0m: psst`,
+    },
+    {
+      line: "SENT [bob]: psst",
+      expected: `\x1b[1myou →\x1b[0m \x1b[1;${bob}mbob\x1b[0m: psst`,
+    },
+    {
+      line: "WHO 3: alice bob carol",
+      expected: "\x1b[33m-- 3 users online: alice, bob, carol\x1b[0m",
+    },
+    { line: "NOTICE join: bob joined", expected: "\x1b[33m-- bob joined\x1b[0m" },
+  ];
+  for (const { line, expected } of cases) {
+    assert.equal(renderServerLine(line, colour, now), expected, JSON.stringify(line));
+  }
+});
+
+Deno.test("renderServerLine() shows a HISTORY line at its own time, on the local clock", () => {
+  const time = "2026-01-02T03:04:05Z";
+  const clock = localClock(new Date(time));
+  const cases: { line: string; expected: string }[] = [
+    { line: `HISTORY ${time} [alice]: hi`, expected: `${clock} alice: hi` },
+    { line: `HISTORY ${time} [alice]: `, expected: `${clock} alice: ` },
+    { line: `HISTORY ${time} * alice waves`, expected: `${clock} * alice waves` },
+    { line: `HISTORY ${time} [alice]: a b  c`, expected: `${clock} alice: a b  c` },
+    { line: `HISTORY ${time} old server text`, expected: `${clock} old server text` },
+  ];
+  for (const { line, expected } of cases) {
+    assert.equal(renderServerLine(line, plain, now), expected, JSON.stringify(line));
+  }
+  const late = "2026-12-31T23:59:59Z";
+  assert.equal(
+    renderServerLine(`HISTORY ${late} [bob]: yo`, plain, now),
+    `${localClock(new Date(late))} bob: yo`,
+  );
+});
+
+Deno.test("renderServerLine() keeps the raw time of a HISTORY line whose time is no time", () => {
+  const cases: { line: string; expected: string }[] = [
+    { line: "HISTORY not-a-time [alice]: hi", expected: "not-a-time alice: hi" },
+    { line: "HISTORY yesterday [alice]: hi", expected: "yesterday alice: hi" },
+    {
+      line: "HISTORY 2026-13-45T99:99:99Z [alice]: hi",
+      expected: "2026-13-45T99:99:99Z alice: hi",
+    },
+    { line: "HISTORY \uFFFD * alice waves", expected: "\uFFFD * alice waves" },
+  ];
+  for (const { line, expected } of cases) {
+    assert.equal(renderServerLine(line, plain, now), expected, JSON.stringify(line));
+    assert.equal(renderServerLine(line, plainStamped, now), expected, JSON.stringify(line));
+  }
+});
+
+Deno.test("renderServerLine() keeps the raw time of a HISTORY line that is not ISO 8601 UTC", () => {
+  // The protocol sends 2026-11-27T01:02:03Z; Date() also takes "12" or a bare
+  // date, which would show a made-up clock as if the server had sent one.
+  const times = ["12", "2026", "2026-01-02"];
+  for (const time of times) {
+    assert.equal(
+      renderServerLine(`HISTORY ${time} [alice]: hi`, plain, now),
+      `${time} alice: hi`,
+      time,
+    );
+  }
+});
+
+Deno.test("renderServerLine() with colour dims a HISTORY line rendered plain", () => {
+  const time = "2026-01-02T03:04:05Z";
+  const lines = [
+    `HISTORY ${time} [alice]: hi`,
+    `HISTORY ${time} * alice waves`,
+    `HISTORY ${time} PRIVATE [alice]: psst`,
+    `HISTORY ${time} NOTICE join: bob joined`,
+    `HISTORY ${time} ERROR usage: bad`,
+    "HISTORY not-a-time [alice]: hi",
+  ];
+  for (const line of lines) {
+    for (const options of [colour, colourStamped]) {
+      const styled = renderServerLine(line, options, now);
+      const unstyled = renderServerLine(line, plain, now);
+      assert.equal(styled, `\x1b[2m${unstyled}\x1b[0m`, JSON.stringify(line));
+      assert.ok(!unstyled.includes("\x1b"), JSON.stringify(unstyled));
+    }
+  }
+});
+
+Deno.test("renderServerLine() with timestamps on stamps a HISTORY line with its time, not now", () => {
+  // No time zone is 5:05 off UTC, so this clock never reads like `now` (03:04).
+  const time = "2026-06-07T08:09:10Z";
+  const clock = localClock(new Date(time));
+  assert.notEqual(clock, localClock(now));
+  const line = `HISTORY ${time} [alice]: hi`;
+  assert.equal(renderServerLine(line, plainStamped, now), `${clock} alice: hi`);
+  assert.equal(renderServerLine(line, plain, now), `${clock} alice: hi`);
+  assert.equal(renderServerLine(line, colourStamped, now), `\x1b[2m${clock} alice: hi\x1b[0m`);
+  const late = new Date(2026, 11, 31, 23, 59, 59);
+  assert.equal(renderServerLine(line, plainStamped, late), `${clock} alice: hi`);
+});
+
+Deno.test("renderOwnAction() shows the user's /me action as others see it", () => {
+  assert.equal(renderOwnAction("alice", "waves", plain, now), "* alice waves");
+  assert.equal(renderOwnAction("alice", "waves", plainStamped, now), "03:04 * alice waves");
+  assert.equal(renderOwnAction("alice", "a\tb", plain, now), "* alice a\tb");
+  assert.equal(renderOwnAction("alice", " spaced ", plain, now), "* alice  spaced ");
+  assert.equal(
+    renderOwnAction("alice", "waves", plain, now),
+    renderServerLine("* alice waves", plain, now),
+  );
+});
+
+Deno.test("renderOwnAction() with colour gives the name the colour it has in chat lines", () => {
+  const code = nameSgr(renderServerLine("[alice]: x", colour, now), "alice");
+  const styled = renderOwnAction("alice", "waves", colour, now);
+  assert.equal(nameSgr(styled, "alice"), code);
+  assert.equal(styled, `* \x1b[1;${code}malice\x1b[0m waves`);
+  assert.equal(nameSgr(renderOwnAction("Alice", "waves", colour, now), "Alice"), code);
+  assert.equal(styled, renderServerLine("* alice waves", colour, now));
+  assert.equal(
+    renderOwnAction("alice", "waves", colourStamped, now),
+    `\x1b[2m03:04\x1b[0m * \x1b[1;${code}malice\x1b[0m waves`,
+  );
+});
+
+Deno.test("isKeepaliveReply() is true only for the reply to the client's own ping", () => {
+  assert.equal(KEEPALIVE_TOKEN, "keepalive");
+  const cases: { line: string; expected: boolean }[] = [
+    { line: "PONG keepalive", expected: true },
+    { line: `PONG ${KEEPALIVE_TOKEN}`, expected: true },
+    { line: "PONG", expected: false },
+    { line: "PONG ", expected: false },
+    { line: "PONG keepalive2", expected: false },
+    { line: "PONG keepalive ", expected: false },
+    { line: " PONG keepalive", expected: false },
+    { line: "PONG  keepalive", expected: false },
+    { line: "pong keepalive", expected: false },
+    { line: "PONG Keepalive", expected: false },
+    { line: "PONG other", expected: false },
+    { line: "[keepalive]: PONG keepalive", expected: false },
+    { line: "[bob]: PONG keepalive", expected: false },
+    { line: "HISTORY 2026-01-02T03:04:05Z PONG keepalive", expected: false },
+    { line: "", expected: false },
+  ];
+  for (const { line, expected } of cases) {
+    assert.equal(isKeepaliveReply(line), expected, JSON.stringify(line));
+  }
+});
+
+/** Where in the newer kinds of server line the attack is placed. */
+const newKindPlacements: Record<string, (attack: string) => string> = {
+  "action name": (attack) => `* al${attack}ice waves`,
+  "action text": (attack) => `* alice waves ${attack} there\tok`,
+  "action name start": (attack) => `* ${attack} waves`,
+  "PRIVATE name": (attack) => `PRIVATE [al${attack}ice]: psst`,
+  "PRIVATE text": (attack) => `PRIVATE [alice]: psst ${attack} there\tok`,
+  "SENT name": (attack) => `SENT [b${attack}ob]: psst`,
+  "SENT text": (attack) => `SENT [bob]: psst ${attack}`,
+  "WHO names": (attack) => `WHO 3: alice b${attack}ob carol`,
+  "WHO name alone": (attack) => `WHO 1: ${attack}`,
+  "WHO count": (attack) => `WHO 3${attack}: alice bob carol`,
+  "NOTICE join name": (attack) => `NOTICE join: b${attack}ob joined`,
+  "NOTICE nick names": (attack) => `NOTICE nick: a${attack}lice is now ${attack}`,
+  "PONG token": (attack) => `PONG keepalive${attack}`,
+  "HISTORY time": (attack) => `HISTORY 2026-01-02T03:04:05Z${attack} [alice]: hi`,
+  "HISTORY time alone": (attack) => `HISTORY ${attack} [alice]: hi`,
+  "HISTORY chat name": (attack) => `HISTORY 2026-01-02T03:04:05Z [al${attack}ice]: hi`,
+  "HISTORY chat text": (attack) => `HISTORY 2026-01-02T03:04:05Z [alice]: hi ${attack}\tok`,
+  "HISTORY action name": (attack) => `HISTORY 2026-01-02T03:04:05Z * al${attack}ice waves`,
+  "HISTORY action text": (attack) => `HISTORY 2026-01-02T03:04:05Z * alice waves ${attack}`,
+  "HISTORY embedded PRIVATE": (attack) =>
+    `HISTORY 2026-01-02T03:04:05Z PRIVATE [a${attack}]: ${attack}`,
+  "HISTORY embedded HISTORY": (attack) =>
+    `HISTORY 2026-01-02T03:04:05Z HISTORY ${attack} [alice]: ${attack}`,
+};
+
+Deno.test("renderServerLine() never passes control characters in actions, PRIVATE, SENT, WHO or HISTORY", () => {
+  for (const [attackName, attack] of Object.entries(attacks)) {
+    for (const [placementName, place] of Object.entries(newKindPlacements)) {
+      const line = place(attack);
+      for (const timestamps of [false, true]) {
+        const off = { style: createStyle(false), timestamps };
+        const on = { style: createStyle(true), timestamps };
+        const tag = `${attackName} in ${placementName}, timestamps ${timestamps}`;
+        const unstyled = renderServerLine(line, off, now);
+        assertNoControls(unstyled, `renderServerLine ${tag}`);
+        assertOnlyClientStyles(
+          renderServerLine(line, on, now),
+          unstyled,
+          `renderServerLine ${tag}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("renderOwnAction() never passes control characters in the name or the action", () => {
+  for (const [attackName, attack] of Object.entries(attacks)) {
+    const cases: { place: string; name: string; text: string }[] = [
+      { place: "name", name: `al${attack}ice`, text: "waves" },
+      { place: "text", name: "alice", text: `waves ${attack} there\tok` },
+      { place: "both", name: attack, text: attack },
+    ];
+    for (const { place, name, text } of cases) {
+      for (const timestamps of [false, true]) {
+        const off = { style: createStyle(false), timestamps };
+        const on = { style: createStyle(true), timestamps };
+        const tag = `${attackName} in ${place}, timestamps ${timestamps}`;
+        const unstyled = renderOwnAction(name, text, off, now);
+        assertNoControls(unstyled, `renderOwnAction ${tag}`);
+        assertOnlyClientStyles(renderOwnAction(name, text, on, now), unstyled, `own action ${tag}`);
+      }
+    }
+  }
+});
+
+Deno.test("renderServerLine() keeps TAB in actions, private messages and HISTORY lines", () => {
+  const cases: { line: string; expected: string }[] = [
+    { line: "* alice a\tb\x1b[2J", expected: "* alice a\tb\uFFFD[2J" },
+    { line: "PRIVATE [alice]: a\tb", expected: "alice → you: a\tb" },
+    { line: "SENT [bob]: a\tb\x07", expected: "you → bob: a\tb\uFFFD" },
+    {
+      line: "HISTORY not-a-time [alice]: a\tb\x1b]52;c;aGk=\x07",
+      expected: "not-a-time alice: a\tb\uFFFD]52;c;aGk=\uFFFD",
+    },
+  ];
+  for (const { line, expected } of cases) {
+    assert.equal(renderServerLine(line, plain, now), expected, JSON.stringify(line));
   }
 });
