@@ -23,7 +23,7 @@ interface Subcommand<Options> {
   /** Resolves with the exit code. */
   run(options: Options): Promise<number>;
   /** One line explaining why `run` threw; the error's message if absent. */
-  describeError?(error: unknown, options: Options): string;
+  describeError?(error: unknown): string;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -97,7 +97,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     return await subcommand.run(options);
   } catch (error) {
-    const message = subcommand.describeError?.(error, options) ??
+    const message = subcommand.describeError?.(error) ??
       (error instanceof Error ? error.message : String(error));
     printError(`nanochat: ${message}`);
     return 1;

@@ -27,6 +27,12 @@ export const ErrorCode = {
   UnknownCommand: "unknown-command",
   /** No name arrived within the login timeout. */
   LoginTimeout: "login-timeout",
+  /** The server has as many connections as it allows. */
+  ServerFull: "server-full",
+  /** The client's address has as many connections as one address may. */
+  TooManyConnections: "too-many-connections",
+  /** The client stayed over its line rate too long. */
+  Flood: "flood",
 } as const;
 
 /** One of {@linkcode ErrorCode}'s values. */

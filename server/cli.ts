@@ -1,91 +1,244 @@
 /**
- * `nanochat serve`: turns argv into {@linkcode ServerOptions}, runs the
- * server, and shuts it down gracefully on SIGINT or SIGTERM.
+ * `nanochat serve`: turns flags and `NANOCHAT_*` environment variables into
+ * {@linkcode ServerOptions}, reads the TLS files, runs the server, and shuts
+ * it down gracefully on SIGINT or SIGTERM.
  *
  * @module
  */
 
 import { parseArgs } from "@nanochat/args";
-import { formatHostPort, parseHostPort } from "../protocol/address.ts";
-import { serve, SERVER_DEFAULTS, type ServerOptions } from "./server.ts";
+import { formatHostPort, type HostPort, parseHostPort } from "../protocol/address.ts";
+import { type LogFormat, Logger } from "./log.ts";
+import { type ListenAddress, serve, SERVER_DEFAULTS, type ServerOptions } from "./server.ts";
 
-const defaults = {
-  address: `${SERVER_DEFAULTS.hostname}:${SERVER_DEFAULTS.port}`,
-  maxLine: SERVER_DEFAULTS.maxLineBytes,
-  maxOutbox: SERVER_DEFAULTS.maxOutboxBytes,
-  loginTimeout: SERVER_DEFAULTS.loginTimeoutMs / 1000,
-  idleTimeout: SERVER_DEFAULTS.idleTimeoutMs / 1000,
-  history: SERVER_DEFAULTS.historyLines,
+/** What `nanochat serve` was asked to do, before any file is read. */
+export interface ServeCommand {
+  /** Everything but the addresses and the logger. */
+  server: Omit<ServerOptions, "listen" | "logger">;
+  /** Plain addresses, or TLS ones when certificate files are given without `tlsListen`. */
+  listen: HostPort[];
+  /** TLS addresses. */
+  tlsListen: HostPort[];
+  /** PEM certificate chain file. */
+  tlsCertFile?: string;
+  /** PEM private key file. */
+  tlsKeyFile?: string;
+  /** How log lines are written. */
+  logFormat: LogFormat;
+}
+
+/** Reads one environment variable, or nothing. */
+export type EnvLookup = (name: string) => string | undefined;
+
+interface Flag {
+  type: "string" | "boolean";
+  multiple?: boolean;
+  value?: string;
+  help: string;
+}
+
+const DEFAULT_ADDRESS = formatHostPort(SERVER_DEFAULTS);
+
+/** Every flag of `nanochat serve`: parsing, environment names and help come from here. */
+const FLAGS: Record<string, Flag> = {
+  "listen": {
+    type: "string",
+    multiple: true,
+    value: "ADDR",
+    help: "plain address to listen on; repeatable",
+  },
+  "tls-listen": {
+    type: "string",
+    multiple: true,
+    value: "ADDR",
+    help: "TLS address to listen on; repeatable",
+  },
+  "tls-cert": { type: "string", value: "FILE", help: "TLS certificate chain (PEM)" },
+  "tls-key": { type: "string", value: "FILE", help: "TLS private key (PEM)" },
+  "max-connections": {
+    type: "string",
+    value: "N",
+    help: `clients connected at once (${SERVER_DEFAULTS.maxConnections})`,
+  },
+  "max-per-ip": {
+    type: "string",
+    value: "N",
+    help: `clients connected at once from one IP address (${SERVER_DEFAULTS.maxConnectionsPerIp})`,
+  },
+  "rate": {
+    type: "string",
+    value: "LINES",
+    help:
+      `lines per second one client may send; 0 turns flood control off (${SERVER_DEFAULTS.rateLinesPerSecond})`,
+  },
+  "burst": {
+    type: "string",
+    value: "LINES",
+    help: `lines sent at once before the rate applies (${SERVER_DEFAULTS.burstLines})`,
+  },
+  "flood-kick": {
+    type: "string",
+    value: "SECONDS",
+    help: `disconnect a client over its rate this long without a break (${
+      SERVER_DEFAULTS.floodKickMs / 1000
+    })`,
+  },
+  "max-line": {
+    type: "string",
+    value: "BYTES",
+    help: `longest line a client may send (${SERVER_DEFAULTS.maxLineBytes})`,
+  },
+  "max-outbox": {
+    type: "string",
+    value: "BYTES",
+    help:
+      `output queued for a client before it is dropped as a slow reader (${SERVER_DEFAULTS.maxOutboxBytes})`,
+  },
+  "login-timeout": {
+    type: "string",
+    value: "SECONDS",
+    help: `time a new connection has to send its name (${SERVER_DEFAULTS.loginTimeoutMs / 1000})`,
+  },
+  "idle-timeout": {
+    type: "string",
+    value: "SECONDS",
+    help: `disconnect a user who sends nothing this long; 0 never (${
+      SERVER_DEFAULTS.idleTimeoutMs / 1000
+    })`,
+  },
+  "history": {
+    type: "string",
+    value: "LINES",
+    help: `recent messages shown to a user who joins (${SERVER_DEFAULTS.historyLines})`,
+  },
+  "metrics": {
+    type: "string",
+    value: "ADDR",
+    help: "serve /metrics and /healthz over HTTP here (off)",
+  },
+  "log-format": { type: "string", value: "FORMAT", help: "text or json (text)" },
+  "log-messages": { type: "boolean", help: "also log chat text (off: only events)" },
 };
+
+/**
+ * The environment variable that can stand in for a flag.
+ *
+ * @param flag A flag name without dashes, such as `max-line`.
+ * @returns Its variable, such as `NANOCHAT_MAX_LINE`.
+ */
+export function envName(flag: string): string {
+  return `NANOCHAT_${flag.toUpperCase().replaceAll("-", "_")}`;
+}
 
 /** The usage text of `nanochat serve`. */
 export const SERVE_USAGE = `Usage: nanochat serve [host][:port] [options]
 
 Runs a chat server. Chat with it using \`nanochat connect\`, nc or telnet.
 
-Address (default ${defaults.address}):
-  host, :port, host:port, [ipv6]:port, or a bare port number
+Addresses take the forms host, :port, host:port, [ipv6]:port or a bare port.
+With no address the server listens on ${DEFAULT_ADDRESS}. Given --tls-cert and
+--tls-key, it serves TLS: on the --tls-listen addresses if any (the others stay
+plain), else on every address.
 
-Options:
-  --max-line BYTES         longest line a client may send (default ${defaults.maxLine})
-  --max-outbox BYTES       output queued for one client before it is dropped
-                           as a slow reader (default ${defaults.maxOutbox})
-  --login-timeout SECONDS  time a new connection has to send its name (default ${defaults.loginTimeout})
-  --idle-timeout SECONDS   disconnect a user who sends nothing for this long;
-                           0 never (default ${defaults.idleTimeout})
-  --history LINES          recent messages shown to a user who joins;
-                           0 none (default ${defaults.history})
-  --log-messages           also log chat text (off: only events are logged)
-  -h, --help               show this help`;
+Options (defaults in parentheses):
+${
+  Object.entries(FLAGS).map(([name, flag]) => {
+    const left = `  --${name}${flag.value ? ` ${flag.value}` : ""}`;
+    return `${left.padEnd(27)}${flag.help}`;
+  }).join("\n")
+}
+  -h, --help                 show this help
+
+Every option can also be set in the environment as NANOCHAT_ and its name in
+capitals (--max-line: NANOCHAT_MAX_LINE; repeatable ones comma-separated);
+flags win. Reading TLS files needs --allow-read, the environment
+--allow-env=NANOCHAT_* (both granted to the released binary).`;
 
 /**
- * Parses `nanochat serve`'s arguments.
+ * Reads a `NANOCHAT_*` variable only when permission was granted, so a
+ * missing `--allow-env` never prompts or fails.
+ */
+export const readEnv: EnvLookup = (name) =>
+  Deno.permissions.querySync({ name: "env", variable: name }).state === "granted"
+    ? Deno.env.get(name)
+    : undefined;
+
+/**
+ * Parses `nanochat serve`'s arguments and environment.
  *
  * @param args The arguments after `serve`.
- * @returns The server options, or `"help"` if help was asked for.
- * @throws {TypeError} For an unknown flag or a missing value.
+ * @param env Where `NANOCHAT_*` variables come from.
+ * @returns What to run, or `"help"` if help was asked for.
+ * @throws {TypeError} For an unknown flag, a missing value or a missing TLS file.
  * @throws {RangeError} For a value out of range.
  * @throws {SyntaxError} For an address that does not parse.
  */
-export function parseServeArgs(args: string[]): ServerOptions | "help" {
+export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeCommand | "help" {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     strict: true,
-    options: {
-      "max-line": { type: "string" },
-      "max-outbox": { type: "string" },
-      "login-timeout": { type: "string" },
-      "idle-timeout": { type: "string" },
-      history: { type: "string" },
-      "log-messages": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
+    options: { ...FLAGS, help: { type: "boolean", short: "h" } } as Record<
+      string,
+      { type: "string" | "boolean"; multiple?: boolean; short?: string }
+    >,
   });
   if (values.help) return "help";
   if (positionals.length > 1) {
     throw new TypeError(`Expected at most one address, got ${positionals.length}`);
   }
-  const options: ServerOptions = {
-    ...parseHostPort(positionals[0] ?? "", SERVER_DEFAULTS),
-    logMessages: values["log-messages"],
+  const text = (flag: string) => (values[flag] as string | undefined) ?? env(envName(flag));
+  const list = (flag: string) => {
+    const given = values[flag] as string[] | undefined;
+    if (given?.length) return given;
+    return env(envName(flag))?.split(",").map((item) => item.trim()).filter(Boolean) ?? [];
   };
-  if (values["max-line"] !== undefined) {
-    options.maxLineBytes = parseCount("--max-line", values["max-line"], 1);
+  const count = (flag: string, minimum: number) => {
+    const value = text(flag);
+    return value === undefined ? undefined : parseCount(`--${flag}`, value, minimum);
+  };
+  const address = (value: string) => parseHostPort(value, SERVER_DEFAULTS);
+
+  const server: ServeCommand["server"] = {};
+  const set = <K extends keyof ServeCommand["server"]>(
+    key: K,
+    value: ServeCommand["server"][K] | undefined,
+  ) => {
+    if (value !== undefined) server[key] = value;
+  };
+  set("maxConnections", count("max-connections", 1));
+  set("maxConnectionsPerIp", count("max-per-ip", 1));
+  set("rateLinesPerSecond", count("rate", 0));
+  set("burstLines", count("burst", 1));
+  set("floodKickMs", seconds(count("flood-kick", 1)));
+  set("maxLineBytes", count("max-line", 1));
+  set("maxOutboxBytes", count("max-outbox", 1));
+  set("loginTimeoutMs", seconds(count("login-timeout", 1)));
+  set("idleTimeoutMs", seconds(count("idle-timeout", 0)));
+  set("historyLines", count("history", 0));
+  const metrics = text("metrics");
+  if (metrics !== undefined) {
+    server.metrics = parseHostPort(metrics, { hostname: "127.0.0.1", port: 9464 });
   }
-  if (values["max-outbox"] !== undefined) {
-    options.maxOutboxBytes = parseCount("--max-outbox", values["max-outbox"], 1);
+  set("logMessages", values["log-messages"] === true || parseBoolean("log-messages", env));
+
+  const command: ServeCommand = {
+    server,
+    listen: [...positionals, ...list("listen")].map(address),
+    tlsListen: list("tls-listen").map(address),
+    logFormat: parseLogFormat(text("log-format") ?? "text"),
+  };
+  const cert = text("tls-cert");
+  const key = text("tls-key");
+  if (cert !== undefined) command.tlsCertFile = cert;
+  if (key !== undefined) command.tlsKeyFile = key;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new TypeError("TLS needs both --tls-cert and --tls-key");
   }
-  if (values["login-timeout"] !== undefined) {
-    options.loginTimeoutMs = parseCount("--login-timeout", values["login-timeout"], 1) * 1000;
+  if (command.tlsListen.length > 0 && cert === undefined) {
+    throw new TypeError("--tls-listen needs --tls-cert and --tls-key");
   }
-  if (values["idle-timeout"] !== undefined) {
-    options.idleTimeoutMs = parseCount("--idle-timeout", values["idle-timeout"], 0) * 1000;
-  }
-  if (values.history !== undefined) {
-    options.historyLines = parseCount("--history", values.history, 0);
-  }
-  return options;
+  return command;
 }
 
 function parseCount(flag: string, text: string, minimum: number): number {
@@ -96,15 +249,64 @@ function parseCount(flag: string, text: string, minimum: number): number {
   return value;
 }
 
+function seconds(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : value * 1000;
+}
+
+function parseBoolean(flag: string, env: EnvLookup): boolean {
+  const value = env(envName(flag))?.toLowerCase();
+  if (value === undefined || ["", "0", "false", "no"].includes(value)) return false;
+  if (["1", "true", "yes"].includes(value)) return true;
+  throw new RangeError(`${envName(flag)} must be true or false, got "${value}"`);
+}
+
+function parseLogFormat(value: string): LogFormat {
+  if (value === "text" || value === "json") return value;
+  throw new RangeError(`--log-format must be text or json, got "${value}"`);
+}
+
+/**
+ * Reads the TLS files and turns the command into server options.
+ *
+ * @param command The parsed command.
+ * @returns Options for {@linkcode serve}.
+ * @throws {Error} Naming the file that could not be read.
+ */
+export function resolveServeCommand(command: ServeCommand): ServerOptions {
+  const tls = command.tlsCertFile !== undefined && command.tlsKeyFile !== undefined
+    ? { cert: readPem(command.tlsCertFile, "certificate"), key: readPem(command.tlsKeyFile, "key") }
+    : undefined;
+  const plain = command.listen.length > 0 || command.tlsListen.length > 0
+    ? command.listen
+    : [{ hostname: SERVER_DEFAULTS.hostname, port: SERVER_DEFAULTS.port }];
+  const listen: ListenAddress[] = tls && command.tlsListen.length === 0
+    ? plain.map((address) => ({ ...address, tls }))
+    : [...plain, ...command.tlsListen.map((address) => ({ ...address, tls: tls! }))];
+  return { ...command.server, listen, logger: new Logger(undefined, command.logFormat) };
+}
+
+function readPem(path: string, what: string): string {
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
+    throw new Error(
+      `cannot read the TLS ${what} ${path}: Deno needs read permission (run with --allow-read=${path})`,
+    );
+  }
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new Error(`cannot read the TLS ${what} ${path}`, { cause: error });
+  }
+}
+
 /**
  * Runs the server until SIGINT or SIGTERM, then shuts it down gracefully.
  *
- * @param options The parsed options.
+ * @param command The parsed command.
  * @returns The exit code: 0 after a graceful shutdown.
- * @throws Listen errors such as `Deno.errors.AddrInUse`.
+ * @throws {Error} For unreadable TLS files and listen errors, each naming what failed.
  */
-export async function runServe(options: ServerOptions): Promise<number> {
-  const server = serve(options);
+export async function runServe(command: ServeCommand): Promise<number> {
+  const server = serve(resolveServeCommand(command));
   const { promise: stopRequested, resolve: requestStop } = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, requestStop);
@@ -118,22 +320,22 @@ export async function runServe(options: ServerOptions): Promise<number> {
  * Explains a failure to start in one line.
  *
  * @param error What `runServe` threw.
- * @param options The options it was given.
  * @returns A sentence for stderr.
  */
-export function describeServeError(error: unknown, options: ServerOptions): string {
-  const address = formatHostPort({
-    hostname: options.hostname ?? SERVER_DEFAULTS.hostname,
-    port: options.port ?? SERVER_DEFAULTS.port,
-  });
-  if (error instanceof Deno.errors.AddrInUse) {
-    return `cannot listen on ${address}: address already in use`;
+export function describeServeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  if (cause === undefined) return error.message;
+  return `${error.message}: ${describeCause(cause)}`;
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Deno.errors.AddrInUse) return "address already in use";
+  if (cause instanceof Deno.errors.AddrNotAvailable) return "no such local address";
+  if (cause instanceof Deno.errors.NotFound) return "no such file";
+  if (cause instanceof Deno.errors.PermissionDenied) {
+    return "permission denied (ports below 1024 need privileges)";
   }
-  if (error instanceof Deno.errors.AddrNotAvailable) {
-    return `cannot listen on ${address}: no such local address`;
-  }
-  if (error instanceof Deno.errors.PermissionDenied) {
-    return `cannot listen on ${address}: permission denied (ports below 1024 need privileges)`;
-  }
-  return `cannot listen on ${address}: ${error instanceof Error ? error.message : String(error)}`;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return message.replace(/ \(os error \d+\)$/, "");
 }

@@ -9,6 +9,7 @@
 
 import { type Frame, LineSplitter } from "../protocol/line_splitter.ts";
 import { formatHostPort } from "../protocol/address.ts";
+import type { Metrics } from "./metrics.ts";
 import { Outbox } from "./outbox.ts";
 
 /** The small interface the chat logic talks to. */
@@ -31,6 +32,8 @@ export interface LineConnection {
   flushed(): Promise<void>;
   /** Closes at once, dropping unsent output. Safe to call twice. */
   close(): void;
+  /** True once the stream was ended because a TLS handshake came to a plain port. */
+  readonly sawTlsHandshake: boolean;
 }
 
 /** Options for {@linkcode ConnLineConnection}. */
@@ -41,6 +44,13 @@ export interface ConnLineConnectionOptions {
   maxQueuedBytes: number;
   /** Called when the peer stopped reading and the cap was hit. */
   onSlowReader: () => void;
+  /**
+   * End the stream at once if the first bytes are a TLS handshake: a TLS
+   * client on a plain port would otherwise wait for the login timeout.
+   */
+  refuseTls?: boolean;
+  /** Where bytes in and out are counted. */
+  metrics?: Metrics;
 }
 
 // Small, because every idle connection keeps one.
@@ -56,7 +66,10 @@ export class ConnLineConnection implements LineConnection {
   readonly #splitter: LineSplitter;
   readonly #outbox: Outbox;
   readonly #readBuffer = new Uint8Array(READ_BUFFER_BYTES);
+  readonly #metrics: Metrics | undefined;
+  #checkForTls: boolean;
   #closed = false;
+  #sawTlsHandshake = false;
 
   /**
    * Wraps an accepted connection.
@@ -68,12 +81,20 @@ export class ConnLineConnection implements LineConnection {
     this.#conn = conn;
     this.remote = describeAddress(conn.remoteAddr);
     this.#splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes });
+    this.#metrics = options.metrics;
+    this.#checkForTls = options.refuseTls ?? false;
+    const metrics = options.metrics;
     this.#outbox = new Outbox(conn, {
       maxQueuedBytes: options.maxQueuedBytes,
       onOverflow: options.onSlowReader,
       // A failed write means the peer is gone; the read side will see it too.
       onWriteError: () => this.close(),
+      ...(metrics ? { onWritten: (count: number) => metrics.bytesSent += count } : {}),
     });
+  }
+
+  get sawTlsHandshake(): boolean {
+    return this.#sawTlsHandshake;
   }
 
   async readFrames(): Promise<Frame[] | null> {
@@ -86,11 +107,23 @@ export class ConnLineConnection implements LineConnection {
       throw error;
     }
     if (count === null) return null;
+    if (this.#metrics) this.#metrics.bytesReceived += count;
+    if (this.#checkForTls) {
+      this.#checkForTls = false;
+      if (looksLikeTlsHandshake(this.#readBuffer, count)) {
+        this.#sawTlsHandshake = true;
+        return null;
+      }
+    }
     return this.#splitter.push(this.#readBuffer.subarray(0, count));
   }
 
   send(bytes: Uint8Array): void {
     this.#outbox.send(bytes);
+    const metrics = this.#metrics;
+    if (metrics && this.#outbox.queuedBytes > metrics.outboxHighWaterBytes) {
+      metrics.outboxHighWaterBytes = this.#outbox.queuedBytes;
+    }
   }
 
   flushed(): Promise<void> {
@@ -107,6 +140,11 @@ export class ConnLineConnection implements LineConnection {
       // Already closed by the runtime after a reset: nothing left to free.
     }
   }
+}
+
+/** A TLS record of type handshake (22), protocol version 3.x: a ClientHello. */
+function looksLikeTlsHandshake(bytes: Uint8Array, count: number): boolean {
+  return count >= 2 && bytes[0] === 0x16 && bytes[1] === 0x03;
 }
 
 function describeAddress(address: Deno.Addr): string {

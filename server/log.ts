@@ -1,12 +1,16 @@
 /**
- * The server's event log: one line per event, `time event key=value…`, so an
- * operator can grep it and follow one connection by its `conn` id.
+ * The server's event log: one line per event, `time event key=value…` or one
+ * JSON object, so an operator can grep it and follow one connection by its
+ * `conn` id.
  *
  * @module
  */
 
 /** Values a log field may hold. */
 export type LogValue = string | number | boolean | undefined;
+
+/** How log lines are written. */
+export type LogFormat = "text" | "json";
 
 /** Receives finished log lines; the default writes them to stderr. */
 export type LogSink = (line: string) => void;
@@ -24,14 +28,17 @@ export const stderrSink: LogSink = (line) => {
 /** Formats events as log lines. */
 export class Logger {
   readonly #sink: LogSink;
+  readonly #format: LogFormat;
 
   /**
    * Creates a logger.
    *
    * @param sink Where lines go.
+   * @param format `text` (`time event key=value…`) or `json` (one object a line).
    */
-  constructor(sink: LogSink = stderrSink) {
+  constructor(sink: LogSink = stderrSink, format: LogFormat = "text") {
     this.#sink = sink;
+    this.#format = format;
   }
 
   /**
@@ -41,7 +48,12 @@ export class Logger {
    * @param fields Details; `undefined` values are left out.
    */
   event(event: string, fields: Record<string, LogValue> = {}): void {
-    let line = `${new Date().toISOString()} ${event}`;
+    const time = new Date().toISOString();
+    if (this.#format === "json") {
+      this.#sink(JSON.stringify({ time, event, ...fields }));
+      return;
+    }
+    let line = `${time} ${event}`;
     for (const [key, value] of Object.entries(fields)) {
       if (value !== undefined) line += ` ${key}=${formatValue(value)}`;
     }

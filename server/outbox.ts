@@ -34,6 +34,8 @@ export interface OutboxOptions {
   onOverflow?: () => void;
   /** Called once when the writer fails; the outbox is closed by then. */
   onWriteError?: (error: unknown) => void;
+  /** Called with the byte count of each completed write, for metrics. */
+  onWritten?: (byteCount: number) => void;
 }
 
 /** The outbound byte cap used when none is given: 1 MiB. */
@@ -45,6 +47,7 @@ export class Outbox {
   readonly #maxQueuedBytes: number;
   readonly #onOverflow: () => void;
   readonly #onWriteError: (error: unknown) => void;
+  readonly #onWritten: ((byteCount: number) => void) | undefined;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #flushing = false;
@@ -62,6 +65,7 @@ export class Outbox {
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.#onOverflow = options.onOverflow ?? (() => {});
     this.#onWriteError = options.onWriteError ?? (() => {});
+    this.#onWritten = options.onWritten;
   }
 
   /** Bytes queued or being written. */
@@ -121,7 +125,8 @@ export class Outbox {
       while (this.#queue.length > 0 && !this.#closed) {
         const batch = concat(this.#queue);
         this.#queue = [];
-        await this.#writeAll(batch);
+        const written = await this.#writeAll(batch);
+        this.#onWritten?.(written);
         if (!this.#closed) this.#queuedBytes -= batch.length;
       }
     } catch (error) {
@@ -135,11 +140,13 @@ export class Outbox {
     }
   }
 
-  async #writeAll(bytes: Uint8Array): Promise<void> {
+  /** Writes until done or closed; returns how many bytes were written. */
+  async #writeAll(bytes: Uint8Array): Promise<number> {
     let written = 0;
     while (written < bytes.length && !this.#closed) {
       written += await this.#writer.write(bytes.subarray(written));
     }
+    return written;
   }
 
   #settle(): void {

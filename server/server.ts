@@ -1,34 +1,38 @@
 /**
- * The nanochat server: accepts TCP connections and runs a
- * {@linkcode Session} for each, all in one {@linkcode ChatRoom}.
+ * The nanochat server: listens on plain and TLS addresses, enforces the
+ * connection limits, and runs a {@linkcode Session} for each client, all in
+ * one {@linkcode ChatRoom}.
  *
  * @module
  */
 
-import { DEFAULT_PORT, formatHostPort } from "../protocol/address.ts";
+import { DEFAULT_PORT, formatHostPort, type HostPort } from "../protocol/address.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_splitter.ts";
+import { encodeLine, ErrorCode, errorLine } from "../protocol/replies.ts";
 import { ChatRoom } from "./chat_room.ts";
 import { History } from "./history.ts";
 import { ConnLineConnection } from "./line_connection.ts";
 import { Logger } from "./log.ts";
+import { serveMetrics } from "./metrics_endpoint.ts";
+import { Metrics, type RejectReason } from "./metrics.ts";
 import { DEFAULT_MAX_QUEUED_BYTES } from "./outbox.ts";
 import { Session, type SessionContext } from "./session.ts";
 import { VERSION } from "./version.ts";
 
+/** One address to listen on, plain or TLS. */
+export interface ListenAddress extends HostPort {
+  /** PEM certificate chain and private key; serve TLS when given. */
+  tls?: { cert: string; key: string };
+}
+
 /** How the server runs. Every field has a default. */
 export interface ServerOptions {
   /**
-   * Address to listen on.
+   * Where to listen; each address plain or TLS.
    *
-   * @default {"0.0.0.0"}
+   * @default {[{ hostname: "0.0.0.0", port: 7777 }]}
    */
-  hostname?: string;
-  /**
-   * TCP port; 0 picks a free one (see {@linkcode ChatServer.address}).
-   *
-   * @default {7777}
-   */
-  port?: number;
+  listen?: ListenAddress[];
   /**
    * Longest line a client may send, in bytes.
    *
@@ -42,6 +46,38 @@ export interface ServerOptions {
    * @default {1048576}
    */
   maxOutboxBytes?: number;
+  /**
+   * How many clients may be connected at once.
+   *
+   * @default {10000}
+   */
+  maxConnections?: number;
+  /**
+   * How many clients may be connected at once from one IP address.
+   *
+   * @default {16}
+   */
+  maxConnectionsPerIp?: number;
+  /**
+   * Lines per second one client may send on average; 0 turns flood control
+   * off. A faster client is slowed down by not reading its socket.
+   *
+   * @default {10}
+   */
+  rateLinesPerSecond?: number;
+  /**
+   * Lines a client may send at once before the rate applies.
+   *
+   * @default {40}
+   */
+  burstLines?: number;
+  /**
+   * How long a client may stay over its rate without a break before it is
+   * disconnected for flooding, in milliseconds.
+   *
+   * @default {30000}
+   */
+  floodKickMs?: number;
   /**
    * How long a new connection may take to send its name, in milliseconds.
    *
@@ -75,66 +111,128 @@ export interface ServerOptions {
    */
   logMessages?: boolean;
   /**
+   * Where to serve `/metrics` (Prometheus) and `/healthz` over HTTP; off when
+   * not given.
+   */
+  metrics?: HostPort;
+  /**
    * Where events are logged.
    *
-   * @default {new Logger()} (stderr)
+   * @default {new Logger()} (text lines on stderr)
    */
   logger?: Logger;
 }
 
+/** The options that are plain values, each with a default. */
+type Tunables = Required<Omit<ServerOptions, "listen" | "metrics" | "logger">>;
+
 /** The defaults {@linkcode ServerOptions} documents. */
-export const SERVER_DEFAULTS = {
+export const SERVER_DEFAULTS: Readonly<Tunables & HostPort> = {
   hostname: "0.0.0.0",
   port: DEFAULT_PORT,
   maxLineBytes: DEFAULT_MAX_LINE_BYTES,
   maxOutboxBytes: DEFAULT_MAX_QUEUED_BYTES,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 16,
+  rateLinesPerSecond: 10,
+  burstLines: 40,
+  floodKickMs: 30_000,
   loginTimeoutMs: 30_000,
   idleTimeoutMs: 600_000,
   historyLines: 50,
   closeGraceMs: 2_000,
   logMessages: false,
-} as const;
+};
+
+type Listener = Deno.Listener<Deno.TcpConn | Deno.TlsConn, Deno.NetAddr>;
+
+const LAG_CHECK_MS = 1000;
 
 /** A running server. */
 export class ChatServer {
-  readonly #listener: Deno.TcpListener;
-  readonly #options: Required<Omit<ServerOptions, "logger">>;
+  readonly #options: Tunables & Pick<ServerOptions, "listen" | "metrics">;
+  readonly #listeners: { listener: Listener; tls: boolean }[] = [];
   readonly #context: SessionContext;
+  readonly #metrics = new Metrics();
   readonly #sessions = new Set<Session>();
   readonly #running = new Set<Promise<void>>();
-  readonly #accepting: Promise<void>;
+  readonly #perIp = new Map<string, number>();
+  readonly #accepting: Promise<void>[];
+  readonly #metricsServer: Deno.HttpServer<Deno.NetAddr> | undefined;
+  readonly #lagTimer: ReturnType<typeof setInterval>;
   #shutdown: Promise<void> | undefined;
 
   /**
    * Listens and starts accepting. Prefer {@linkcode serve}.
    *
    * @param options How to run.
-   * @throws {Deno.errors.AddrInUse} and other listen errors.
+   * @throws {Deno.errors.AddrInUse} and other listen or TLS setup errors;
+   * nothing is left listening then.
    */
   constructor(options: ServerOptions = {}) {
     const { logger, ...rest } = options;
     this.#options = { ...SERVER_DEFAULTS, ...rest };
-    this.#listener = Deno.listen({
-      hostname: this.#options.hostname,
-      port: this.#options.port,
-    });
+    const log = logger ?? new Logger();
+    try {
+      const defaultAddress: ListenAddress = {
+        hostname: SERVER_DEFAULTS.hostname,
+        port: SERVER_DEFAULTS.port,
+      };
+      for (const address of this.#options.listen ?? [defaultAddress]) {
+        this.#listeners.push({ listener: listen(address), tls: address.tls !== undefined });
+      }
+      this.#metricsServer = this.#options.metrics && serveMetrics(this.#options.metrics, {
+        render: () =>
+          this.#metrics.render({
+            usersOnline: this.userCount,
+            connectionsOpen: this.#sessions.size,
+          }),
+      });
+    } catch (error) {
+      for (const { listener } of this.#listeners) listener.close();
+      throw error;
+    }
     this.#context = {
       room: new ChatRoom<Session>(),
       history: new History(this.#options.historyLines),
-      log: logger ?? new Logger(),
+      log,
+      metrics: this.#metrics,
       serverName: `nanochat ${VERSION}`,
       loginTimeoutMs: this.#options.loginTimeoutMs,
       idleTimeoutMs: this.#options.idleTimeoutMs,
       closeGraceMs: this.#options.closeGraceMs,
       logMessages: this.#options.logMessages,
+      rate: this.#options.rateLinesPerSecond > 0
+        ? {
+          ratePerSecond: this.#options.rateLinesPerSecond,
+          burst: this.#options.burstLines,
+          floodKickMs: this.#options.floodKickMs,
+        }
+        : undefined,
     };
-    this.#context.log.event("listening", { addr: formatHostPort(this.address) });
-    this.#accepting = this.#acceptLoop();
+    for (const { listener, tls } of this.#listeners) {
+      log.event("listening", { addr: formatHostPort(listener.addr), tls });
+    }
+    if (this.#metricsServer) {
+      log.event("metrics", { addr: formatHostPort(this.#metricsServer.addr) });
+    }
+    this.#lagTimer = this.#watchEventLoop();
+    this.#accepting = this.#listeners.map(({ listener, tls }) => this.#acceptLoop(listener, tls));
   }
 
-  /** The address actually listened on (the real port when 0 was asked). */
+  /** The first address listened on (the real port when 0 was asked). */
   get address(): Deno.NetAddr {
-    return this.#listener.addr;
+    return this.#listeners[0]!.listener.addr;
+  }
+
+  /** Every address listened on, in the order given, and whether it is TLS. */
+  get addresses(): { addr: Deno.NetAddr; tls: boolean }[] {
+    return this.#listeners.map(({ listener, tls }) => ({ addr: listener.addr, tls }));
+  }
+
+  /** Where `/metrics` is served, if it is. */
+  get metricsAddress(): Deno.NetAddr | undefined {
+    return this.#metricsServer?.addr;
   }
 
   /** How many users are logged in. */
@@ -159,17 +257,18 @@ export class ChatServer {
 
   async #stop(): Promise<void> {
     this.#context.log.event("shutdown", { users: this.userCount });
-    this.#listener.close();
-    await this.#accepting;
+    clearInterval(this.#lagTimer);
+    for (const { listener } of this.#listeners) listener.close();
+    await Promise.all(this.#accepting);
     for (const session of this.#sessions) session.shutdown();
-    await Promise.all(this.#running);
+    await Promise.all([...this.#running, this.#metricsServer?.shutdown()]);
   }
 
-  async #acceptLoop(): Promise<void> {
+  async #acceptLoop(listener: Listener, tls: boolean): Promise<void> {
     for (;;) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.TcpConn | Deno.TlsConn;
       try {
-        conn = await this.#listener.accept();
+        conn = await listener.accept();
       } catch (error) {
         if (this.#shutdown !== undefined) return;
         // Out of file descriptors and the like: log, and keep serving.
@@ -177,25 +276,85 @@ export class ChatServer {
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
-      this.#start(conn);
+      this.#metrics.connectionsAccepted++;
+      const refusal = this.#checkLimits(conn.remoteAddr.hostname);
+      if (refusal) this.#refuse(conn, refusal);
+      else this.#start(conn, tls);
     }
   }
 
-  #start(conn: Deno.TcpConn): void {
-    conn.setNoDelay(true);
-    conn.setKeepAlive(true); // the OS finds peers that vanished without a FIN
+  #checkLimits(ip: string): RejectReason | undefined {
+    if (this.#sessions.size >= this.#options.maxConnections) return "server-full";
+    if ((this.#perIp.get(ip) ?? 0) >= this.#options.maxConnectionsPerIp) return "ip-limit";
+    return undefined;
+  }
+
+  /** Answers one error line and closes, without a session. */
+  #refuse(conn: Deno.Conn, reason: RejectReason): void {
+    Metrics.increment(this.#metrics.connectionsRejected, reason);
+    const address = formatHostPort(conn.remoteAddr as Deno.NetAddr);
+    this.#context.log.event("reject", { addr: address, reason });
+    const line = reason === "server-full"
+      ? errorLine(ErrorCode.ServerFull, "The server is full; try again later")
+      : errorLine(ErrorCode.TooManyConnections, "Too many connections from your address");
+    // One short line fits any socket buffer: the write does not wait on the peer.
+    conn.write(encodeLine(line)).catch(() => {}).finally(() => {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    });
+  }
+
+  #start(conn: Deno.TcpConn | Deno.TlsConn, tls: boolean): void {
+    if ("setNoDelay" in conn) {
+      conn.setNoDelay(true);
+      conn.setKeepAlive(true); // the OS finds peers that vanished without a FIN
+    }
+    const ip = conn.remoteAddr.hostname;
+    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
     const connection = new ConnLineConnection(conn, {
       maxLineBytes: this.#options.maxLineBytes,
       maxQueuedBytes: this.#options.maxOutboxBytes,
       onSlowReader: () => session.slowReader(),
+      refuseTls: !tls,
+      metrics: this.#metrics,
     });
     const session = new Session(connection, this.#context);
     this.#sessions.add(session);
     const running = session.run().finally(() => {
       this.#sessions.delete(session);
       this.#running.delete(running);
+      const left = this.#perIp.get(ip)! - 1;
+      if (left === 0) this.#perIp.delete(ip);
+      else this.#perIp.set(ip, left);
     });
     this.#running.add(running);
+  }
+
+  /** Measures how late a periodic timer fires: the event loop's lag. */
+  #watchEventLoop(): ReturnType<typeof setInterval> {
+    let expected = performance.now() + LAG_CHECK_MS;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      this.#metrics.eventLoopLagSeconds = Math.max(0, now - expected) / 1000;
+      expected = now + LAG_CHECK_MS;
+    }, LAG_CHECK_MS);
+    Deno.unrefTimer(timer);
+    return timer;
+  }
+}
+
+/** Opens one listener; a failure names the address and keeps its cause. */
+function listen(address: ListenAddress): Listener {
+  try {
+    return address.tls
+      ? Deno.listenTls({ hostname: address.hostname, port: address.port, ...address.tls })
+      : Deno.listen({ hostname: address.hostname, port: address.port });
+  } catch (error) {
+    const kind = address.tls ? " for TLS" : "";
+    throw new Error(`cannot listen${kind} on ${formatHostPort(address)}`, { cause: error });
   }
 }
 
@@ -204,7 +363,7 @@ export class ChatServer {
  *
  * @param options How to run; every field has a default.
  * @returns The running server.
- * @throws {Deno.errors.AddrInUse} If the port is taken, and other listen
+ * @throws {Deno.errors.AddrInUse} If a port is taken, and other listen
  * errors.
  *
  * @example Serving on a free port
@@ -212,7 +371,10 @@ export class ChatServer {
  * import { serve } from "./server.ts";
  * import { Logger } from "./log.ts";
  *
- * await using server = serve({ hostname: "127.0.0.1", port: 0, logger: new Logger(() => {}) });
+ * await using server = serve({
+ *   listen: [{ hostname: "127.0.0.1", port: 0 }],
+ *   logger: new Logger(() => {}),
+ * });
  * console.log(`listening on port ${server.address.port}`);
  * ```
  */

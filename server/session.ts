@@ -27,6 +27,8 @@ import { runCommand } from "./commands.ts";
 import type { History } from "./history.ts";
 import type { LineConnection } from "./line_connection.ts";
 import type { Logger } from "./log.ts";
+import { Metrics, type RejectReason } from "./metrics.ts";
+import { TokenBucket } from "./token_bucket.ts";
 
 /** What every session of one server shares. */
 export interface SessionContext {
@@ -46,6 +48,10 @@ export interface SessionContext {
   readonly closeGraceMs: number;
   /** Whether chat text goes into the log. */
   readonly logMessages: boolean;
+  /** Counters for `/metrics`. */
+  readonly metrics: Metrics;
+  /** Flood control per connection; none when off. */
+  readonly rate: { ratePerSecond: number; burst: number; floodKickMs: number } | undefined;
 }
 
 /** Why a session ended, as logged. */
@@ -59,6 +65,9 @@ export type EndReason =
   | "idle-timeout"
   | "name-taken"
   | "name-invalid"
+  | "flood"
+  | "tls-on-plain-port"
+  | "tls-error"
   | "shutdown";
 
 /** What everyone else is told when a session ends without QUIT. */
@@ -68,7 +77,24 @@ const DISCONNECT_REASONS: Partial<Record<EndReason, string>> = {
   "error": "connection error",
   "slow-reader": "not reading: too much output queued",
   "idle-timeout": "idle timeout",
+  "flood": "flooding",
+  "tls-error": "connection error",
 };
+
+/** End reasons that are refusals before login, counted as rejected connections. */
+const REFUSALS = new Set<EndReason>([
+  "name-taken",
+  "name-invalid",
+  "login-timeout",
+  "tls-on-plain-port",
+]);
+
+function readErrorReason(error: unknown): EndReason {
+  if (error instanceof Deno.errors.ConnectionReset) return "reset";
+  // Reads fail with InvalidData only in TLS: a bad handshake or record.
+  if (error instanceof Deno.errors.InvalidData) return "tls-error";
+  return "error";
+}
 
 /** A connection from accept to close. */
 export class Session implements Member {
@@ -81,6 +107,9 @@ export class Session implements Member {
   #loginTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #lastHeard = 0;
+  readonly #bucket: TokenBucket | undefined;
+  #throttledSince: number | undefined;
+  #pause: { timer: ReturnType<typeof setTimeout>; resume: () => void } | undefined;
 
   /**
    * Creates a session for an accepted connection.
@@ -91,6 +120,7 @@ export class Session implements Member {
   constructor(conn: LineConnection, context: SessionContext) {
     this.#conn = conn;
     this.#context = context;
+    this.#bucket = context.rate && new TokenBucket(context.rate);
   }
 
   /** The user's name; empty until logged in. */
@@ -108,14 +138,15 @@ export class Session implements Member {
     return this.#conn.id;
   }
 
-  /** Queues bytes for this user. */
+  /** Queues bytes (one line) for this user. */
   send(bytes: Uint8Array): void {
+    this.#context.metrics.linesSent++;
     this.#conn.send(bytes);
   }
 
   /** Queues one line for this user. */
   reply(line: string): void {
-    this.#conn.send(encodeLine(line));
+    this.send(encodeLine(line));
   }
 
   /**
@@ -137,19 +168,66 @@ export class Session implements Member {
         this.#lastHeard = performance.now();
         for (const frame of frames) {
           if (this.#endReason !== undefined) break;
+          // Await only when throttled: an await per line would split the
+          // batch, and with it the one-write-per-batch flushing.
+          const waitMs = this.#name === undefined ? 0 : this.#throttleDelay();
+          if (waitMs > 0) await this.#pauseFor(waitMs);
+          if (this.#endReason !== undefined) break;
           this.#handle(frame);
         }
       }
-      this.#endReason ??= "eof";
+      this.#endReason ??= this.#conn.sawTlsHandshake ? "tls-on-plain-port" : "eof";
     } catch (error) {
-      this.#endReason ??= error instanceof Deno.errors.ConnectionReset ? "reset" : "error";
-      if (this.#endReason === "error") {
+      this.#endReason ??= readErrorReason(error);
+      if (this.#endReason !== "reset") {
         log.event("read-error", { conn: this.#conn.id, error: String(error) });
       }
     } finally {
       this.#leave();
       this.#conn.close();
+      this.#count(this.#endReason ?? "eof");
       log.event("disconnect", { conn: this.#conn.id, name: this.#name, reason: this.#endReason });
+    }
+  }
+
+  /**
+   * How long the next line must be held back because the client is over its
+   * rate. The read loop waits that long, so the socket is not read
+   * (backpressure) and nothing is dropped. A client over its rate for too
+   * long without a break is disconnected instead.
+   *
+   * @returns Milliseconds to wait; 0 to go on at once.
+   */
+  #throttleDelay(): number {
+    if (this.#bucket === undefined) return 0;
+    const waitMs = this.#bucket.take();
+    if (waitMs === 0) {
+      this.#throttledSince = undefined;
+      return 0;
+    }
+    const now = performance.now();
+    this.#throttledSince ??= now;
+    if (now - this.#throttledSince > this.#context.rate!.floodKickMs) {
+      this.#refuse("flood", ErrorCode.Flood, "Too many lines for too long; slow down");
+      return 0;
+    }
+    return waitMs;
+  }
+
+  /** Waits, unless the session ends first. */
+  async #pauseFor(waitMs: number): Promise<void> {
+    await new Promise<void>((resume) => {
+      this.#pause = { timer: setTimeout(resume, waitMs), resume };
+    });
+    this.#pause = undefined;
+  }
+
+  #count(reason: EndReason): void {
+    const { metrics } = this.#context;
+    if (REFUSALS.has(reason)) {
+      Metrics.increment(metrics.connectionsRejected, reason as RejectReason);
+    } else {
+      Metrics.increment(metrics.disconnects, reason);
     }
   }
 
@@ -196,7 +274,10 @@ export class Session implements Member {
   #handle(frame: Frame): void {
     if (this.#name === undefined) {
       this.#login(frame);
-    } else if (frame.kind === "too-long") {
+      return;
+    }
+    this.#context.metrics.linesReceived++;
+    if (frame.kind === "too-long") {
       this.reply(errorLine(ErrorCode.LineTooLong, "Line too long; it was dropped"));
     } else {
       runCommand(this, parseCommand(decodeSafeText(frame.bytes)));
@@ -266,6 +347,10 @@ export class Session implements Member {
   #leave(): void {
     clearTimeout(this.#loginTimer);
     clearTimeout(this.#idleTimer);
+    if (this.#pause) {
+      clearTimeout(this.#pause.timer);
+      this.#pause.resume();
+    }
     if (this.#left || this.#name === undefined) return;
     this.#left = true;
     const { room } = this.#context;

@@ -45,6 +45,9 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
     LineTooLong: "line-too-long",
     UnknownCommand: "unknown-command",
     LoginTimeout: "login-timeout",
+    ServerFull: "server-full",
+    TooManyConnections: "too-many-connections",
+    Flood: "flood",
   });
   assert.deepEqual(NoticeCode, {
     Welcome: "welcome",

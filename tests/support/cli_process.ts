@@ -170,8 +170,8 @@ export class ServerProcess extends NanochatProcess {
    */
   static async start(flags: string[] = []): Promise<ServerProcess> {
     const server = new ServerProcess(["serve", "127.0.0.1:0", ...flags]);
-    const listening = await server.stderr.waitFor(/ listening addr=\S+:(\d+)$/);
-    server.#port = Number(listening.match(/:(\d+)$/)![1]);
+    const listening = await server.stderr.waitFor(/ listening addr=\S+:\d+ /);
+    server.#port = Number(listening.match(/ listening addr=\S+:(\d+) /)![1]);
     return server;
   }
 

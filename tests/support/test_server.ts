@@ -37,9 +37,11 @@ export function startServer(options: ServerOptions = {}): TestServer {
   const log: string[] = [];
   let wake: (() => void) | undefined;
   const server = serve({
+    // Tests drive many clients from one address, faster than people type.
+    maxConnectionsPerIp: 100_000,
+    rateLinesPerSecond: 0,
     ...options,
-    hostname: "127.0.0.1",
-    port: 0,
+    listen: [{ hostname: "127.0.0.1", port: 0 }],
     logger: new Logger((line) => {
       log.push(line);
       wake?.();

@@ -1,0 +1,108 @@
+/**
+ * The server's counters, and their rendering in the Prometheus text format.
+ *
+ * Counting is a field increment on the hot path; rendering happens only
+ * when `/metrics` is scraped.
+ *
+ * @module
+ */
+
+/** Why a connection was refused before it could log in. */
+export type RejectReason =
+  | "server-full"
+  | "ip-limit"
+  | "name-taken"
+  | "name-invalid"
+  | "login-timeout"
+  | "tls-on-plain-port";
+
+/** The server's counters and gauges. */
+export class Metrics {
+  /** Connections accepted by the listener (before any limit). */
+  connectionsAccepted = 0;
+  /** Connections refused, by reason. */
+  readonly connectionsRejected = new Map<RejectReason, number>();
+  /** Sessions ended by the server, by reason (slow-reader, flood, idle-timeout, …). */
+  readonly disconnects = new Map<string, number>();
+  /** Lines received from logged-in users. */
+  linesReceived = 0;
+  /** Lines queued to users (a broadcast to 10 users counts 10). */
+  linesSent = 0;
+  /** Bytes read from clients. */
+  bytesReceived = 0;
+  /** Bytes written to clients. */
+  bytesSent = 0;
+  /** The most bytes ever queued for one client. */
+  outboxHighWaterBytes = 0;
+  /** How late the last event-loop check ran, in seconds. */
+  eventLoopLagSeconds = 0;
+
+  /**
+   * Adds one to a counter kept by reason.
+   *
+   * @param counter The counter.
+   * @param reason The label.
+   */
+  static increment<K>(counter: Map<K, number>, reason: K): void {
+    counter.set(reason, (counter.get(reason) ?? 0) + 1);
+  }
+
+  /**
+   * Renders every metric in the Prometheus text exposition format.
+   *
+   * @param gauges The values read from the server at scrape time.
+   * @returns The `/metrics` body.
+   */
+  render(gauges: { usersOnline: number; connectionsOpen: number }): string {
+    const lines: string[] = [];
+    const metric = (
+      name: string,
+      type: "counter" | "gauge",
+      help: string,
+      samples: [string, number][],
+    ) => {
+      lines.push(`# HELP nanochat_${name} ${help}`, `# TYPE nanochat_${name} ${type}`);
+      for (const [labels, value] of samples) lines.push(`nanochat_${name}${labels} ${value}`);
+    };
+    const byReason = (counter: Map<string, number>): [string, number][] =>
+      [...counter].sort().map(([reason, value]) => [`{reason="${reason}"}`, value]);
+
+    metric("users_online", "gauge", "Users logged in.", [["", gauges.usersOnline]]);
+    metric("connections_open", "gauge", "Open client connections.", [["", gauges.connectionsOpen]]);
+    metric("connections_accepted_total", "counter", "Connections accepted.", [[
+      "",
+      this.connectionsAccepted,
+    ]]);
+    metric(
+      "connections_rejected_total",
+      "counter",
+      "Connections refused before login, by reason.",
+      byReason(this.connectionsRejected),
+    );
+    metric(
+      "disconnects_total",
+      "counter",
+      "Sessions the server ended, by reason.",
+      byReason(this.disconnects),
+    );
+    metric("lines_received_total", "counter", "Lines received from logged-in users.", [[
+      "",
+      this.linesReceived,
+    ]]);
+    metric("lines_sent_total", "counter", "Lines queued to users.", [["", this.linesSent]]);
+    metric("bytes_received_total", "counter", "Bytes read from clients.", [[
+      "",
+      this.bytesReceived,
+    ]]);
+    metric("bytes_sent_total", "counter", "Bytes written to clients.", [["", this.bytesSent]]);
+    metric("outbox_high_water_bytes", "gauge", "Most bytes ever queued for one client.", [[
+      "",
+      this.outboxHighWaterBytes,
+    ]]);
+    metric("event_loop_lag_seconds", "gauge", "How late the last event-loop check ran.", [[
+      "",
+      this.eventLoopLagSeconds,
+    ]]);
+    return lines.join("\n") + "\n";
+  }
+}
