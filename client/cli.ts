@@ -19,12 +19,16 @@ end of input leaves.
 Options:
   --listen           only receive (for logging a chat); stdin is not read
   --timestamps       start every line with the local time
+  --tls              connect with TLS, checking the server's certificate
+  --ca FILE          also trust the CA certificates in FILE (PEM); implies --tls
+  --insecure         TLS without checking the certificate (test servers only)
   --timeout SECONDS  how long to wait for the server to answer (default 10)
   --no-color         no colours (also: the NO_COLOR environment variable)
   -h, --help         show this help
 
-Exit codes: 0 you quit, 2 usage, 3 cannot connect, 4 timeout,
-5 name refused, 6 the server closed the connection or shut down.`;
+Exit codes: 0 you quit, 2 usage, 3 cannot connect (refused, unknown host,
+TLS handshake failed), 4 timeout, 5 name refused, 6 the server closed the
+connection or shut down.`;
 
 /**
  * Parses `nanochat connect`'s arguments.
@@ -44,6 +48,9 @@ export function parseConnectArgs(args: string[]): ClientOptions | "help" {
       listen: { type: "boolean", default: false },
       timestamps: { type: "boolean", default: false },
       timeout: { type: "string" },
+      tls: { type: "boolean", default: false },
+      ca: { type: "string" },
+      insecure: { type: "boolean", default: false },
       "no-color": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -65,6 +72,9 @@ export function parseConnectArgs(args: string[]): ClientOptions | "help" {
     timestamps: values.timestamps,
   };
   if (values["no-color"]) options.color = false;
+  if (values.tls) options.tls = true;
+  if (values.ca !== undefined) options.caFile = values.ca;
+  if (values.insecure) options.insecure = true;
   if (values.timeout !== undefined) options.connectTimeoutMs = parseSeconds(values.timeout);
   return options;
 }

@@ -10,7 +10,8 @@ import { sanitize } from "../protocol/text.ts";
 import { nameProblem } from "../protocol/username.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { runScripted } from "./script_io.ts";
-import { ServerLink } from "./server_link.ts";
+import { readPemFile } from "../server/pem_file.ts";
+import { isLookupFailure, type Security, ServerLink, TlsHandshakeError } from "./server_link.ts";
 import { createStyle } from "./style.ts";
 import { runTerminalUi } from "./terminal_ui.ts";
 
@@ -47,6 +48,21 @@ export interface ClientOptions extends HostPort {
    */
   timestamps?: boolean;
   /**
+   * Connect with TLS, verifying the server against the system's roots and
+   * `caFile`.
+   *
+   * @default {false}
+   */
+  tls?: boolean;
+  /** A PEM file of extra CA certificates to trust (implies `tls`). */
+  caFile?: string;
+  /**
+   * TLS without checking the server's certificate at all (implies `tls`).
+   *
+   * @default {false}
+   */
+  insecure?: boolean;
+  /**
    * How long to wait for the server to accept the connection, in milliseconds.
    *
    * @default {10000}
@@ -66,9 +82,19 @@ export async function connect(options: ClientOptions): Promise<number> {
     warn(`invalid name "${sanitize(options.name)}": ${problem}`);
     return ExitCode.NameRejected;
   }
+  let security: Security;
+  try {
+    security = chooseSecurity(options);
+  } catch (error) {
+    warn(error instanceof Error ? describeWithCause(error) : String(error));
+    return ExitCode.Usage;
+  }
   let link: ServerLink;
   try {
-    link = await ServerLink.open(options, options.name, options.connectTimeoutMs ?? 10_000);
+    link = await ServerLink.open(options, options.name, {
+      timeoutMs: options.connectTimeoutMs ?? 10_000,
+      security,
+    });
   } catch (error) {
     const { code, reason } = explainConnectError(error);
     warn(`cannot connect to ${formatHostPort(options)}: ${reason}`);
@@ -88,6 +114,19 @@ export async function connect(options: ClientOptions): Promise<number> {
   return await runScripted(link, { listen, timestamps: options.timestamps ?? false, warn });
 }
 
+function chooseSecurity(options: ClientOptions): Security {
+  if (options.insecure) {
+    warn(
+      "WARNING: --insecure: the server's certificate is not checked, so anyone on the way can read and change this chat",
+    );
+    return { kind: "insecure-tls" };
+  }
+  if (options.caFile !== undefined) {
+    return { kind: "tls", caCerts: [readPemFile(options.caFile, "CA certificate")] };
+  }
+  return options.tls ? { kind: "tls", caCerts: [] } : { kind: "plain" };
+}
+
 function explainConnectError(error: unknown): { code: ExitCode; reason: string } {
   if (error instanceof Deno.errors.TimedOut) {
     return { code: ExitCode.Timeout, reason: `timed out (${error.message})` };
@@ -95,11 +134,32 @@ function explainConnectError(error: unknown): { code: ExitCode; reason: string }
   if (error instanceof Deno.errors.ConnectionRefused) {
     return { code: ExitCode.CannotConnect, reason: "connection refused (is the server running?)" };
   }
-  const message = error instanceof Error ? error.message : String(error);
-  if (message.startsWith("failed to lookup address")) {
-    return { code: ExitCode.CannotConnect, reason: "unknown host" };
+  if (error instanceof TlsHandshakeError) {
+    return {
+      code: ExitCode.CannotConnect,
+      reason: `TLS handshake failed: ${error.message}${tlsHint(error.message)}`,
+    };
   }
+  if (isLookupFailure(error)) return { code: ExitCode.CannotConnect, reason: "unknown host" };
+  const message = error instanceof Error ? error.message : String(error);
   return { code: ExitCode.CannotConnect, reason: message.replace(/ \(os error \d+\)$/, "") };
+}
+
+/** A hint for the usual causes of a failed handshake. */
+function tlsHint(message: string): string {
+  if (message.includes("UnknownIssuer")) return " (trust a private CA with --ca FILE)";
+  if (message.includes("CaUsedAsEndEntity")) {
+    return " (a self-signed certificate: serve one issued by a CA, or use --insecure)";
+  }
+  if (message.includes("NotValidForName")) return " (the certificate does not name this host)";
+  if (message.includes("Expired")) return " (the certificate has expired)";
+  return " (is it a TLS port?)";
+}
+
+function describeWithCause(error: Error): string {
+  if (!(error.cause instanceof Error)) return error.message;
+  const cause = error.cause instanceof Deno.errors.NotFound ? "no such file" : error.cause.message;
+  return `${error.message}: ${cause}`;
 }
 
 function warn(message: string): void {

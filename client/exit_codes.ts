@@ -15,7 +15,7 @@ export const ExitCode = {
   Failure: 1,
   /** Bad command-line usage. */
   Usage: 2,
-  /** The server could not be reached: refused, unresolvable, unreachable. */
+  /** The server could not be reached: refused, unresolvable, unreachable, TLS failed. */
   CannotConnect: 3,
   /** The server did not answer within the connect timeout. */
   Timeout: 4,
@@ -43,5 +43,11 @@ export function describeEnd(end: LinkEnd, userQuit: boolean): { code: ExitCode; 
   }
   if (userQuit) return { code: ExitCode.Ok, message: "" };
   if (end.shutdown) return { code: ExitCode.ConnectionLost, message: "the server shut down" };
+  if (end.silent) {
+    return {
+      code: ExitCode.ConnectionLost,
+      message: "the server closed the connection without a word (a TLS port? then add --tls)",
+    };
+  }
   return { code: ExitCode.ConnectionLost, message: "the server closed the connection" };
 }

@@ -10,7 +10,8 @@
 import { formatHostPort, type HostPort } from "../protocol/address.ts";
 import { encodeLine } from "../protocol/replies.ts";
 import { decodeUtf8 } from "../protocol/text.ts";
-import { ConnLineConnection } from "../server/line_connection.ts";
+import { type ByteConn, ConnLineConnection } from "../server/line_connection.ts";
+import { connectInsecureTls } from "./insecure_tls.ts";
 import { KEEPALIVE_TOKEN } from "./render.ts";
 
 /** A line longer than this from the server is dropped. */
@@ -28,6 +29,8 @@ export interface LinkEnd {
   readonly rejectedName?: string;
   /** The server announced a shutdown before closing. */
   readonly shutdown: boolean;
+  /** The server closed without sending a single line. */
+  readonly silent: boolean;
 }
 
 /** An open, logged-in connection to a nanochat server. */
@@ -48,15 +51,19 @@ export class ServerLink {
    *
    * @param address The server.
    * @param name The username to log in with.
-   * @param timeoutMs How long to wait for the TCP connection.
+   * @param options How long to wait for the connection (and TLS handshake),
+   * and whether and how to use TLS.
    * @returns The open link.
    * @throws {Deno.errors.TimedOut} If the server did not answer in time.
    * @throws {Deno.errors.ConnectionRefused} And the other errors of
-   * `Deno.connect`.
+   * `Deno.connect`; {@linkcode TlsHandshakeError} if TLS fails.
    */
-  static async open(address: HostPort, name: string, timeoutMs: number): Promise<ServerLink> {
-    const conn = await connectWithin(address, timeoutMs);
-    conn.setNoDelay(true);
+  static async open(
+    address: HostPort,
+    name: string,
+    options: { timeoutMs: number; security: Security },
+  ): Promise<ServerLink> {
+    const conn = await withDeadline(dial(address, options.security), options.timeoutMs);
     const link = new ServerLink(
       formatHostPort(address),
       new ConnLineConnection(conn, {
@@ -100,12 +107,14 @@ export class ServerLink {
    */
   async receive(onLine: (line: string) => void | Promise<void>): Promise<LinkEnd> {
     let last = "";
+    let received = false;
     try {
       for (;;) {
         const frames = await this.#connection.readFrames();
         if (frames === null) break;
         for (const frame of frames) {
           last = frame.kind === "line" ? decodeUtf8(frame.bytes) : DROPPED_LINE;
+          received = true;
           await onLine(last);
         }
       }
@@ -117,6 +126,7 @@ export class ServerLink {
     return {
       ...(rejected ? { rejectedName: rejected[1]! } : {}),
       shutdown: last.startsWith("NOTICE shutdown:"),
+      silent: !received,
     };
   }
 
@@ -143,8 +153,49 @@ export class ServerLink {
   }
 }
 
-async function connectWithin(address: HostPort, timeoutMs: number): Promise<Deno.TcpConn> {
-  const connecting = Deno.connect({ hostname: address.hostname, port: address.port });
+/** Whether and how the link uses TLS. */
+export type Security =
+  | { readonly kind: "plain" }
+  /** Verify the server against the system roots plus `caCerts` (PEM). */
+  | { readonly kind: "tls"; readonly caCerts: string[] }
+  /** TLS without checking the certificate at all. */
+  | { readonly kind: "insecure-tls" };
+
+/** The TLS handshake failed: wrong port, untrusted or mismatched certificate. */
+export class TlsHandshakeError extends Error {
+  override name = "TlsHandshakeError";
+}
+
+async function dial(address: HostPort, security: Security): Promise<ByteConn> {
+  const { hostname, port } = address;
+  if (security.kind === "plain") {
+    const conn = await Deno.connect({ hostname, port });
+    conn.setNoDelay(true);
+    return conn;
+  }
+  try {
+    if (security.kind === "insecure-tls") return await connectInsecureTls(hostname, port);
+    const conn = await Deno.connectTls({ hostname, port, caCerts: security.caCerts });
+    try {
+      await conn.handshake();
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+    return conn;
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionRefused || isLookupFailure(error)) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new TlsHandshakeError(message.replace(/ \(os error \d+\)$/, ""), { cause: error });
+  }
+}
+
+/** Whether an error means the host name did not resolve. */
+export function isLookupFailure(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("failed to lookup address");
+}
+
+async function withDeadline(connecting: Promise<ByteConn>, timeoutMs: number): Promise<ByteConn> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -9,6 +9,7 @@
 import { parseArgs } from "@nanochat/args";
 import { formatHostPort, type HostPort, parseHostPort } from "../protocol/address.ts";
 import { type LogFormat, Logger } from "./log.ts";
+import { readPemFile } from "./pem_file.ts";
 import { type ListenAddress, serve, SERVER_DEFAULTS, type ServerOptions } from "./server.ts";
 
 /** What `nanochat serve` was asked to do, before any file is read. */
@@ -274,7 +275,10 @@ function parseLogFormat(value: string): LogFormat {
  */
 export function resolveServeCommand(command: ServeCommand): ServerOptions {
   const tls = command.tlsCertFile !== undefined && command.tlsKeyFile !== undefined
-    ? { cert: readPem(command.tlsCertFile, "certificate"), key: readPem(command.tlsKeyFile, "key") }
+    ? {
+      cert: readPemFile(command.tlsCertFile, "TLS certificate"),
+      key: readPemFile(command.tlsKeyFile, "TLS key"),
+    }
     : undefined;
   const plain = command.listen.length > 0 || command.tlsListen.length > 0
     ? command.listen
@@ -283,19 +287,6 @@ export function resolveServeCommand(command: ServeCommand): ServerOptions {
     ? plain.map((address) => ({ ...address, tls }))
     : [...plain, ...command.tlsListen.map((address) => ({ ...address, tls: tls! }))];
   return { ...command.server, listen, logger: new Logger(undefined, command.logFormat) };
-}
-
-function readPem(path: string, what: string): string {
-  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
-    throw new Error(
-      `cannot read the TLS ${what} ${path}: Deno needs read permission (run with --allow-read=${path})`,
-    );
-  }
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    throw new Error(`cannot read the TLS ${what} ${path}`, { cause: error });
-  }
 }
 
 /**

@@ -12,6 +12,9 @@ import { formatHostPort } from "../protocol/address.ts";
 import type { Metrics } from "./metrics.ts";
 import { Outbox } from "./outbox.ts";
 
+/** What a line connection needs of a transport; `Deno.Conn` (TCP or TLS) has it. */
+export type ByteConn = Pick<Deno.Conn, "read" | "write" | "close" | "remoteAddr">;
+
 /** The small interface the chat logic talks to. */
 export interface LineConnection {
   /** A number unique within this server process, for logs. */
@@ -58,11 +61,11 @@ const READ_BUFFER_BYTES = 4096;
 
 let nextId = 1;
 
-/** A {@linkcode LineConnection} over a `Deno.Conn` (TCP or TLS). */
+/** A {@linkcode LineConnection} over a `Deno.Conn` (TCP or TLS) or the like. */
 export class ConnLineConnection implements LineConnection {
   readonly id = nextId++;
   readonly remote: string;
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteConn;
   readonly #splitter: LineSplitter;
   readonly #outbox: Outbox;
   readonly #readBuffer = new Uint8Array(READ_BUFFER_BYTES);
@@ -77,7 +80,7 @@ export class ConnLineConnection implements LineConnection {
    * @param conn The accepted connection; this object now owns it.
    * @param options Limits and the slow-reader callback.
    */
-  constructor(conn: Deno.Conn, options: ConnLineConnectionOptions) {
+  constructor(conn: ByteConn, options: ConnLineConnectionOptions) {
     this.#conn = conn;
     this.remote = describeAddress(conn.remoteAddr);
     this.#splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes });
