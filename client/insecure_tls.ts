@@ -11,6 +11,7 @@
  */
 
 import type { Buffer } from "node:buffer";
+import { isIP } from "node:net";
 import * as tls from "node:tls";
 import type { ByteConn } from "../server/line_connection.ts";
 
@@ -26,12 +27,9 @@ const HIGH_WATER_BYTES = 64 * 1024;
  */
 export function connectInsecureTls(hostname: string, port: number): Promise<ByteConn> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      host: hostname,
-      port,
-      servername: hostname,
-      rejectUnauthorized: false,
-    });
+    // SNI carries host names only, never IP addresses.
+    const sni = isIP(hostname) === 0 ? { servername: hostname } : {};
+    const socket = tls.connect({ host: hostname, port, ...sni, rejectUnauthorized: false });
     socket.once("secureConnect", () => {
       socket.off("error", reject);
       resolve(new NodeSocketConn(socket, hostname, port));

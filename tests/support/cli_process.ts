@@ -17,9 +17,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The argv that runs `nanochat` with the given arguments. */
-export function nanochatArgs(args: string[]): string[] {
-  return ["run", "--allow-net", MAIN_PATH, ...args];
+/**
+ * The argv that runs `nanochat` with the given arguments.
+ *
+ * @param args The arguments after the program name.
+ * @param permissions Deno permission flags beyond `--allow-net`.
+ */
+export function nanochatArgs(args: string[], permissions: string[] = []): string[] {
+  return ["run", "--allow-net", ...permissions, MAIN_PATH, ...args];
 }
 
 /**
@@ -27,10 +32,15 @@ export function nanochatArgs(args: string[]): string[] {
  *
  * @param args The arguments after the program name.
  * @param stdin Text to pipe into it; none gives an empty stdin.
+ * @param permissions Deno permission flags beyond `--allow-net`.
  */
-export async function runCli(args: string[], stdin?: string): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  stdin?: string,
+  permissions: string[] = [],
+): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: nanochatArgs(args),
+    args: nanochatArgs(args, permissions),
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -61,14 +71,21 @@ export class LineCollector {
     this.done = this.#collect(stream);
   }
 
-  /** Waits for a line matching `pattern` and returns it. */
-  async waitFor(pattern: RegExp): Promise<string> {
+  /**
+   * Waits for a line matching `pattern` and returns it, or, given a
+   * predicate, until it holds.
+   */
+  async waitFor(pattern: RegExp | (() => boolean), what = String(pattern)): Promise<string> {
     const deadline = Date.now() + LINE_TIMEOUT_MS;
     for (;;) {
-      const found = this.lines.find((line) => pattern.test(line));
-      if (found !== undefined) return found;
+      if (typeof pattern === "function") {
+        if (pattern()) return "";
+      } else {
+        const found = this.lines.find((line) => pattern.test(line));
+        if (found !== undefined) return found;
+      }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`No line matches ${pattern}:\n${this.lines.join("\n")}`);
+      if (left <= 0) throw new Error(`Timed out waiting for ${what}:\n${this.lines.join("\n")}`);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
@@ -103,10 +120,11 @@ export class NanochatProcess implements AsyncDisposable {
    *
    * @param args The arguments after the program name.
    * @param stdin Whether the test writes to its stdin (else it is empty).
+   * @param permissions Deno permission flags beyond `--allow-net`.
    */
-  constructor(args: string[], stdin = false) {
+  constructor(args: string[], stdin = false, permissions: string[] = []) {
     this.child = new Deno.Command(Deno.execPath(), {
-      args: nanochatArgs(args),
+      args: nanochatArgs(args, permissions),
       stdin: stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
@@ -159,24 +177,48 @@ export class NanochatProcess implements AsyncDisposable {
   }
 }
 
-/** A `nanochat serve` subprocess on a free loopback port. */
+/** A `nanochat serve` subprocess on free loopback ports. */
 export class ServerProcess extends NanochatProcess {
-  #port = 0;
+  #listeners: { port: number; tls: boolean }[] = [];
 
   /**
-   * Starts `nanochat serve 127.0.0.1:0 …` and waits until it listens.
+   * Starts `nanochat serve …` and waits until it listens.
    *
-   * @param flags Extra flags for `serve`.
+   * @param flags Flags for `serve`; without `--listen` or `--tls-listen`,
+   * the address `127.0.0.1:0` is added.
+   * @param options How many listeners to wait for, and Deno permissions
+   * beyond `--allow-net`.
    */
-  static async start(flags: string[] = []): Promise<ServerProcess> {
-    const server = new ServerProcess(["serve", "127.0.0.1:0", ...flags]);
-    const listening = await server.stderr.waitFor(/ listening addr=\S+:\d+ /);
-    server.#port = Number(listening.match(/ listening addr=\S+:(\d+) /)![1]);
+  static async start(
+    flags: string[] = [],
+    options: { listeners?: number; permissions?: string[] } = {},
+  ): Promise<ServerProcess> {
+    const hasAddress = flags.includes("--listen") || flags.includes("--tls-listen");
+    const server = new ServerProcess(
+      ["serve", ...(hasAddress ? [] : ["127.0.0.1:0"]), ...flags],
+      false,
+      options.permissions,
+    );
+    const wanted = options.listeners ?? 1;
+    const listening = / listening addr=\S+:(\d+) tls=(true|false)$/;
+    await server.stderr.waitFor(
+      () => server.stderr.lines.filter((line) => listening.test(line)).length >= wanted,
+      `${wanted} listening line(s)`,
+    );
+    server.#listeners = server.stderr.lines.flatMap((line) => {
+      const match = line.match(listening);
+      return match ? [{ port: Number(match[1]), tls: match[2] === "true" }] : [];
+    });
     return server;
   }
 
-  /** The port it listens on. */
+  /** The first port it listens on. */
   get port(): number {
-    return this.#port;
+    return this.#listeners[0]!.port;
+  }
+
+  /** The first port it listens on with TLS, or plain. */
+  portOf(kind: "tls" | "plain"): number {
+    return this.#listeners.find((listener) => listener.tls === (kind === "tls"))!.port;
   }
 }
