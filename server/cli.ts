@@ -221,7 +221,9 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
   if (metrics !== undefined) {
     server.metrics = parseHostPort(metrics, { hostname: "127.0.0.1", port: 9464 });
   }
-  set("logMessages", values["log-messages"] === true || parseBoolean("log-messages", env));
+  if (values["log-messages"] === true || parseBoolean("log-messages", env)) {
+    server.logMessages = true;
+  }
 
   const command: ServeCommand = {
     server,

@@ -177,6 +177,17 @@ export class NanochatProcess implements AsyncDisposable {
   }
 }
 
+/** The port of a `listening` log line, in the text or the JSON format. */
+function parseListening(line: string): { port: number; tls: boolean }[] {
+  if (line.startsWith("{")) {
+    const event = JSON.parse(line);
+    if (event.event !== "listening") return [];
+    return [{ port: Number(event.addr.match(/:(\d+)$/)[1]), tls: event.tls }];
+  }
+  const match = line.match(/ listening addr=\S+:(\d+) tls=(true|false)$/);
+  return match ? [{ port: Number(match[1]), tls: match[2] === "true" }] : [];
+}
+
 /** A `nanochat serve` subprocess on free loopback ports. */
 export class ServerProcess extends NanochatProcess {
   #listeners: { port: number; tls: boolean }[] = [];
@@ -200,15 +211,9 @@ export class ServerProcess extends NanochatProcess {
       options.permissions,
     );
     const wanted = options.listeners ?? 1;
-    const listening = / listening addr=\S+:(\d+) tls=(true|false)$/;
-    await server.stderr.waitFor(
-      () => server.stderr.lines.filter((line) => listening.test(line)).length >= wanted,
-      `${wanted} listening line(s)`,
-    );
-    server.#listeners = server.stderr.lines.flatMap((line) => {
-      const match = line.match(listening);
-      return match ? [{ port: Number(match[1]), tls: match[2] === "true" }] : [];
-    });
+    const listeners = () => server.stderr.lines.flatMap(parseListening);
+    await server.stderr.waitFor(() => listeners().length >= wanted, `${wanted} listening line(s)`);
+    server.#listeners = listeners();
     return server;
   }
 
