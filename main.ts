@@ -7,6 +7,7 @@
  * @module
  */
 
+import { BENCH_USAGE, parseBenchArgs, runBenchCommand } from "./bench/cli.ts";
 import { CONNECT_USAGE, parseConnectArgs } from "./client/cli.ts";
 import { connect } from "./client/connect.ts";
 import { VERSION } from "./server/version.ts";
@@ -34,6 +35,12 @@ const SUBCOMMANDS: Record<string, Subcommand<any>> = {
     parse: parseServeArgs,
     run: runServe,
     describeError: describeServeError,
+  },
+  bench: {
+    summary: "load-test a server (or redis-server, for comparison)",
+    usage: BENCH_USAGE,
+    parse: parseBenchArgs,
+    run: runBenchCommand,
   },
   connect: {
     summary: "join a chat server (interactive in a terminal, plain in a pipe)",

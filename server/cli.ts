@@ -112,6 +112,12 @@ const FLAGS: Record<string, Flag> = {
     value: "LINES",
     help: `recent messages shown to a user who joins (${SERVER_DEFAULTS.historyLines})`,
   },
+  "presence-max": {
+    type: "string",
+    value: "USERS",
+    help:
+      `announce joins and departures only up to this many users (${SERVER_DEFAULTS.presenceMaxUsers})`,
+  },
   "metrics": {
     type: "string",
     value: "ADDR",
@@ -217,6 +223,7 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
   set("loginTimeoutMs", seconds(count("login-timeout", 1)));
   set("idleTimeoutMs", seconds(count("idle-timeout", 0)));
   set("historyLines", count("history", 0));
+  set("presenceMaxUsers", count("presence-max", 0));
   const metrics = text("metrics");
   if (metrics !== undefined) {
     server.metrics = parseHostPort(metrics, { hostname: "127.0.0.1", port: 9464 });

@@ -56,8 +56,10 @@ export interface ConnLineConnectionOptions {
   metrics?: Metrics;
 }
 
-// Small, because every idle connection keeps one.
-const READ_BUFFER_BYTES = 4096;
+// Every idle connection keeps a read buffer, so it starts small; a read that
+// fills it shows a busy sender, whose buffer then grows (up to the maximum).
+const FIRST_READ_BUFFER_BYTES = 512;
+const MAX_READ_BUFFER_BYTES = 16 * 1024;
 
 let nextId = 1;
 
@@ -68,7 +70,7 @@ export class ConnLineConnection implements LineConnection {
   readonly #conn: ByteConn;
   readonly #splitter: LineSplitter;
   readonly #outbox: Outbox;
-  readonly #readBuffer = new Uint8Array(READ_BUFFER_BYTES);
+  #readBuffer = new Uint8Array(FIRST_READ_BUFFER_BYTES);
   readonly #metrics: Metrics | undefined;
   #checkForTls: boolean;
   #closed = false;
@@ -118,7 +120,11 @@ export class ConnLineConnection implements LineConnection {
         return null;
       }
     }
-    return this.#splitter.push(this.#readBuffer.subarray(0, count));
+    const frames = this.#splitter.push(this.#readBuffer.subarray(0, count));
+    if (count === this.#readBuffer.length && count < MAX_READ_BUFFER_BYTES) {
+      this.#readBuffer = new Uint8Array(count * 4); // the splitter kept no reference
+    }
+    return frames;
   }
 
   send(bytes: Uint8Array): void {

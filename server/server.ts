@@ -98,6 +98,13 @@ export interface ServerOptions {
    */
   historyLines?: number;
   /**
+   * Joins and departures are announced only while the room has at most this
+   * many users; in a larger room they would be N² lines of noise.
+   *
+   * @default {500}
+   */
+  presenceMaxUsers?: number;
+  /**
    * How long shutdown, QUIT and refusals wait for output to be flushed before
    * closing, in milliseconds.
    *
@@ -140,6 +147,7 @@ export const SERVER_DEFAULTS: Readonly<Tunables & HostPort> = {
   loginTimeoutMs: 30_000,
   idleTimeoutMs: 600_000,
   historyLines: 50,
+  presenceMaxUsers: 500,
   closeGraceMs: 2_000,
   logMessages: false,
 };
@@ -202,6 +210,7 @@ export class ChatServer {
       idleTimeoutMs: this.#options.idleTimeoutMs,
       closeGraceMs: this.#options.closeGraceMs,
       logMessages: this.#options.logMessages,
+      presenceMaxUsers: this.#options.presenceMaxUsers,
       rate: this.#options.rateLinesPerSecond > 0
         ? {
           ratePerSecond: this.#options.rateLinesPerSecond,

@@ -48,6 +48,8 @@ export interface SessionContext {
   readonly closeGraceMs: number;
   /** Whether chat text goes into the log. */
   readonly logMessages: boolean;
+  /** Joins and departures are announced only while the room has at most this many users. */
+  readonly presenceMaxUsers: number;
   /** Counters for `/metrics`. */
   readonly metrics: Metrics;
   /** Flood control per connection; none when off. */
@@ -297,7 +299,7 @@ export class Session implements Member {
     }
     clearTimeout(this.#loginTimer);
     this.#name = name;
-    room.broadcast(encodeLine(noticeLine(NoticeCode.Join, `${name} joined`)));
+    this.#announce(noticeLine(NoticeCode.Join, `${name} joined`));
     room.join(this);
     log.event("login", { conn: this.#conn.id, name });
     const users = room.size === 1 ? "1 user" : `${room.size} users`;
@@ -358,12 +360,20 @@ export class Session implements Member {
     const name = this.#name;
     if (this.#endReason === "quit") {
       const why = this.#quitReason === "" ? "" : ` (${this.#quitReason})`;
-      room.broadcast(encodeLine(noticeLine(NoticeCode.Quit, `${name} left${why}`)));
+      this.#announce(noticeLine(NoticeCode.Quit, `${name} left${why}`));
     } else if (this.#endReason !== "shutdown") {
       const why = DISCONNECT_REASONS[this.#endReason ?? "eof"] ?? "connection closed";
-      room.broadcast(
-        encodeLine(noticeLine(NoticeCode.Disconnect, `${name} was disconnected (${why})`)),
-      );
+      this.#announce(noticeLine(NoticeCode.Disconnect, `${name} was disconnected (${why})`));
     }
+  }
+
+  /**
+   * Tells everyone else about a join or a departure, unless the room is
+   * larger than `presenceMaxUsers`: there every login would cost a line for
+   * each of thousands of users (N² in all) and bury the chat in notices.
+   */
+  #announce(line: string): void {
+    const { room, presenceMaxUsers } = this.#context;
+    if (room.size <= presenceMaxUsers) room.broadcast(encodeLine(line), this);
   }
 }

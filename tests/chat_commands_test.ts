@@ -250,3 +250,18 @@ Deno.test("a seed-only client gets every chat line exactly, and only documented 
     assert.match(line, /^NOTICE (welcome|join|quit|disconnect|nick): /, "a documented notice");
   }
 });
+
+Deno.test("joins and departures are not announced in a room larger than presenceMaxUsers", async () => {
+  await using ts = startServer({ presenceMaxUsers: 2 });
+  await using alice = await ts.login("alice", { presence: true });
+  await using _bob = await ts.login("bob");
+  assert.equal(await alice.readLine(), "NOTICE join: bob joined"); // 1 other user: announced
+  await using _carol = await ts.login("carol");
+  assert.equal(await alice.readLine(), "NOTICE join: carol joined"); // 2: still announced
+  await using dave = await ts.login("dave"); // 3 in the room: silent from now on
+  await dave.send("QUIT");
+  await dave.readUntilClosed();
+  await ts.waitForLog(/disconnect .*name=dave reason=quit/);
+  await alice.send("PING after");
+  assert.equal(await alice.readLine(), "PONG after", "no join or quit notice came for dave");
+});

@@ -1,0 +1,198 @@
+/**
+ * `nanochat bench`: a load test for any server speaking the nanochat
+ * protocol, or Redis pub/sub for comparison.
+ *
+ * @module
+ */
+
+import { parseArgs } from "@nanochat/args";
+import { DEFAULT_PORT, parseHostPort } from "../protocol/address.ts";
+import { type BenchResult, type IdleResult, runBench, runIdle } from "./driver.ts";
+import type { BenchProtocolName } from "./wire.ts";
+
+/** What `nanochat bench` was asked to do. */
+export interface BenchCommand {
+  hostname: string;
+  port: number;
+  protocol: BenchProtocolName;
+  receivers: number;
+  senders: number;
+  messages: number;
+  rate?: number;
+  durationSeconds: number;
+  idleUsers?: number;
+  pid?: number;
+  json: boolean;
+}
+
+/** The usage text of `nanochat bench`. */
+export const BENCH_USAGE = `Usage: nanochat bench host[:port] [options]
+
+Load-tests a server: receivers connect and are confirmed ready, then senders
+send, and every delivery is checked (lost, duplicated, reordered) and timed.
+
+Options (defaults in parentheses):
+  --proto NAME        nanochat or redis (nanochat; redis: SUBSCRIBE/PUBLISH)
+  --receivers N       connections that receive (100)
+  --senders N         connections that send (4)
+  --messages N        burst: messages per sender, as fast as possible (2000)
+  --rate N            open loop instead: messages per second, all senders
+  --duration SECONDS  open loop: for how long (10)
+  --idle N            instead: connect N idle users, report memory per user
+                      (needs --pid)
+  --pid PID           the server's process, to report its memory (Linux)
+  --json              print the result as JSON
+  -h, --help          show this help
+
+The server must let this many connections in from one address, at this
+rate: for nanochat, serve with --rate 0 --max-per-ip 100000.
+Reading the server's memory runs cat /proc/PID/status (--allow-run).`;
+
+/**
+ * Parses `nanochat bench`'s arguments.
+ *
+ * @param args The arguments after `bench`.
+ * @returns What to run, or `"help"`.
+ * @throws {TypeError} For unknown flags or a missing address.
+ * @throws {RangeError} For values out of range.
+ */
+export function parseBenchArgs(args: string[]): BenchCommand | "help" {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      proto: { type: "string", default: "nanochat" },
+      receivers: { type: "string", default: "100" },
+      senders: { type: "string", default: "4" },
+      messages: { type: "string", default: "2000" },
+      rate: { type: "string" },
+      duration: { type: "string", default: "10" },
+      idle: { type: "string" },
+      pid: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) return "help";
+  if (positionals.length !== 1) {
+    throw new TypeError(`Expected one server address, got ${positionals.length}`);
+  }
+  if (values.proto !== "nanochat" && values.proto !== "redis") {
+    throw new RangeError(`--proto must be nanochat or redis, got "${values.proto}"`);
+  }
+  const address = parseHostPort(positionals[0]!, { hostname: "", port: DEFAULT_PORT });
+  if (address.hostname === "") throw new SyntaxError(`Missing host in "${positionals[0]}"`);
+  const command: BenchCommand = {
+    ...address,
+    protocol: values.proto,
+    receivers: positive("--receivers", values.receivers),
+    senders: positive("--senders", values.senders),
+    messages: positive("--messages", values.messages),
+    durationSeconds: positive("--duration", values.duration),
+    json: values.json,
+  };
+  if (values.rate !== undefined) command.rate = positive("--rate", values.rate);
+  if (values.pid !== undefined) command.pid = positive("--pid", values.pid);
+  if (values.idle !== undefined) {
+    command.idleUsers = positive("--idle", values.idle);
+    if (command.pid === undefined) throw new TypeError("--idle needs --pid to measure memory");
+  }
+  return command;
+}
+
+function positive(flag: string, text: string): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= 1)) {
+    throw new RangeError(`${flag} needs a whole number of at least 1, got "${text}"`);
+  }
+  return value;
+}
+
+/**
+ * Runs the load test and prints the result.
+ *
+ * @param command The parsed command.
+ * @returns 0, or 1 if any delivery was lost, duplicated or reordered.
+ */
+export async function runBenchCommand(command: BenchCommand): Promise<number> {
+  if (command.idleUsers !== undefined) {
+    const result = await runIdle({ ...command, users: command.idleUsers, pid: command.pid! });
+    print(command.json ? JSON.stringify(result) : formatIdle(result));
+    return 0;
+  }
+  const showProgress = !command.json && Deno.stderr.isTerminal();
+  const result = await runBench({
+    ...command,
+    ...(command.rate === undefined ? { messages: command.messages } : {}),
+    ...(showProgress ? { onProgress: progress } : {}),
+  });
+  if (showProgress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+  print(command.json ? JSON.stringify(result) : formatResult(result));
+  return result.lost + result.duplicated + result.reordered === 0 ? 0 : 1;
+}
+
+function progress(received: number, expected: number): void {
+  const percent = Math.floor((received / expected) * 100);
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(`\r  ${received} of ${expected} deliveries (${percent}%)`),
+  );
+}
+
+/**
+ * A result as a human-readable table.
+ *
+ * @param result One workload's result.
+ * @returns Aligned lines.
+ */
+export function formatResult(result: BenchResult): string {
+  const workload = result.mode === "burst"
+    ? `${result.senders} senders × ${result.sent / result.senders} messages, burst`
+    : `${result.sent} messages over ${result.senders} senders, open loop`;
+  const rows: [string, string][] = [
+    ["server", result.protocol],
+    ["workload", `${result.receivers} receivers, ${workload}`],
+    ["deliveries", `${result.received} of ${result.expected}`],
+    [
+      "lost / duplicated / reordered",
+      `${result.lost} / ${result.duplicated} / ${result.reordered}`,
+    ],
+    ["deliveries per second", Math.round(result.deliveriesPerSecond).toLocaleString("en")],
+    [
+      "latency p50 / p90 / p99 / max",
+      ["p50", "p90", "p99", "max"].map((key) =>
+        `${result.latencyMs[key as keyof BenchResult["latencyMs"]].toFixed(1)} ms`
+      ).join(" / "),
+    ],
+    ["connect + login per second", Math.round(result.loginsPerSecond).toLocaleString("en")],
+  ];
+  if (result.peakRssKiB !== undefined) {
+    rows.push(["server peak RSS", `${(result.peakRssKiB / 1024).toFixed(1)} MiB`]);
+  }
+  return rows.map(([name, value]) => `${name.padEnd(31)}${value}`).join("\n");
+}
+
+/**
+ * An idle-users result as a human-readable table.
+ *
+ * @param result The measurement.
+ * @returns Aligned lines.
+ */
+export function formatIdle(result: IdleResult): string {
+  const rows: [string, string][] = [
+    ["server", result.protocol],
+    ["idle users", String(result.users)],
+    [
+      "server RSS before / after",
+      `${(result.rssBeforeKiB / 1024).toFixed(1)} / ${(result.rssAfterKiB / 1024).toFixed(1)} MiB`,
+    ],
+    ["RSS per idle user", `${result.perUserKiB.toFixed(2)} KiB`],
+    ["connect + login per second", Math.round(result.loginsPerSecond).toLocaleString("en")],
+  ];
+  return rows.map(([name, value]) => `${name.padEnd(31)}${value}`).join("\n");
+}
+
+function print(text: string): void {
+  // deno-lint-ignore no-console -- printing the report is the point
+  console.log(text);
+}
