@@ -100,7 +100,9 @@ Deno.test("nanochat connect exits 6 when the server closes the connection withou
   const conn = await listener.accept();
   conn.close();
   assert.equal((await client.exited()).code, 6);
-  assert.deepEqual(client.stderr.lines, ["nanochat: the server closed the connection"]);
+  assert.deepEqual(client.stderr.lines, [
+    "nanochat: the server closed the connection without a word (a TLS port? then add --tls)",
+  ]);
 });
 
 Deno.test("nanochat connect exits 5 when the name is taken, and the holder stays", async () => {

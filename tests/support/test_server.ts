@@ -9,6 +9,35 @@ import { Logger } from "../../server/log.ts";
 import { type ChatServer, serve, type ServerOptions } from "../../server/server.ts";
 import { LINE_TIMEOUT_MS, TestClient } from "./test_client.ts";
 
+/**
+ * Floods from `sender` until the server drops a client that stopped reading,
+ * in steps that `reader` reads in full before the next, so the reader never
+ * falls behind the way the stalled client does, however loaded the machine.
+ *
+ * @returns How many lines were sent, and the lines the reader has read
+ * (as many; a notice among them leaves that many chat lines unread).
+ */
+export async function floodUntilSlowReaderDropped(
+  ts: TestServer,
+  sender: TestClient,
+  reader: TestClient,
+  stalledName: string,
+): Promise<{ sent: number; received: string[] }> {
+  const line = "*" + "f".repeat(1000);
+  const step = 500; // 500 KB: socket buffers (~4 MB here) fill within a few steps
+  const dropped = new RegExp(`disconnect .*name=${stalledName} reason=slow-reader`);
+  const received: string[] = [];
+  let steps = 0;
+  for (; !ts.log.some((entry) => dropped.test(entry)); steps++) {
+    if (steps === 40) {
+      throw new Error(`${stalledName} was never dropped after ${steps * step} lines`);
+    }
+    await sender.sendBytes(new TextEncoder().encode(`${line}\n`.repeat(step)));
+    received.push(...await reader.readLines(step));
+  }
+  return { sent: steps * step, received };
+}
+
 /** The notices about other users coming and going. */
 export const PRESENCE_NOTICE = /^NOTICE (join|quit|disconnect|nick): /;
 

@@ -1,0 +1,205 @@
+/**
+ * `deno task bench`: the standard load-test set, nanochat against
+ * redis-server pub/sub, each on a fresh server started here, measured by the
+ * same driver in the same run, printed side by side.
+ *
+ *   (a) 100 receivers, 4 senders × 2,000 messages, burst
+ *   (b) 1,000 receivers, 4 senders × 500 messages, burst
+ *   (c) 1,000 receivers, 500 messages/s for 10 s (open loop)
+ *   (d) 10,000 idle logged-in users: server memory per user
+ *
+ * The nanochat server is started with its protective limits raised (no flood
+ * control, no per-IP cap, no idle timeout, no history), because the load
+ * test is many fast clients from one address.
+ *
+ * Usage: deno task bench [--runs N] [--only a,b,c,d] [--json]
+ * (`--json` prints every raw result at the end.)
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type BenchResult, type IdleResult, runBench, runIdle } from "../bench/driver.ts";
+import type { BenchProtocolName } from "../bench/wire.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const NANOCHAT_FLAGS = [
+  "--rate",
+  "0",
+  "--max-per-ip",
+  "100000",
+  "--max-connections",
+  "20000",
+  "--idle-timeout",
+  "0",
+  "--history",
+  "0",
+];
+
+interface Workload {
+  id: string;
+  title: string;
+  run(server: RunningServer, protocol: BenchProtocolName): Promise<BenchResult | IdleResult>;
+}
+
+interface RunningServer extends AsyncDisposable {
+  port: number;
+  pid: number;
+}
+
+const WORKLOADS: Workload[] = [
+  {
+    id: "a",
+    title: "100 receivers, 4 senders × 2,000, burst",
+    run: (server, protocol) =>
+      runBench({ ...at(server), protocol, receivers: 100, senders: 4, messages: 2000 }),
+  },
+  {
+    id: "b",
+    title: "1,000 receivers, 4 senders × 500, burst",
+    run: (server, protocol) =>
+      runBench({ ...at(server), protocol, receivers: 1000, senders: 4, messages: 500 }),
+  },
+  {
+    id: "c",
+    title: "1,000 receivers, 500 msg/s for 10 s",
+    run: (server, protocol) =>
+      runBench({
+        ...at(server),
+        protocol,
+        receivers: 1000,
+        senders: 4,
+        rate: 500,
+        durationSeconds: 10,
+      }),
+  },
+  {
+    id: "d",
+    title: "10,000 idle users: RSS per user",
+    run: (server, protocol) => runIdle({ ...at(server), protocol, users: 10_000 }),
+  },
+];
+
+function at(server: RunningServer) {
+  return { hostname: "127.0.0.1", port: server.port, pid: server.pid };
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch (error) {
+      if (attempt > 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+async function startServer(protocol: BenchProtocolName): Promise<RunningServer> {
+  const port = freePort();
+  const command = protocol === "redis"
+    ? new Deno.Command("redis-server", {
+      args: [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--maxclients",
+        "20000",
+      ],
+      stdout: "null",
+      stderr: "null",
+    })
+    : new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", MAIN, "serve", `127.0.0.1:${port}`, ...NANOCHAT_FLAGS],
+      stdout: "null",
+      stderr: "null",
+    });
+  const child = command.spawn();
+  await waitForPort(port);
+  return {
+    port,
+    pid: child.pid,
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+/** The figure a workload is compared on: deliveries/s, p99 latency, or KiB per user. */
+function headline(result: BenchResult | IdleResult): { value: number; unit: string } {
+  if ("perUserKiB" in result) return { value: result.perUserKiB, unit: "KiB/user" };
+  if (result.mode === "rate") return { value: result.latencyMs.p99, unit: "ms p99" };
+  return { value: result.deliveriesPerSecond, unit: "deliveries/s" };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function format(value: number): string {
+  return value >= 1000 ? Math.round(value).toLocaleString("en") : value.toFixed(2);
+}
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "1" },
+    only: { type: "string", default: "a,b,c,d" },
+    json: { type: "boolean", default: false },
+  },
+});
+const runs = Number(values.runs);
+const chosen = WORKLOADS.filter((workload) => values.only.split(",").includes(workload.id));
+const raw: Record<string, Record<BenchProtocolName, (BenchResult | IdleResult)[]>> = {};
+const rows: string[] = [];
+
+// deno-lint-ignore no-console -- a report script
+const say = (text: string) => console.log(text);
+say(`nanochat serve ${NANOCHAT_FLAGS.join(" ")}  (limits raised for the load test)`);
+say(`redis-server --save "" --appendonly no; ${runs} run(s) each, median [min–max]\n`);
+
+for (const workload of chosen) {
+  raw[workload.id] = { nanochat: [], redis: [] };
+  for (let run = 0; run < runs; run++) {
+    for (const protocol of ["nanochat", "redis"] as const) {
+      await using server = await startServer(protocol);
+      const result = await workload.run(server, protocol);
+      raw[workload.id]![protocol].push(result);
+      if ("lost" in result && result.lost + result.duplicated + result.reordered > 0) {
+        say(
+          `  ! ${protocol} (${workload.id}): lost ${result.lost}, duplicated ${result.duplicated}, reordered ${result.reordered}`,
+        );
+      }
+    }
+  }
+  const summary = (protocol: BenchProtocolName) => {
+    const figures = raw[workload.id]![protocol].map((result) => headline(result).value);
+    return { median: median(figures), min: Math.min(...figures), max: Math.max(...figures) };
+  };
+  const ours = summary("nanochat");
+  const theirs = summary("redis");
+  const unit = headline(raw[workload.id]!.nanochat[0]!).unit;
+  const cell = (s: { median: number; min: number; max: number }) =>
+    `${format(s.median)} [${format(s.min)}–${format(s.max)}]`;
+  rows.push(
+    `(${workload.id}) ${workload.title.padEnd(42)} ${unit.padEnd(13)} nanochat ${
+      cell(ours).padEnd(30)
+    } redis ${cell(theirs).padEnd(30)} ratio ${(ours.median / theirs.median).toFixed(2)}`,
+  );
+  say(rows.at(-1)!);
+}
+if (values.json) say(JSON.stringify(raw, null, 2));
