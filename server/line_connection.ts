@@ -54,6 +54,8 @@ export interface ConnLineConnectionOptions {
   refuseTls?: boolean;
   /** Where bytes in and out are counted. */
   metrics?: Metrics;
+  /** When the outbox writes; see the `schedule` option of {@linkcode Outbox}. */
+  schedule?: (flush: () => void) => void;
 }
 
 // Every idle connection keeps a read buffer, so it starts small; a read that
@@ -95,6 +97,7 @@ export class ConnLineConnection implements LineConnection {
       // A failed write means the peer is gone; the read side will see it too.
       onWriteError: () => this.close(),
       ...(metrics ? { onWritten: (count: number) => metrics.bytesSent += count } : {}),
+      ...(options.schedule ? { schedule: options.schedule } : {}),
     });
   }
 

@@ -7,6 +7,9 @@
  * 2. The outbox MUST NOT reorder: bytes reach the writer in `send()` order.
  * 3. One flusher MUST write everything pending in one `write` call (looping
  *    only over partial writes), because a write per line costs ~10× more.
+ *    When it starts is the scheduler's choice, but it MUST start at once
+ *    when half the cap (or 64 KiB) is waiting, so the cap only ever counts
+ *    bytes the reader was offered and did not take.
  * 4. Bytes not yet taken by the writer MUST stay under `maxQueuedBytes`; the
  *    `send()` that would pass it closes the outbox and reports an overflow,
  *    so a reader that stopped reading costs bounded memory.
@@ -36,7 +39,16 @@ export interface OutboxOptions {
   onWriteError?: (error: unknown) => void;
   /** Called with the byte count of each completed write, for metrics. */
   onWritten?: (byteCount: number) => void;
+  /**
+   * Decides when a flush runs.
+   *
+   * @default {queueMicrotask} (once the current task is done)
+   */
+  schedule?: (flush: () => void) => void;
 }
+
+/** Queued bytes that start a scheduled flush at once. */
+const EARLY_FLUSH_BYTES = 64 * 1024;
 
 /** The outbound byte cap used when none is given: 1 MiB. */
 export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
@@ -48,9 +60,14 @@ export class Outbox {
   readonly #onOverflow: () => void;
   readonly #onWriteError: (error: unknown) => void;
   readonly #onWritten: ((byteCount: number) => void) | undefined;
+  readonly #schedule: (flush: () => void) => void;
+  readonly #earlyFlushBytes: number;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
+  /** A flush is scheduled or under way. */
   #flushing = false;
+  /** The scheduled flush has not started yet. */
+  #waiting = false;
   #closed = false;
   #idle: PromiseWithResolvers<void> | undefined;
 
@@ -66,6 +83,8 @@ export class Outbox {
     this.#onOverflow = options.onOverflow ?? (() => {});
     this.#onWriteError = options.onWriteError ?? (() => {});
     this.#onWritten = options.onWritten;
+    this.#schedule = options.schedule ?? queueMicrotask;
+    this.#earlyFlushBytes = Math.min(EARLY_FLUSH_BYTES, this.#maxQueuedBytes / 2);
   }
 
   /** Bytes queued or being written. */
@@ -95,8 +114,14 @@ export class Outbox {
     this.#queuedBytes += bytes.length;
     if (!this.#flushing) {
       this.#flushing = true;
-      // Flush once the current task is done, so a burst of sends is one write.
-      queueMicrotask(() => this.#flush());
+      this.#waiting = true;
+      // Flush later (by default once the current task is done), so a burst
+      // of sends is one write.
+      this.#schedule(() => this.#startFlush());
+    } else if (this.#waiting && this.#queuedBytes >= this.#earlyFlushBytes) {
+      // Enough for an efficient write already: waiting longer would only
+      // count bytes against the cap that the reader was never offered.
+      this.#startFlush();
     }
     return true;
   }
@@ -118,6 +143,12 @@ export class Outbox {
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#settle();
+  }
+
+  #startFlush(): void {
+    if (!this.#waiting) return; // started early already
+    this.#waiting = false;
+    void this.#flush();
   }
 
   async #flush(): Promise<void> {

@@ -10,6 +10,7 @@ import { DEFAULT_PORT, formatHostPort, type HostPort } from "../protocol/address
 import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_splitter.ts";
 import { encodeLine, ErrorCode, errorLine } from "../protocol/replies.ts";
 import { ChatRoom } from "./chat_room.ts";
+import { FlushScheduler } from "./flush_scheduler.ts";
 import { History } from "./history.ts";
 import { ConnLineConnection } from "./line_connection.ts";
 import { Logger } from "./log.ts";
@@ -156,6 +157,9 @@ type Listener = Deno.Listener<Deno.TcpConn | Deno.TlsConn, Deno.NetAddr>;
 
 const LAG_CHECK_MS = 1000;
 
+/** While busy, write to each client at most this often (see FlushScheduler). */
+const FLUSH_INTERVAL_MS = 10;
+
 /** A running server. */
 export class ChatServer {
   readonly #options: Tunables & Pick<ServerOptions, "listen" | "metrics">;
@@ -168,6 +172,8 @@ export class ChatServer {
   readonly #accepting: Promise<void>[];
   readonly #metricsServer: Deno.HttpServer<Deno.NetAddr> | undefined;
   readonly #lagTimer: ReturnType<typeof setInterval>;
+  readonly #flushes = new FlushScheduler(FLUSH_INTERVAL_MS);
+  readonly #schedule = (flush: () => void) => this.#flushes.schedule(flush);
   #shutdown: Promise<void> | undefined;
 
   /**
@@ -271,6 +277,7 @@ export class ChatServer {
     await Promise.all(this.#accepting);
     for (const session of this.#sessions) session.shutdown();
     await Promise.all([...this.#running, this.#metricsServer?.shutdown()]);
+    this.#flushes.close();
   }
 
   async #acceptLoop(listener: Listener, tls: boolean): Promise<void> {
@@ -329,6 +336,7 @@ export class ChatServer {
       onSlowReader: () => session.slowReader(),
       refuseTls: !tls,
       metrics: this.#metrics,
+      schedule: this.#schedule,
     });
     const session = new Session(connection, this.#context);
     this.#sessions.add(session);

@@ -305,3 +305,19 @@ Deno.test("Outbox.send() leaves bytes shared between outboxes unchanged", async 
   );
   assert.equal(third.closed, true);
 });
+
+Deno.test("Outbox.send() waits for its scheduler, but writes at once when 64 KiB are waiting", async () => {
+  const writer = new RecordingWriter();
+  const scheduled: (() => void)[] = [];
+  const outbox = new Outbox(writer, { schedule: (flush) => scheduled.push(flush) });
+  outbox.send(encoder.encode("small\n"));
+  await Promise.resolve();
+  assert.deepEqual(writer.calls, [], "nothing is written before the scheduler says so");
+  assert.equal(scheduled.length, 1);
+  outbox.send(new Uint8Array(64 * 1024));
+  await outbox.flushed();
+  assert.equal(writer.calls.length, 1, "one early write with everything");
+  scheduled[0]!(); // the scheduled flush finds it started already
+  await outbox.flushed();
+  assert.equal(writer.calls.length, 1);
+});
