@@ -6,9 +6,16 @@
 import assert from "@nanochat/assert";
 import { nanochatArgs } from "./support/cli_process.ts";
 import { hasTmux, TmuxPane } from "./support/tmux.ts";
-import { startServer } from "./support/test_server.ts";
+import { startServer, type TestServer } from "./support/test_server.ts";
 
 const ignore = !hasTmux;
+
+/** Starts `nanochat connect` in tmux and waits until the server's welcome is on screen. */
+async function loggedInClient(ts: TestServer, name: string): Promise<TmuxPane> {
+  const pane = await startClient(ts.port, name);
+  await pane.waitForText(`Welcome to nanochat`);
+  return pane;
+}
 
 /** Starts `nanochat connect` in tmux; NO_COLOR only if `env` sets it. */
 function startClient(port: number, name: string, env: Record<string, string> = { NO_COLOR: "1" }) {
@@ -51,9 +58,7 @@ Deno.test({
   async fn() {
     await using ts = startServer();
     await using carol = await ts.login("carol");
-    await using bob = await startClient(ts.port, "bob");
-    await ts.waitForLog(/ login .*name=bob$/);
-    await bob.waitForText("Connected to");
+    await using bob = await loggedInClient(ts, "bob");
 
     await bob.type("half typed");
     await bob.sendKeys("Left", "Left", "Left");
@@ -76,9 +81,7 @@ Deno.test({
   ignore,
   async fn() {
     await using ts = startServer();
-    await using alice = await startClient(ts.port, "alice");
-    await ts.waitForLog(/ login .*name=alice$/);
-    await alice.waitForText("Connected to");
+    await using alice = await loggedInClient(ts, "alice");
     await alice.sendKeys("C-d");
     await alice.waitForText("[exit 0]");
     await ts.waitForLog(/disconnect .*name=alice reason=quit/);
@@ -107,9 +110,7 @@ Deno.test({
   ignore,
   async fn() {
     const ts = startServer();
-    await using alice = await startClient(ts.port, "alice");
-    await ts.waitForLog(/ login .*name=alice$/);
-    await alice.waitForText("Connected to");
+    await using alice = await loggedInClient(ts, "alice");
     await ts.server.shutdown();
     const screen = await alice.waitForText("[exit 6]");
     assert.match(screen, /^-- The server is shutting down$/m);
@@ -123,9 +124,7 @@ Deno.test({
   async fn() {
     await using ts = startServer();
     await using bob = await ts.login("bob");
-    await using alice = await startClient(ts.port, "alice");
-    await ts.waitForLog(/ login .*name=alice$/);
-    await alice.waitForText("Connected to");
+    await using alice = await loggedInClient(ts, "alice");
     await alice.type("/help");
     await alice.sendKeys("Enter");
     await alice.waitForText("/quit [reason]");
@@ -162,9 +161,7 @@ Deno.test({
   async fn() {
     await using ts = startServer();
     await using bob = await ts.login("bob");
-    await using alice = await startClient(ts.port, "alice");
-    await ts.waitForLog(/ login .*name=alice$/);
-    await alice.waitForText("Welcome to nanochat");
+    await using alice = await loggedInClient(ts, "alice");
 
     await bob.send("*hi alice"); // alice's client learns bob's name from this
     await alice.waitForText("bob: hi alice");
