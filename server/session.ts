@@ -107,7 +107,6 @@ export class Session implements Member {
   #quitReason = "";
   #left = false;
   #loginTimer: ReturnType<typeof setTimeout> | undefined;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #lastHeard = 0;
   readonly #bucket: TokenBucket | undefined;
   #throttledSince: number | undefined;
@@ -308,22 +307,24 @@ export class Session implements Member {
       `Welcome to ${serverName}, ${name}! ${users} online. Type HELP for commands.`,
     ));
     for (const { time, line } of history.entries()) this.reply(historyLine(time, line));
-    this.#armIdleTimer(this.#context.idleTimeoutMs);
   }
 
-  #armIdleTimer(delayMs: number): void {
+  /**
+   * Ends the session if the user has sent nothing for the idle timeout. The
+   * server calls this for every session from one periodic sweep: a timer per
+   * session would cost memory for every idle user.
+   *
+   * @param now The current `performance.now()`.
+   */
+  checkIdle(now: number): void {
     const { idleTimeoutMs } = this.#context;
-    if (idleTimeoutMs === 0) return;
-    this.#idleTimer = setTimeout(() => {
-      // One timer per session, re-armed only when it fires: no per-line cost.
-      const silentMs = performance.now() - this.#lastHeard;
-      if (silentMs < idleTimeoutMs) return this.#armIdleTimer(idleTimeoutMs - silentMs);
-      this.#refuse(
-        "idle-timeout",
-        ErrorCode.IdleTimeout,
-        `Nothing received for ${idleTimeoutMs / 1000} s`,
-      );
-    }, delayMs);
+    if (idleTimeoutMs === 0 || this.#name === undefined || this.#endReason !== undefined) return;
+    if (now - this.#lastHeard < idleTimeoutMs) return;
+    this.#refuse(
+      "idle-timeout",
+      ErrorCode.IdleTimeout,
+      `Nothing received for ${idleTimeoutMs / 1000} s`,
+    );
   }
 
   #refuse(reason: EndReason, code: ErrorCode, text: string): void {
@@ -348,7 +349,6 @@ export class Session implements Member {
   /** Leaves the room once, telling the others why. */
   #leave(): void {
     clearTimeout(this.#loginTimer);
-    clearTimeout(this.#idleTimer);
     if (this.#pause) {
       clearTimeout(this.#pause.timer);
       this.#pause.resume();
