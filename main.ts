@@ -36,17 +36,17 @@ const SUBCOMMANDS: Record<string, Subcommand<any>> = {
     run: runServe,
     describeError: describeServeError,
   },
-  bench: {
-    summary: "load-test a server (or redis-server, for comparison)",
-    usage: BENCH_USAGE,
-    parse: parseBenchArgs,
-    run: runBenchCommand,
-  },
   connect: {
     summary: "join a chat server (interactive in a terminal, plain in a pipe)",
     usage: CONNECT_USAGE,
     parse: parseConnectArgs,
     run: connect,
+  },
+  bench: {
+    summary: "load-test a server (or redis-server, for comparison)",
+    usage: BENCH_USAGE,
+    parse: parseBenchArgs,
+    run: runBenchCommand,
   },
 };
 
