@@ -176,8 +176,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     // "b SENDER SEQUENCE SENT_AT_MS"
     const parts = payload.split(" ");
     if (parts[0] !== "b" || parts.length !== 4) return;
+    const sender = Number(parts[1]);
+    const sequence = Number(parts[2]);
+    // Other users may chat on a live server: count only this run's payloads.
+    if (!(Number.isInteger(sender) && sender >= 0 && sender < options.senders)) return;
+    if (!(Number.isInteger(sequence) && sequence >= 0)) return;
     lastDelivery = performance.now();
-    tally.record(receiver, Number(parts[1]), Number(parts[2]), lastDelivery - Number(parts[3]));
+    tally.record(receiver, sender, sequence, lastDelivery - Number(parts[3]));
   };
 
   const connecting = performance.now();

@@ -16,6 +16,9 @@ const PATTERNS = {
   who: /^WHO \d+: (.*)$/,
 };
 
+/** How many other users' names the client remembers for completion. */
+const MAX_KNOWN_NAMES = 5000;
+
 /** The client's view of who is who. */
 export class ChatState {
   #name: string;
@@ -79,9 +82,13 @@ export class ChatState {
 
   #add(name: string): void {
     // Only valid names: completions reach the terminal unsanitised.
-    if (nameProblem(name) === undefined && nameKey(name) !== nameKey(this.#name)) {
-      this.#others.set(nameKey(name), name);
-    }
+    if (nameProblem(name) !== undefined || nameKey(name) === nameKey(this.#name)) return;
+    const key = nameKey(name);
+    this.#others.delete(key); // re-inserted as the newest
+    this.#others.set(key, name);
+    // Big rooms announce no departures, and a server may invent names:
+    // remember only the most recently seen ones.
+    if (this.#others.size > MAX_KNOWN_NAMES) this.#others.delete(this.#others.keys().next().value!);
   }
 
   #rename(oldName: string, newName: string): void {

@@ -5,13 +5,14 @@
  * @module
  */
 
+import { sanitize } from "../protocol/text.ts";
 import type { LinkEnd } from "./server_link.ts";
 
 /** How `nanochat connect` ended. */
 export const ExitCode = {
   /** The user quit (`/quit`, Ctrl-D, Ctrl-C, or end of stdin). */
   Ok: 0,
-  /** An unexpected failure. */
+  /** An unexpected failure, or the chat could not be printed. */
   Failure: 1,
   /** Bad command-line usage. */
   Usage: 2,
@@ -21,7 +22,7 @@ export const ExitCode = {
   Timeout: 4,
   /** The server refused the name (taken or invalid). */
   NameRejected: 5,
-  /** The server closed the connection, shut down, or the connection broke. */
+  /** The server closed the connection, shut down, disconnected the user, or the connection broke. */
   ConnectionLost: 6,
 } as const;
 
@@ -37,9 +38,22 @@ export type ExitCode = typeof ExitCode[keyof typeof ExitCode];
  * @returns The exit code and the message for the user (empty after a quit).
  */
 export function describeEnd(end: LinkEnd, userQuit: boolean): { code: ExitCode; message: string } {
-  // A refused name wins: a script that quits at once must still learn of it.
+  if (end.outputError !== undefined) {
+    return {
+      code: ExitCode.Failure,
+      message: `cannot print the chat: ${sanitize(end.outputError)}`,
+    };
+  }
+  // A refused name or a disconnection by the server wins over a quit: a
+  // script that quits at once must still learn of it.
   if (end.rejectedName !== undefined) {
-    return { code: ExitCode.NameRejected, message: `name refused: ${end.rejectedName}` };
+    return { code: ExitCode.NameRejected, message: `name refused: ${sanitize(end.rejectedName)}` };
+  }
+  if (end.kicked !== undefined) {
+    return {
+      code: ExitCode.ConnectionLost,
+      message: `disconnected by the server: ${sanitize(end.kicked)}`,
+    };
   }
   if (userQuit) return { code: ExitCode.Ok, message: "" };
   if (end.shutdown) return { code: ExitCode.ConnectionLost, message: "the server shut down" };

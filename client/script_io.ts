@@ -8,7 +8,7 @@
  * @module
  */
 
-import { describeEnd } from "./exit_codes.ts";
+import { describeEnd, ExitCode } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
 import { isKeepaliveReply, plainLine } from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
@@ -25,6 +25,9 @@ export interface ScriptOptions {
 
 const encoder = new TextEncoder();
 
+/** How much typed input may wait to be sent before stdin is read further. */
+const STDIN_AHEAD_BYTES = 64 * 1024;
+
 /**
  * Runs the scripted client until stdin ends (then QUIT), a signal, or the
  * server closing.
@@ -35,6 +38,7 @@ const encoder = new TextEncoder();
  */
 export async function runScripted(link: ServerLink, options: ScriptOptions): Promise<number> {
   let quitting = false;
+  let stdinFailed = false;
   const quit = (line = "QUIT") => {
     if (quitting) return;
     quitting = true;
@@ -46,12 +50,21 @@ export async function runScripted(link: ServerLink, options: ScriptOptions): Pro
 
   if (!options.listen) {
     void (async () => {
-      for await (const input of stdinLines()) {
-        const action = parseInput(input);
-        if (action.kind === "send") link.send(action.line);
-        if (action.kind === "invalid") options.warn(action.reason);
-        if (action.kind === "help") INPUT_HELP.forEach((line) => options.warn(line));
-        if (action.kind === "quit") return quit(action.line);
+      try {
+        for await (const input of stdinLines()) {
+          const action = parseInput(input);
+          if (action.kind === "send") link.send(action.line);
+          if (action.kind === "invalid") options.warn(action.reason);
+          if (action.kind === "help") INPUT_HELP.forEach((line) => options.warn(line));
+          if (action.kind === "quit") return quit(action.line);
+          // Read no further ahead than the server takes lines (flood control).
+          if (link.queuedBytes > STDIN_AHEAD_BYTES) await link.flushed();
+        }
+      } catch (error) {
+        options.warn(
+          `cannot read stdin: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        stdinFailed = true;
       }
       quit();
     })();
@@ -67,7 +80,7 @@ export async function runScripted(link: ServerLink, options: ScriptOptions): Pro
   for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   const { code, message } = describeEnd(end, quitting);
   if (message !== "") options.warn(message);
-  return code;
+  return code === ExitCode.Ok && stdinFailed ? ExitCode.Failure : code;
 }
 
 async function* stdinLines(): AsyncGenerator<string> {

@@ -31,7 +31,15 @@ export interface LinkEnd {
   readonly shutdown: boolean;
   /** The server closed without sending a single line. */
   readonly silent: boolean;
+  /** The server ended the session with this error (idle timeout, flood, …). */
+  readonly kicked?: string;
+  /** Printing a line failed (stdout closed, say): the reason. */
+  readonly outputError?: string;
 }
+
+/** Errors after which the server closes the connection. */
+const FATAL_ERROR =
+  /^ERROR (?:login-timeout|idle-timeout|flood|server-full|too-many-connections): (.*)$/s;
 
 /** An open, logged-in connection to a nanochat server. */
 export class ServerLink {
@@ -93,6 +101,11 @@ export class ServerLink {
     this.#connection.send(encodeLine(line));
   }
 
+  /** Bytes sent but not yet written. */
+  get queuedBytes(): number {
+    return this.#connection.queuedBytes;
+  }
+
   /** Resolves once everything sent has been written. */
   flushed(): Promise<void> {
     return this.#connection.flushed();
@@ -108,23 +121,34 @@ export class ServerLink {
   async receive(onLine: (line: string) => void | Promise<void>): Promise<LinkEnd> {
     let last = "";
     let received = false;
+    let welcomed = false;
+    let outputError: string | undefined;
     try {
-      for (;;) {
+      reading: for (;;) {
         const frames = await this.#connection.readFrames();
         if (frames === null) break;
         for (const frame of frames) {
           last = frame.kind === "line" ? decodeUtf8(frame.bytes) : DROPPED_LINE;
           received = true;
-          await onLine(last);
+          welcomed ||= last.startsWith("NOTICE welcome:");
+          try {
+            await onLine(last);
+          } catch (error) {
+            outputError = error instanceof Error ? error.message : String(error);
+            break reading;
+          }
         }
       }
     } catch {
       // A reset or similar: the connection is gone either way.
     }
     this.close();
-    const rejected = last.match(/^ERROR name-(?:taken|invalid): (.*)$/s);
+    // A name error before any welcome is a refused login; after it, a failed NICK.
+    const rejected = welcomed ? null : last.match(/^ERROR name-(?:taken|invalid): (.*)$/s);
+    const kicked = last.match(FATAL_ERROR);
     return {
-      ...(rejected ? { rejectedName: rejected[1]! } : {}),
+      ...(rejected ? { rejectedName: rejected[1]! } : kicked ? { kicked: kicked[1]! } : {}),
+      ...(outputError !== undefined ? { outputError } : {}),
       shutdown: last.startsWith("NOTICE shutdown:"),
       silent: !received,
     };
@@ -138,10 +162,10 @@ export class ServerLink {
    */
   quit(line = "QUIT"): void {
     this.send(line);
-    void this.flushed().then(() => {
-      if (this.#closed) return;
-      this.#quitTimer = setTimeout(() => this.close(), QUIT_GRACE_MS);
-    });
+    // From now, not from the flush: a server that stopped reading must not
+    // keep the client waiting.
+    clearTimeout(this.#quitTimer);
+    if (!this.#closed) this.#quitTimer = setTimeout(() => this.close(), QUIT_GRACE_MS);
   }
 
   /** Closes the connection. */

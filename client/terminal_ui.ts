@@ -88,7 +88,8 @@ export async function runTerminalUi(
         return editor.prompt();
     }
   });
-  editor.on("SIGINT", () => quit()); // Ctrl-C
+  // Ctrl-C; a second one while leaving gives up on a goodbye that hangs.
+  editor.on("SIGINT", () => quitting ? link.close() : quit());
   editor.on("close", () => quit()); // Ctrl-D on an empty line
 
   show(renderInfo(

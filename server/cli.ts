@@ -200,9 +200,9 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
     if (given?.length) return given;
     return env(envName(flag))?.split(",").map((item) => item.trim()).filter(Boolean) ?? [];
   };
-  const count = (flag: string, minimum: number) => {
+  const count = (flag: string, minimum: number, maximum?: number) => {
     const value = text(flag);
-    return value === undefined ? undefined : parseCount(`--${flag}`, value, minimum);
+    return value === undefined ? undefined : parseCount(`--${flag}`, value, minimum, maximum);
   };
   const address = (value: string) => parseHostPort(value, SERVER_DEFAULTS);
 
@@ -217,11 +217,11 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
   set("maxConnectionsPerIp", count("max-per-ip", 1));
   set("rateLinesPerSecond", count("rate", 0));
   set("burstLines", count("burst", 1));
-  set("floodKickMs", seconds(count("flood-kick", 1)));
+  set("floodKickMs", seconds(count("flood-kick", 1, MAX_SECONDS)));
   set("maxLineBytes", count("max-line", 1));
   set("maxOutboxBytes", count("max-outbox", 1));
-  set("loginTimeoutMs", seconds(count("login-timeout", 1)));
-  set("idleTimeoutMs", seconds(count("idle-timeout", 0)));
+  set("loginTimeoutMs", seconds(count("login-timeout", 1, MAX_SECONDS)));
+  set("idleTimeoutMs", seconds(count("idle-timeout", 0, MAX_SECONDS)));
   set("historyLines", count("history", 0));
   set("presenceMaxUsers", count("presence-max", 0));
   const metrics = text("metrics");
@@ -234,7 +234,12 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
 
   const command: ServeCommand = {
     server,
-    listen: [...positionals, ...list("listen")].map(address),
+    // A positional address is a --listen flag: it wins over NANOCHAT_LISTEN too.
+    listen:
+      (positionals.length > 0
+        ? [...positionals, ...(values.listen as string[] ?? [])]
+        : list("listen"))
+        .map(address),
     tlsListen: list("tls-listen").map(address),
     logFormat: parseLogFormat(text("log-format") ?? "text"),
   };
@@ -251,10 +256,15 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
   return command;
 }
 
-function parseCount(flag: string, text: string, minimum: number): number {
+// Timers cannot wait longer than 2^31 - 1 ms (about 24.8 days).
+const MAX_SECONDS = Math.floor(2 ** 31 / 1000) - 1;
+
+function parseCount(flag: string, text: string, minimum: number, maximum = 2 ** 31 - 1): number {
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < minimum) {
-    throw new RangeError(`${flag} needs a whole number of at least ${minimum}, got "${text}"`);
+  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+    throw new RangeError(
+      `${flag} needs a whole number from ${minimum} to ${maximum}, got "${text}"`,
+    );
   }
   return value;
 }

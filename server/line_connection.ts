@@ -125,7 +125,8 @@ export class ConnLineConnection implements LineConnection {
     }
     const frames = this.#splitter.push(this.#readBuffer.subarray(0, count));
     if (count === this.#readBuffer.length && count < MAX_READ_BUFFER_BYTES) {
-      this.#readBuffer = new Uint8Array(count * 4); // the splitter kept no reference
+      // The splitter kept no reference to the old buffer.
+      this.#readBuffer = new Uint8Array(Math.min(count * 4, MAX_READ_BUFFER_BYTES));
     }
     return frames;
   }
@@ -140,6 +141,11 @@ export class ConnLineConnection implements LineConnection {
 
   flushed(): Promise<void> {
     return this.#outbox.flushed();
+  }
+
+  /** Bytes sent but not yet written. */
+  get queuedBytes(): number {
+    return this.#outbox.queuedBytes;
   }
 
   close(): void {

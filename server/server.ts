@@ -181,8 +181,9 @@ export class ChatServer {
    * Listens and starts accepting. Prefer {@linkcode serve}.
    *
    * @param options How to run.
-   * @throws {Deno.errors.AddrInUse} and other listen or TLS setup errors;
-   * nothing is left listening then.
+   * @throws {Error} Naming the address that could not be listened on, with
+   * the listen or TLS setup error (such as `Deno.errors.AddrInUse`) as its
+   * cause; nothing is left listening then.
    */
   constructor(options: ServerOptions = {}) {
     const { logger, ...rest } = options;
@@ -290,7 +291,10 @@ export class ChatServer {
         conn = await listener.accept();
       } catch (error) {
         if (this.#shutdown !== undefined) return;
-        // Out of file descriptors and the like: log, and keep serving.
+        // A peer that reset before accept() is its own problem: go on at once,
+        // or anyone could stall accepting by sending resets.
+        if (isPeerGone(error)) continue;
+        // Out of file descriptors and the like: log, pause, keep serving.
         this.#context.log.event("accept-error", { error: String(error) });
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
@@ -308,7 +312,13 @@ export class ChatServer {
     return undefined;
   }
 
-  /** Answers one error line and closes, without a session. */
+  /**
+   * Refuses a connection over a limit with one error line, without a
+   * session. On a TLS port the write waits for the handshake, so it is
+   * bounded by `closeGraceMs`; a peer that never handshakes keeps its socket
+   * until it goes away, since Deno 2.9 closes a TLS connection only after its
+   * handshake (see the closing note of issue 5).
+   */
   #refuse(conn: Deno.Conn, reason: RejectReason): void {
     Metrics.increment(this.#metrics.connectionsRejected, reason);
     const address = formatHostPort(conn.remoteAddr as Deno.NetAddr);
@@ -316,8 +326,12 @@ export class ChatServer {
     const line = reason === "server-full"
       ? errorLine(ErrorCode.ServerFull, "The server is full; try again later")
       : errorLine(ErrorCode.TooManyConnections, "Too many connections from your address");
-    // One short line fits any socket buffer: the write does not wait on the peer.
-    conn.write(encodeLine(line)).catch(() => {}).finally(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#options.closeGraceMs);
+    });
+    void Promise.race([conn.write(encodeLine(line)).catch(() => {}), grace]).finally(() => {
+      clearTimeout(timer);
       try {
         conn.close();
       } catch {
@@ -382,6 +396,13 @@ export class ChatServer {
   }
 }
 
+/** Whether an accept failed only because that one peer already went away. */
+function isPeerGone(error: unknown): boolean {
+  return error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted;
+}
+
 /** Opens one listener; a failure names the address and keeps its cause. */
 function listen(address: ListenAddress): Listener {
   try {
@@ -399,8 +420,8 @@ function listen(address: ListenAddress): Listener {
  *
  * @param options How to run; every field has a default.
  * @returns The running server.
- * @throws {Deno.errors.AddrInUse} If a port is taken, and other listen
- * errors.
+ * @throws {Error} Naming the address, with the listen error (such as
+ * `Deno.errors.AddrInUse`) as its cause.
  *
  * @example Serving on a free port
  * ```ts

@@ -21,7 +21,7 @@ import {
   noticeLine,
 } from "../protocol/replies.ts";
 import { decodeSafeText } from "../protocol/text.ts";
-import { nameProblem } from "../protocol/username.ts";
+import { NAME_RULE, nameProblem } from "../protocol/username.ts";
 import type { ChatRoom, Member } from "./chat_room.ts";
 import { runCommand } from "./commands.ts";
 import type { History } from "./history.ts";
@@ -108,6 +108,7 @@ export class Session implements Member {
   #left = false;
   #loginTimer: ReturnType<typeof setTimeout> | undefined;
   #lastHeard = 0;
+  #closing: Promise<void> | undefined;
   readonly #bucket: TokenBucket | undefined;
   #throttledSince: number | undefined;
   #pause: { timer: ReturnType<typeof setTimeout>; resume: () => void } | undefined;
@@ -185,7 +186,8 @@ export class Session implements Member {
       }
     } finally {
       this.#leave();
-      this.#conn.close();
+      // Also after EOF: a client that half-closed still reads its replies.
+      await this.#closeAfterFlush();
       this.#count(this.#endReason ?? "eof");
       log.event("disconnect", { conn: this.#conn.id, name: this.#name, reason: this.#endReason });
     }
@@ -244,7 +246,7 @@ export class Session implements Member {
   /** Tells the user the server is going down, then closes after a flush. */
   shutdown(): void {
     this.reply(noticeLine(NoticeCode.Shutdown, "The server is shutting down"));
-    void this.#endAfterFlush("shutdown");
+    this.#endAfterFlush("shutdown");
   }
 
   /**
@@ -254,7 +256,7 @@ export class Session implements Member {
    */
   quit(reason: string): void {
     this.#quitReason = reason;
-    void this.#endAfterFlush("quit");
+    this.#endAfterFlush("quit");
   }
 
   /**
@@ -287,7 +289,11 @@ export class Session implements Member {
 
   #login(frame: Frame): void {
     if (frame.kind === "too-long") {
-      return this.#refuse("name-invalid", ErrorCode.NameInvalid, "Name is too long");
+      return this.#refuse(
+        "name-invalid",
+        ErrorCode.NameInvalid,
+        `Name is too long: it must be ${NAME_RULE}`,
+      );
     }
     const name = decodeSafeText(frame.bytes);
     const problem = nameProblem(name);
@@ -329,21 +335,29 @@ export class Session implements Member {
 
   #refuse(reason: EndReason, code: ErrorCode, text: string): void {
     this.reply(errorLine(code, text));
-    void this.#endAfterFlush(reason);
+    this.#endAfterFlush(reason);
   }
 
-  /** Ends the session once its output is written or the grace period is over. */
-  async #endAfterFlush(reason: EndReason): Promise<void> {
+  /** Ends the session: leaves the room now, closes once the output is written. */
+  #endAfterFlush(reason: EndReason): void {
     if (this.#endReason !== undefined) return;
     this.#endReason = reason;
     this.#leave();
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise<void>((resolve) => {
-      graceTimer = setTimeout(resolve, this.#context.closeGraceMs);
-    });
-    await Promise.race([this.#conn.flushed(), grace]);
-    clearTimeout(graceTimer);
-    this.#conn.close();
+    void this.#closeAfterFlush();
+  }
+
+  /** Closes once the output is written or the grace period is over; once. */
+  #closeAfterFlush(): Promise<void> {
+    this.#closing ??= (async () => {
+      let graceTimer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<void>((resolve) => {
+        graceTimer = setTimeout(resolve, this.#context.closeGraceMs);
+      });
+      await Promise.race([this.#conn.flushed(), grace]);
+      clearTimeout(graceTimer);
+      this.#conn.close();
+    })();
+    return this.#closing;
   }
 
   /** Leaves the room once, telling the others why. */

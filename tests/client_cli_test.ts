@@ -1,5 +1,5 @@
 import assert from "@nanochat/assert";
-import { NanochatProcess, runCli } from "./support/cli_process.ts";
+import { nanochatArgs, NanochatProcess, runCli } from "./support/cli_process.ts";
 import { startServer } from "./support/test_server.ts";
 
 const encoder = new TextEncoder();
@@ -222,3 +222,65 @@ class FakeServerPeer {
     return line;
   }
 }
+
+Deno.test("nanochat connect exits 0 after a refused /nick, which is no refused login", async () => {
+  await using ts = startServer();
+  await using _alice = await ts.login("alice");
+  const { code, stdout, stderr } = await runCli(
+    ["connect", `127.0.0.1:${ts.port}`, "bot"],
+    "/nick alice\n",
+  );
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^ERROR name-taken: The name alice is in use$/m);
+  assert.equal(stderr, "");
+});
+
+Deno.test("nanochat connect exits 6 with the reason when the server disconnects it", async () => {
+  await using ts = startServer({ rateLinesPerSecond: 20, burstLines: 5, floodKickMs: 200 });
+  const { code, stderr } = await runCli(
+    ["connect", `127.0.0.1:${ts.port}`, "flooder"],
+    "spam\n".repeat(400),
+  );
+  assert.equal(code, 6);
+  assert.equal(
+    stderr,
+    "nanochat: disconnected by the server: Too many lines for too long; slow down\n",
+  );
+});
+
+Deno.test("nanochat connect sanitises what a hostile server says in its refusal", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using client = new NanochatProcess([
+    "connect",
+    `127.0.0.1:${listener.addr.port}`,
+    "x",
+    "--listen",
+  ]);
+  const conn = await listener.accept();
+  await conn.write(encoder.encode("ERROR name-taken: \x1b]0;pwned\x07\x1b[2Jgotcha\n"));
+  conn.close();
+  assert.equal((await client.exited()).code, 5);
+  assert.deepEqual(client.stderr.lines, [
+    "nanochat: name refused: \uFFFD]0;pwned\uFFFD\uFFFD[2Jgotcha",
+  ]);
+});
+
+Deno.test("nanochat connect reports an unreadable stdin in one line, no stack trace", async () => {
+  await using ts = startServer();
+  const child = new Deno.Command("sh", {
+    args: [
+      "-c",
+      `"$0" ${
+        nanochatArgs(["connect", `127.0.0.1:${ts.port}`, "zed"]).map((a) => `'${a}'`).join(" ")
+      } < /`,
+      Deno.execPath(),
+    ],
+    stdout: "null",
+    stderr: "piped",
+  });
+  const { code, stderr } = await child.output();
+  const text = new TextDecoder().decode(stderr);
+  assert.equal(code, 1, text);
+  assert.match(text, /^nanochat: cannot read stdin: /);
+  assert.doesNotMatch(text, /^\s+at /m);
+});

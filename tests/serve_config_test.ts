@@ -159,3 +159,16 @@ Deno.test("nanochat serve --help lists every option with its environment variabl
   }
   assert.match(stdout, /NANOCHAT_MAX_LINE/);
 });
+
+Deno.test("parseServeArgs() lets a positional address win over NANOCHAT_LISTEN", () => {
+  const command = parse(["127.0.0.1:7000"], { NANOCHAT_LISTEN: "127.0.0.1:7001" });
+  assert.deepEqual(command.listen, [{ hostname: "127.0.0.1", port: 7000 }]);
+});
+
+Deno.test("parseServeArgs() refuses timeouts longer than a timer can wait", () => {
+  assert.throws(
+    () => parse(["--idle-timeout", "3000000"]),
+    /--idle-timeout needs a whole number from 0 to 2147482/,
+  );
+  assert.equal(parse(["--idle-timeout", "2147482"]).server.idleTimeoutMs, 2_147_482_000);
+});

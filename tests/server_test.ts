@@ -309,3 +309,63 @@ Deno.test("server does not log chat text unless asked to", async () => {
     assert.equal(logged, logMessages);
   }
 });
+
+Deno.test("server still delivers its replies to a client that half-closed", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await alice.send("WHO");
+  await alice.send("PING last");
+  await alice.conn.closeWrite();
+  assert.deepEqual(await alice.readUntilClosed(), ["WHO 1: alice", "PONG last"]);
+
+  await using refused = await TestClient.connect(ts.port);
+  await refused.sendBytes(encoder.encode("bad name\n"));
+  await refused.conn.closeWrite();
+  const lines = await refused.readUntilClosed();
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /^ERROR name-invalid: /);
+});
+
+Deno.test("server answers a name line over the limit with the reason and the rule", async () => {
+  await using ts = startServer({ maxLineBytes: 16 });
+  await using client = await TestClient.login(ts.port, "x".repeat(40));
+  assert.deepEqual(await client.readUntilClosed(), [
+    "ERROR name-invalid: Name is too long: it must be 1 to 32 letters, digits, '_', '-' or '.', with no spaces",
+  ]);
+});
+
+Deno.test("server calls a line starting with a space an unknown command", async () => {
+  await using ts = startServer();
+  await using alice = await ts.login("alice");
+  await alice.send(" QUIT");
+  assert.equal(
+    await alice.readLine(),
+    "ERROR unknown-command: Unknown command (line starts with a space); type HELP for the list",
+  );
+});
+
+Deno.test({
+  name: "server keeps accepting while peers reset their connections before accept",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using ts = startServer();
+    // python3 can set SO_LINGER 0, so close() sends RST; Deno cannot.
+    const resets = await new Deno.Command("python3", {
+      args: [
+        "-c",
+        `
+import socket, struct
+for _ in range(100):
+    s = socket.create_connection(("127.0.0.1", ${ts.port}))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+`,
+      ],
+    }).output();
+    assert.ok(resets.success, new TextDecoder().decode(resets.stderr));
+    const started = performance.now();
+    await using _alice = await ts.login("alice");
+    assert.ok(performance.now() - started < 1000, "a new user got in at once");
+    assert.ok(!ts.log.some((line) => line.includes("accept-error")), ts.log.join("\n"));
+  },
+});

@@ -161,3 +161,35 @@ Deno.test("nanochat serve explains unusable TLS files in one line and exits 1", 
     assert.match(stderr, pattern);
   }
 });
+
+Deno.test("a TLS client over the per-IP limit is told why, in one line", async () => {
+  await using certs = await makeTestCerts();
+  await using server = await ServerProcess.start([
+    "--tls-listen",
+    "127.0.0.1:0",
+    "--tls-cert",
+    certs.leafCert,
+    "--tls-key",
+    certs.leafKey,
+    "--max-per-ip",
+    "1",
+  ], { permissions: [`--allow-read=${certs.dir}`] });
+  const read = [`--allow-read=${certs.dir}`];
+  await using first = new NanochatProcess(
+    ["connect", `127.0.0.1:${server.port}`, "alice", "--ca", certs.caCert, "--listen"],
+    false,
+    read,
+  );
+  await first.stdout.waitFor(/^NOTICE welcome: /);
+  const { code, stdout, stderr } = await runCli(
+    ["connect", `127.0.0.1:${server.port}`, "bob", "--ca", certs.caCert, "--listen"],
+    undefined,
+    read,
+  );
+  assert.equal(code, 6);
+  assert.equal(stdout, "ERROR too-many-connections: Too many connections from your address\n");
+  assert.equal(
+    stderr,
+    "nanochat: disconnected by the server: Too many connections from your address\n",
+  );
+});
