@@ -124,7 +124,6 @@ export async function runBenchCommand(command: BenchCommand): Promise<number> {
   const showProgress = !command.json && Deno.stderr.isTerminal();
   const result = await runBench({
     ...command,
-    ...(command.rate === undefined ? { messages: command.messages } : {}),
     ...(showProgress ? { onProgress: progress } : {}),
   });
   if (showProgress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));

@@ -22,7 +22,8 @@ Options:
   --tls              connect with TLS, checking the server's certificate
   --ca FILE          also trust the CA certificates in FILE (PEM); implies --tls
   --insecure         TLS without checking the certificate (test servers only)
-  --timeout SECONDS  how long to wait for the server to answer (default 10)
+  --timeout SECONDS  how long to wait for the connection and TLS handshake
+                     (default 10)
   --no-color         no colours (also: the NO_COLOR environment variable)
   -h, --help         show this help
 

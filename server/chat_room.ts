@@ -28,11 +28,6 @@ export class ChatRoom<M extends Member = Member> {
     return this.#members.size;
   }
 
-  /** The members, in the order they joined. */
-  members(): IterableIterator<M> {
-    return this.#members.values();
-  }
-
   /**
    * Finds who holds a name, ignoring case.
    *

@@ -154,7 +154,7 @@ ${
     return `${left.padEnd(27)}${flag.help}`;
   }).join("\n")
 }
-  -h, --help                 show this help
+  -h, --help               show this help
 
 Every option can also be set in the environment as NANOCHAT_ and its name in
 capitals (--max-line: NANOCHAT_MAX_LINE; repeatable ones comma-separated);

@@ -10,7 +10,7 @@
 /** Why a connection was refused before it could log in. */
 export type RejectReason =
   | "server-full"
-  | "ip-limit"
+  | "too-many-connections"
   | "name-taken"
   | "name-invalid"
   | "login-timeout"
@@ -22,7 +22,7 @@ export class Metrics {
   connectionsAccepted = 0;
   /** Connections refused, by reason. */
   readonly connectionsRejected = new Map<RejectReason, number>();
-  /** Sessions ended by the server, by reason (slow-reader, flood, idle-timeout, …). */
+  /** Sessions that ended, by reason (quit, eof, slow-reader, flood, idle-timeout, …). */
   readonly disconnects = new Map<string, number>();
   /** Lines received from logged-in users. */
   linesReceived = 0;
@@ -82,7 +82,7 @@ export class Metrics {
     metric(
       "disconnects_total",
       "counter",
-      "Sessions the server ended, by reason.",
+      "Sessions that ended, by reason (quit, eof, flood, slow-reader, ...); refusals count as rejected.",
       byReason(this.disconnects),
     );
     metric("lines_received_total", "counter", "Lines received from logged-in users.", [[

@@ -308,7 +308,9 @@ export class ChatServer {
 
   #checkLimits(ip: string): RejectReason | undefined {
     if (this.#sessions.size >= this.#options.maxConnections) return "server-full";
-    if ((this.#perIp.get(ip) ?? 0) >= this.#options.maxConnectionsPerIp) return "ip-limit";
+    if ((this.#perIp.get(ip) ?? 0) >= this.#options.maxConnectionsPerIp) {
+      return "too-many-connections";
+    }
     return undefined;
   }
 

@@ -65,7 +65,7 @@ Deno.test("the server refuses connections over the per-IP limit with one line", 
     assert.deepEqual(await extra.readUntilClosed(), [
       "ERROR too-many-connections: Too many connections from your address",
     ]);
-    await ts.waitForLog(/ reject addr=127\.0\.0\.1:\d+ reason=ip-limit$/);
+    await ts.waitForLog(/ reject addr=127\.0\.0\.1:\d+ reason=too-many-connections$/);
     await clients[0]!.send("QUIT");
     await clients[0]!.readUntilClosed();
     await ts.waitForLog(/disconnect .*name=a reason=quit/);

@@ -54,7 +54,10 @@ Deno.test("/metrics counts exactly the traffic a test sent", async () => {
   assert.equal(metrics.get("nanochat_users_online"), 2);
   assert.equal(metrics.get("nanochat_connections_open"), 2);
   assert.equal(metrics.get("nanochat_connections_accepted_total"), 3);
-  assert.equal(metrics.get('nanochat_connections_rejected_total{reason="ip-limit"}'), 1);
+  assert.equal(
+    metrics.get('nanochat_connections_rejected_total{reason="too-many-connections"}'),
+    1,
+  );
   assert.equal(metrics.get("nanochat_lines_received_total"), 4, "four lines after the logins");
   assert.equal(metrics.get("nanochat_lines_sent_total"), received.length);
   assert.equal(metrics.get("nanochat_bytes_received_total"), byteLength(sent));
