@@ -316,7 +316,7 @@ export function resolveServeCommand(command: ServeCommand): ServerOptions {
  * @throws {Error} For unreadable TLS files and listen errors, each naming what failed.
  */
 export async function runServe(command: ServeCommand): Promise<number> {
-  const server = serve(resolveServeCommand(command));
+  const server = await serve(resolveServeCommand(command));
   const { promise: stopRequested, resolve: requestStop } = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, requestStop);

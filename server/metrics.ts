@@ -14,7 +14,8 @@ export type RejectReason =
   | "name-taken"
   | "name-invalid"
   | "login-timeout"
-  | "tls-on-plain-port";
+  | "tls-on-plain-port"
+  | "tls-handshake-failed";
 
 /** The server's counters and gauges. */
 export class Metrics {

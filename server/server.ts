@@ -12,12 +12,13 @@ import { encodeLine, ErrorCode, errorLine } from "../protocol/replies.ts";
 import { ChatRoom } from "./chat_room.ts";
 import { FlushScheduler } from "./flush_scheduler.ts";
 import { History } from "./history.ts";
-import { ConnLineConnection } from "./line_connection.ts";
+import { type ByteConn, ConnLineConnection } from "./line_connection.ts";
 import { Logger } from "./log.ts";
 import { serveMetrics } from "./metrics_endpoint.ts";
 import { Metrics, type RejectReason } from "./metrics.ts";
 import { DEFAULT_MAX_QUEUED_BYTES } from "./outbox.ts";
 import { Session, type SessionContext } from "./session.ts";
+import { TlsListener } from "./tls_listener.ts";
 import { VERSION } from "./version.ts";
 
 /** One address to listen on, plain or TLS. */
@@ -153,7 +154,12 @@ export const SERVER_DEFAULTS: Readonly<Tunables & HostPort> = {
   logMessages: false,
 };
 
-type Listener = Deno.Listener<Deno.TcpConn | Deno.TlsConn, Deno.NetAddr>;
+/** A plain TCP listener or a {@linkcode TlsListener}. */
+interface Listener {
+  readonly addr: Deno.NetAddr;
+  accept(): Promise<ByteConn>;
+  close(): void;
+}
 
 const LAG_CHECK_MS = 1000;
 
@@ -163,7 +169,7 @@ const FLUSH_INTERVAL_MS = 10;
 /** A running server. */
 export class ChatServer {
   readonly #options: Tunables & Pick<ServerOptions, "listen" | "metrics">;
-  readonly #listeners: { listener: Listener; tls: boolean }[] = [];
+  readonly #listeners: { listener: Listener; tls: boolean }[];
   readonly #context: SessionContext;
   readonly #metrics = new Metrics();
   readonly #sessions = new Set<Session>();
@@ -178,25 +184,17 @@ export class ChatServer {
   #shutdown: Promise<void> | undefined;
 
   /**
-   * Listens and starts accepting. Prefer {@linkcode serve}.
+   * Starts accepting on listeners already open. Use {@linkcode serve}.
    *
    * @param options How to run.
-   * @throws {Error} Naming the address that could not be listened on, with
-   * the listen or TLS setup error (such as `Deno.errors.AddrInUse`) as its
-   * cause; nothing is left listening then.
+   * @param listeners The open listeners; the server now owns them.
    */
-  constructor(options: ServerOptions = {}) {
+  constructor(options: ServerOptions, listeners: { listener: Listener; tls: boolean }[]) {
     const { logger, ...rest } = options;
     this.#options = { ...SERVER_DEFAULTS, ...rest };
     const log = logger ?? new Logger();
+    this.#listeners = listeners;
     try {
-      const defaultAddress: ListenAddress = {
-        hostname: SERVER_DEFAULTS.hostname,
-        port: SERVER_DEFAULTS.port,
-      };
-      for (const address of this.#options.listen ?? [defaultAddress]) {
-        this.#listeners.push({ listener: listen(address), tls: address.tls !== undefined });
-      }
       this.#metricsServer = this.#options.metrics && serveMetrics(this.#options.metrics, {
         render: () =>
           this.#metrics.render({
@@ -229,6 +227,12 @@ export class ChatServer {
     };
     for (const { listener, tls } of this.#listeners) {
       log.event("listening", { addr: formatHostPort(listener.addr), tls });
+      if (listener instanceof TlsListener) {
+        listener.onHandshakeError = (peer, error) => {
+          Metrics.increment(this.#metrics.connectionsRejected, "tls-handshake-failed");
+          log.event("reject", { addr: peer, reason: "tls-handshake-failed", error: error.message });
+        };
+      }
     }
     if (this.#metricsServer) {
       log.event("metrics", { addr: formatHostPort(this.#metricsServer.addr) });
@@ -286,7 +290,7 @@ export class ChatServer {
 
   async #acceptLoop(listener: Listener, tls: boolean): Promise<void> {
     for (;;) {
-      let conn: Deno.TcpConn | Deno.TlsConn;
+      let conn: ByteConn;
       try {
         conn = await listener.accept();
       } catch (error) {
@@ -300,7 +304,7 @@ export class ChatServer {
         continue;
       }
       this.#metrics.connectionsAccepted++;
-      const refusal = this.#checkLimits(conn.remoteAddr.hostname);
+      const refusal = this.#checkLimits((conn.remoteAddr as Deno.NetAddr).hostname);
       if (refusal) this.#refuse(conn, refusal);
       else this.#start(conn, tls);
     }
@@ -316,12 +320,10 @@ export class ChatServer {
 
   /**
    * Refuses a connection over a limit with one error line, without a
-   * session. On a TLS port the write waits for the handshake, so it is
-   * bounded by `closeGraceMs`; a peer that never handshakes keeps its socket
-   * until it goes away, since Deno 2.9 closes a TLS connection only after its
-   * handshake (see the closing note of issue 5).
+   * session; the write is bounded by `closeGraceMs`, then the connection is
+   * closed. (TLS connections arrive here with their handshake done.)
    */
-  #refuse(conn: Deno.Conn, reason: RejectReason): void {
+  #refuse(conn: ByteConn, reason: RejectReason): void {
     Metrics.increment(this.#metrics.connectionsRejected, reason);
     const address = formatHostPort(conn.remoteAddr as Deno.NetAddr);
     this.#context.log.event("reject", { addr: address, reason });
@@ -342,12 +344,13 @@ export class ChatServer {
     });
   }
 
-  #start(conn: Deno.TcpConn | Deno.TlsConn, tls: boolean): void {
-    if ("setNoDelay" in conn) {
-      conn.setNoDelay(true);
-      conn.setKeepAlive(true); // the OS finds peers that vanished without a FIN
+  #start(conn: ByteConn, tls: boolean): void {
+    if (!tls) {
+      // TLS sockets get these from the TlsListener.
+      (conn as Deno.TcpConn).setNoDelay(true);
+      (conn as Deno.TcpConn).setKeepAlive(true); // the OS finds peers that vanished without a FIN
     }
-    const ip = conn.remoteAddr.hostname;
+    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
     this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
     const connection = new ConnLineConnection(conn, {
       maxLineBytes: this.#options.maxLineBytes,
@@ -406,11 +409,15 @@ function isPeerGone(error: unknown): boolean {
 }
 
 /** Opens one listener; a failure names the address and keeps its cause. */
-function listen(address: ListenAddress): Listener {
+async function listen(address: ListenAddress, options: Tunables): Promise<Listener> {
   try {
-    return address.tls
-      ? Deno.listenTls({ hostname: address.hostname, port: address.port, ...address.tls })
-      : Deno.listen({ hostname: address.hostname, port: address.port });
+    if (!address.tls) return Deno.listen({ hostname: address.hostname, port: address.port });
+    return await TlsListener.listen({
+      hostname: address.hostname,
+      port: address.port,
+      ...address.tls,
+      handshakeTimeoutMs: options.loginTimeoutMs,
+    });
   } catch (error) {
     const kind = address.tls ? " for TLS" : "";
     throw new Error(`cannot listen${kind} on ${formatHostPort(address)}`, { cause: error });
@@ -430,13 +437,26 @@ function listen(address: ListenAddress): Listener {
  * import { serve } from "./server.ts";
  * import { Logger } from "./log.ts";
  *
- * await using server = serve({
+ * await using server = await serve({
  *   listen: [{ hostname: "127.0.0.1", port: 0 }],
  *   logger: new Logger(() => {}),
  * });
  * console.log(`listening on port ${server.address.port}`);
  * ```
  */
-export function serve(options: ServerOptions = {}): ChatServer {
-  return new ChatServer(options);
+export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
+  const tunables = { ...SERVER_DEFAULTS, ...options };
+  const log = options.logger ?? new Logger();
+  const addresses = options.listen ??
+    [{ hostname: SERVER_DEFAULTS.hostname, port: SERVER_DEFAULTS.port }];
+  const listeners: { listener: Listener; tls: boolean }[] = [];
+  try {
+    for (const address of addresses) {
+      listeners.push({ listener: await listen(address, tunables), tls: !!address.tls });
+    }
+    return new ChatServer({ ...options, logger: log }, listeners);
+  } catch (error) {
+    for (const { listener } of listeners) listener.close();
+    throw error;
+  }
 }

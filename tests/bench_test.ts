@@ -130,7 +130,7 @@ const small = (port: number): BenchOptions => ({
 });
 
 Deno.test("runBench() against nanochat delivers everything, once, in order", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   const result = await runBench({ ...small(ts.port), receivers: 20, senders: 4, messages: 500 });
   assert.equal(result.expected, 20 * 4 * 500);
   assert.equal(result.received, result.expected);
@@ -181,7 +181,7 @@ Deno.test({
 });
 
 Deno.test("nanochat bench prints a JSON report and exits 0 for a clean run", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   const { code, stdout, stderr } = await runCli(
     [
       "bench",

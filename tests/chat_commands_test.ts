@@ -13,7 +13,7 @@ function replayed(line: string): string {
 }
 
 Deno.test("server greets a new user with name, version, users online and HELP", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await TestClient.login(ts.port, "alice");
   assert.match(
     await alice.readLine(),
@@ -24,7 +24,7 @@ Deno.test("server greets a new user with name, version, users online and HELP", 
 });
 
 Deno.test("server tells everyone but the subject when a user joins, quits or drops", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice", { presence: true });
   await using bob = await ts.login("bob", { presence: true });
   assert.equal(await alice.readLine(), "NOTICE join: bob joined");
@@ -51,7 +51,7 @@ Deno.test("server tells everyone but the subject when a user joins, quits or dro
 });
 
 Deno.test("server announces a slow reader's disconnection after the message that overflowed it", async () => {
-  await using ts = startServer({ maxOutboxBytes: 256 * 1024 });
+  await using ts = await startServer({ maxOutboxBytes: 256 * 1024 });
   await using alice = await ts.login("alice", { presence: true });
   await using bob = await ts.login("bob", { presence: true });
   const stalled = await Deno.connect({ hostname: "127.0.0.1", port: ts.port });
@@ -78,7 +78,7 @@ Deno.test("server announces a slow reader's disconnection after the message that
 });
 
 Deno.test("WHO lists the users online, sorted, with the count", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using carol = await ts.login("carol");
   await using alice = await ts.login("Alice");
   await using bob = await ts.login("bob");
@@ -91,7 +91,7 @@ Deno.test("WHO lists the users online, sorted, with the count", async () => {
 });
 
 Deno.test("MSG reaches exactly its recipient, and the sender sees a confirmation", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   await using carol = await ts.login("carol");
@@ -105,7 +105,7 @@ Deno.test("MSG reaches exactly its recipient, and the sender sees a confirmation
 });
 
 Deno.test("MSG errors: unknown user and missing text, and the connection stays usable", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await alice.send("MSG nobody hello");
   assert.equal(await alice.readLine(), "ERROR no-such-user: Nobody called nobody is online");
@@ -118,7 +118,7 @@ Deno.test("MSG errors: unknown user and missing text, and the connection stays u
 });
 
 Deno.test("NICK renames the user for everyone, with the login rules", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice", { presence: true });
   await using bob = await ts.login("bob", { presence: true });
   assert.equal(await alice.readLine(), "NOTICE join: bob joined");
@@ -151,7 +151,7 @@ Deno.test("NICK renames the user for everyone, with the login rules", async () =
 });
 
 Deno.test("ME sends an action line to everyone else", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   await alice.send("ME waves");
@@ -161,7 +161,7 @@ Deno.test("ME sends an action line to everyone else", async () => {
 });
 
 Deno.test("PING gets PONG with the same token", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   for (
     const [ping, pong] of [["PING", "PONG"], ["ping 123", "PONG 123"], ["PING a b", "PONG a b"]]
@@ -172,7 +172,7 @@ Deno.test("PING gets PONG with the same token", async () => {
 });
 
 Deno.test("HELP lists every command, one line each", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await alice.send("HELP");
   assert.deepEqual(await alice.readLines(COMMAND_HELP.length), [
@@ -188,7 +188,7 @@ Deno.test("HELP lists every command, one line each", async () => {
 });
 
 Deno.test("server replays the last N public lines to a new user, marked as history", async () => {
-  await using ts = startServer({ historyLines: 3 });
+  await using ts = await startServer({ historyLines: 3 });
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   for (const line of ["*one", "*two", "ME three", "MSG bob private", "*four"]) {
@@ -210,7 +210,7 @@ Deno.test("server replays the last N public lines to a new user, marked as histo
 });
 
 Deno.test("server with --history 0 replays nothing", async () => {
-  await using ts = startServer({ historyLines: 0 });
+  await using ts = await startServer({ historyLines: 0 });
   await using alice = await ts.login("alice");
   await alice.send("*forgotten");
   await using bob = await ts.login("bob");
@@ -219,7 +219,7 @@ Deno.test("server with --history 0 replays nothing", async () => {
 });
 
 Deno.test("server disconnects a user silent past the idle timeout; activity keeps one alive", async () => {
-  await using ts = startServer({ idleTimeoutMs: 300 });
+  await using ts = await startServer({ idleTimeoutMs: 300 });
   await using pinger = await ts.login("pinger", { presence: true });
   await using silent = await ts.login("silent");
   assert.equal(await pinger.readLine(), "NOTICE join: silent joined");
@@ -241,7 +241,7 @@ Deno.test("server disconnects a user silent past the idle timeout; activity keep
 });
 
 Deno.test("a seed-only client gets every chat line exactly, and only documented lines besides", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using bob = await ts.login("bob");
   // The seed client: sends a name, *messages and QUIT; reads everything raw.
   await using seed = await TestClient.login(ts.port, "seed");
@@ -258,7 +258,7 @@ Deno.test("a seed-only client gets every chat line exactly, and only documented 
 });
 
 Deno.test("joins and departures are not announced in a room larger than presenceMaxUsers", async () => {
-  await using ts = startServer({ presenceMaxUsers: 2 });
+  await using ts = await startServer({ presenceMaxUsers: 2 });
   await using alice = await ts.login("alice", { presence: true });
   await using _bob = await ts.login("bob");
   assert.equal(await alice.readLine(), "NOTICE join: bob joined"); // 1 other user: announced

@@ -11,7 +11,7 @@ function afterWelcome(lines: readonly string[]): string[] {
 }
 
 Deno.test("nanochat connect sends each stdin line as a message, then QUIT at end of input", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using bob = await ts.login("bob");
   const { code, stdout, stderr } = await runCli(
     ["connect", `127.0.0.1:${ts.port}`, "bot"],
@@ -28,7 +28,7 @@ Deno.test("nanochat connect sends each stdin line as a message, then QUIT at end
 });
 
 Deno.test("nanochat connect prints received lines on stdout as sent, sanitised", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using client = new NanochatProcess(["connect", `127.0.0.1:${ts.port}`, "reader"], true);
   await ts.waitForLog(/ login .*name=reader$/);
@@ -41,7 +41,7 @@ Deno.test("nanochat connect prints received lines on stdout as sent, sanitised",
 });
 
 Deno.test("nanochat connect --listen records the chat without reading stdin", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using logger = new NanochatProcess([
     "connect",
@@ -58,7 +58,7 @@ Deno.test("nanochat connect --listen records the chat without reading stdin", as
 });
 
 Deno.test("nanochat connect --timestamps starts each received line with the time", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using logger = new NanochatProcess([
     "connect",
@@ -73,7 +73,7 @@ Deno.test("nanochat connect --timestamps starts each received line with the time
 });
 
 Deno.test("nanochat connect exits 6 with one line when the server shuts down", async () => {
-  const ts = startServer();
+  const ts = await startServer();
   await using logger = new NanochatProcess([
     "connect",
     `127.0.0.1:${ts.port}`,
@@ -106,7 +106,7 @@ Deno.test("nanochat connect exits 6 when the server closes the connection withou
 });
 
 Deno.test("nanochat connect exits 5 when the name is taken, and the holder stays", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using _alice = await ts.login("alice");
   const { code, stdout, stderr } = await runCli(["connect", `127.0.0.1:${ts.port}`, "Alice"]);
   assert.equal(code, 5);
@@ -224,7 +224,7 @@ class FakeServerPeer {
 }
 
 Deno.test("nanochat connect exits 0 after a refused /nick, which is no refused login", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using _alice = await ts.login("alice");
   const { code, stdout, stderr } = await runCli(
     ["connect", `127.0.0.1:${ts.port}`, "bot"],
@@ -236,7 +236,7 @@ Deno.test("nanochat connect exits 0 after a refused /nick, which is no refused l
 });
 
 Deno.test("nanochat connect exits 6 with the reason when the server disconnects it", async () => {
-  await using ts = startServer({ rateLinesPerSecond: 20, burstLines: 5, floodKickMs: 200 });
+  await using ts = await startServer({ rateLinesPerSecond: 20, burstLines: 5, floodKickMs: 200 });
   const { code, stderr } = await runCli(
     ["connect", `127.0.0.1:${ts.port}`, "flooder"],
     "spam\n".repeat(400),
@@ -266,7 +266,7 @@ Deno.test("nanochat connect sanitises what a hostile server says in its refusal"
 });
 
 Deno.test("nanochat connect reports an unreadable stdin in one line, no stack trace", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   const child = new Deno.Command("sh", {
     args: [
       "-c",

@@ -34,7 +34,7 @@ Deno.test({
   name: "interactive client: a message typed in one terminal appears in the other",
   ignore,
   async fn() {
-    await using ts = startServer();
+    await using ts = await startServer();
     await using alice = await startClient(ts.port, "alice");
     await using bob = await startClient(ts.port, "bob");
     await ts.waitForLog(/ login .*name=alice$/);
@@ -56,7 +56,7 @@ Deno.test({
   name: "interactive client: an incoming message leaves the half-typed line and cursor intact",
   ignore,
   async fn() {
-    await using ts = startServer();
+    await using ts = await startServer();
     await using carol = await ts.login("carol");
     await using bob = await loggedInClient(ts, "bob");
 
@@ -80,7 +80,7 @@ Deno.test({
   name: "interactive client: Ctrl-D on an empty line sends QUIT and exits 0",
   ignore,
   async fn() {
-    await using ts = startServer();
+    await using ts = await startServer();
     await using alice = await loggedInClient(ts, "alice");
     await alice.sendKeys("C-d");
     await alice.waitForText("[exit 0]");
@@ -92,7 +92,7 @@ Deno.test({
   name: "interactive client: Ctrl-C and /quit leave cleanly too",
   ignore,
   async fn() {
-    await using ts = startServer();
+    await using ts = await startServer();
     for (const keys of [["C-c"], ["/quit lunch", "Enter"]]) {
       const since = ts.log.length;
       await using alice = await startClient(ts.port, "alice");
@@ -109,7 +109,7 @@ Deno.test({
   name: "interactive client: server shutdown shows one line and exits 6",
   ignore,
   async fn() {
-    const ts = startServer();
+    const ts = await startServer();
     await using alice = await loggedInClient(ts, "alice");
     await ts.server.shutdown();
     const screen = await alice.waitForText("[exit 6]");
@@ -122,7 +122,7 @@ Deno.test({
   name: "interactive client: /help lists the commands and history recalls a sent line",
   ignore,
   async fn() {
-    await using ts = startServer();
+    await using ts = await startServer();
     await using bob = await ts.login("bob");
     await using alice = await loggedInClient(ts, "alice");
     await alice.type("/help");
@@ -140,7 +140,7 @@ Deno.test({
   name: "interactive client: names are coloured unless NO_COLOR is set",
   ignore,
   async fn() {
-    await using ts = startServer();
+    await using ts = await startServer();
     await using carol = await ts.login("carol");
     await using colored = await startClient(ts.port, "colored", { TERM: "xterm-256color" });
     await using plain = await startClient(ts.port, "plain", { NO_COLOR: "1" });
@@ -159,7 +159,7 @@ Deno.test({
   name: "interactive client: /msg with Tab completion, /me and /nick show as the user expects",
   ignore,
   async fn() {
-    await using ts = startServer();
+    await using ts = await startServer();
     await using bob = await ts.login("bob");
     await using alice = await loggedInClient(ts, "alice");
 
@@ -196,7 +196,7 @@ Deno.test({
   name: "interactive client: scrollback is shown with its own time, after the welcome",
   ignore,
   async fn() {
-    await using ts = startServer();
+    await using ts = await startServer();
     await using bob = await ts.login("bob");
     await bob.send("*said before you came");
     await ts.waitForLog(/ login .*name=bob$/);

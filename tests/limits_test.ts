@@ -5,7 +5,11 @@ import { startServer } from "./support/test_server.ts";
 const encoder = new TextEncoder();
 
 Deno.test("flood control slows a flooder without dropping its lines, and others get through promptly", async () => {
-  await using ts = startServer({ rateLinesPerSecond: 100, burstLines: 10, floodKickMs: 60_000 });
+  await using ts = await startServer({
+    rateLinesPerSecond: 100,
+    burstLines: 10,
+    floodKickMs: 60_000,
+  });
   await using flooder = await ts.login("flooder");
   await using bystander = await ts.login("bystander");
   await using watcher = await ts.login("watcher");
@@ -35,7 +39,7 @@ Deno.test("flood control slows a flooder without dropping its lines, and others 
 });
 
 Deno.test("flood control disconnects a client that stays over its rate too long", async () => {
-  await using ts = startServer({ rateLinesPerSecond: 20, burstLines: 5, floodKickMs: 300 });
+  await using ts = await startServer({ rateLinesPerSecond: 20, burstLines: 5, floodKickMs: 300 });
   await using watcher = await ts.login("watcher", { presence: true });
   await using flooder = await ts.login("flooder");
   assert.equal(await watcher.readLine(), "NOTICE join: flooder joined");
@@ -48,7 +52,7 @@ Deno.test("flood control disconnects a client that stays over its rate too long"
 });
 
 Deno.test("a client under its rate is never slowed", async () => {
-  await using ts = startServer({ rateLinesPerSecond: 10, burstLines: 40, floodKickMs: 1000 });
+  await using ts = await startServer({ rateLinesPerSecond: 10, burstLines: 40, floodKickMs: 1000 });
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   const started = performance.now();
@@ -58,7 +62,7 @@ Deno.test("a client under its rate is never slowed", async () => {
 });
 
 Deno.test("the server refuses connections over the per-IP limit with one line", async () => {
-  await using ts = startServer({ maxConnectionsPerIp: 3 });
+  await using ts = await startServer({ maxConnectionsPerIp: 3 });
   const clients = [await ts.login("a"), await ts.login("b"), await ts.login("c")];
   try {
     await using extra = await TestClient.connect(ts.port);
@@ -76,7 +80,7 @@ Deno.test("the server refuses connections over the per-IP limit with one line", 
 });
 
 Deno.test("the server refuses connections over the global limit with one line", async () => {
-  await using ts = startServer({ maxConnections: 2 });
+  await using ts = await startServer({ maxConnections: 2 });
   await using a = await ts.login("a");
   await using b = await ts.login("b");
   await using extra = await TestClient.connect(ts.port);

@@ -22,7 +22,7 @@ const byteLength = (lines: string[]) =>
   lines.reduce((total, line) => total + new TextEncoder().encode(line + "\n").length, 0);
 
 Deno.test("/metrics counts exactly the traffic a test sent", async () => {
-  await using ts = startServer({
+  await using ts = await startServer({
     metrics: { hostname: "127.0.0.1", port: 0 },
     maxConnectionsPerIp: 2,
   });
@@ -74,7 +74,7 @@ Deno.test("/metrics counts exactly the traffic a test sent", async () => {
 });
 
 Deno.test("/healthz answers ok, and other paths 404", async () => {
-  await using ts = startServer({ metrics: { hostname: "127.0.0.1", port: 0 } });
+  await using ts = await startServer({ metrics: { hostname: "127.0.0.1", port: 0 } });
   const port = ts.server.metricsAddress!.port;
   const health = await scrape(port, "/healthz");
   assert.equal(health.status, 200);
@@ -88,6 +88,6 @@ Deno.test("/healthz answers ok, and other paths 404", async () => {
 });
 
 Deno.test("the metrics endpoint is off unless asked for", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   assert.equal(ts.server.metricsAddress, undefined);
 });

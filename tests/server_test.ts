@@ -5,7 +5,7 @@ import { floodUntilSlowReaderDropped, startServer } from "./support/test_server.
 const encoder = new TextEncoder();
 
 Deno.test("server relays a message to every other user as [name]: text, without echo", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   await using carol = await ts.login("carol");
@@ -21,7 +21,7 @@ Deno.test("server relays a message to every other user as [name]: text, without 
 });
 
 Deno.test("server accepts CRLF line endings and does not relay the CR", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using bob = await ts.login("bob");
   await using alice = await TestClient.connect(ts.port);
   await alice.sendBytes(encoder.encode("alice\r\n*hi there\r\n"));
@@ -29,7 +29,7 @@ Deno.test("server accepts CRLF line endings and does not relay the CR", async ()
 });
 
 Deno.test("server frames lines the same however TCP splits them", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using bob = await ts.login("bob");
   await using alice = await TestClient.connect(ts.port);
   for (const byte of encoder.encode("alice\n*one\n*two\n")) {
@@ -39,7 +39,7 @@ Deno.test("server frames lines the same however TCP splits them", async () => {
 });
 
 Deno.test("server ignores empty lines and empty messages", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   await alice.sendBytes(encoder.encode("\n\r\n*\n*real\n"));
@@ -49,7 +49,7 @@ Deno.test("server ignores empty lines and empty messages", async () => {
 });
 
 Deno.test("server delivers 2,000 messages from one sender in the order sent", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   const count = 2000;
@@ -59,7 +59,7 @@ Deno.test("server delivers 2,000 messages from one sender in the order sent", as
 });
 
 Deno.test("server gives every user the same order when several users send at once", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   const senders = [await ts.login("s1"), await ts.login("s2"), await ts.login("s3")];
   const watchers = [await ts.login("w1"), await ts.login("w2")];
   try {
@@ -84,7 +84,7 @@ Deno.test("server gives every user the same order when several users send at onc
 });
 
 Deno.test("server refuses a duplicate name and keeps the user who holds it", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
 
@@ -102,7 +102,7 @@ Deno.test("server refuses a duplicate name and keeps the user who holds it", asy
 });
 
 Deno.test("server refuses invalid names with the reason and closes", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   const cases = ["", "a b", "[alice]", "al:ice", "*star", "tab\there", "esc\x1b", "x".repeat(33)];
   for (const name of cases) {
     await using client = await TestClient.login(ts.port, name);
@@ -114,7 +114,7 @@ Deno.test("server refuses invalid names with the reason and closes", async () =>
 });
 
 Deno.test("server answers an unknown command with an error and keeps the connection", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   await alice.send("DANCE now");
@@ -127,7 +127,7 @@ Deno.test("server answers an unknown command with an error and keeps the connect
 });
 
 Deno.test("server closes the connection on QUIT in any case and others carry on", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using bob = await ts.login("bob");
   for (const quit of ["QUIT", "quit", "Quit see you"]) {
     await using alice = await ts.login("alice");
@@ -144,7 +144,7 @@ Deno.test("server closes the connection on QUIT in any case and others carry on"
 });
 
 Deno.test("server drops a half-sent line at EOF and carries on", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using bob = await ts.login("bob");
   {
     const since = ts.log.length;
@@ -166,7 +166,7 @@ Deno.test("server drops a half-sent line at EOF and carries on", async () => {
 });
 
 Deno.test("server survives a connection reset by a peer", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   const since = ts.log.length;
@@ -185,7 +185,7 @@ Deno.test("server survives a connection reset by a peer", async () => {
 });
 
 Deno.test("server answers an over-long line with one error, drops it, and keeps the connection", async () => {
-  await using ts = startServer({ maxLineBytes: 64 });
+  await using ts = await startServer({ maxLineBytes: 64 });
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   await alice.send("*" + "y".repeat(64));
@@ -195,7 +195,7 @@ Deno.test("server answers an over-long line with one error, drops it, and keeps 
 });
 
 Deno.test("server withstands a 16 MiB line without LF and others keep chatting", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   const chunk = encoder.encode("a".repeat(1024 * 1024));
@@ -208,7 +208,7 @@ Deno.test("server withstands a 16 MiB line without LF and others keep chatting",
 });
 
 Deno.test("server relays control characters and invalid UTF-8 as U+FFFD", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   const hostile = new Uint8Array([
@@ -229,7 +229,7 @@ Deno.test("server relays control characters and invalid UTF-8 as U+FFFD", async 
 });
 
 Deno.test("server drops a user who stops reading, and nobody else is slowed", async () => {
-  await using ts = startServer({ maxOutboxBytes: 256 * 1024 });
+  await using ts = await startServer({ maxOutboxBytes: 256 * 1024 });
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   const since = ts.log.length;
@@ -252,7 +252,7 @@ Deno.test("server drops a user who stops reading, and nobody else is slowed", as
 });
 
 Deno.test("server delivers one broadcast to 1,000 simultaneous users", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   const users: TestClient[] = [];
   try {
     for (let i = 0; i < 1000; i += 100) {
@@ -276,7 +276,7 @@ Deno.test("server delivers one broadcast to 1,000 simultaneous users", async () 
 });
 
 Deno.test("server closes a connection that sends no name within the login timeout", async () => {
-  await using ts = startServer({ loginTimeoutMs: 100 });
+  await using ts = await startServer({ loginTimeoutMs: 100 });
   await using silent = await TestClient.connect(ts.port);
   assert.deepEqual(await silent.readUntilClosed(), [
     "ERROR login-timeout: No name received in time",
@@ -285,7 +285,7 @@ Deno.test("server closes a connection that sends no name within the login timeou
 });
 
 Deno.test("server tells everyone it is shutting down, then closes every connection", async () => {
-  const ts = startServer();
+  const ts = await startServer();
   await using alice = await ts.login("alice");
   await using bob = await ts.login("bob");
   await using lurker = await TestClient.connect(ts.port); // not logged in yet
@@ -300,7 +300,7 @@ Deno.test("server tells everyone it is shutting down, then closes every connecti
 
 Deno.test("server does not log chat text unless asked to", async () => {
   for (const logMessages of [false, true]) {
-    await using ts = startServer({ logMessages });
+    await using ts = await startServer({ logMessages });
     await using alice = await ts.login("alice");
     await using bob = await ts.login("bob");
     await alice.send("*secret plans");
@@ -311,7 +311,7 @@ Deno.test("server does not log chat text unless asked to", async () => {
 });
 
 Deno.test("server still delivers its replies to a client that half-closed", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await alice.send("WHO");
   await alice.send("PING last");
@@ -327,7 +327,7 @@ Deno.test("server still delivers its replies to a client that half-closed", asyn
 });
 
 Deno.test("server answers a name line over the limit with the reason and the rule", async () => {
-  await using ts = startServer({ maxLineBytes: 16 });
+  await using ts = await startServer({ maxLineBytes: 16 });
   await using client = await TestClient.login(ts.port, "x".repeat(40));
   assert.deepEqual(await client.readUntilClosed(), [
     "ERROR name-invalid: Name is too long: it must be 1 to 32 letters, digits, '_', '-' or '.', with no spaces",
@@ -335,7 +335,7 @@ Deno.test("server answers a name line over the limit with the reason and the rul
 });
 
 Deno.test("server calls a line starting with a space an unknown command", async () => {
-  await using ts = startServer();
+  await using ts = await startServer();
   await using alice = await ts.login("alice");
   await alice.send(" QUIT");
   assert.equal(
@@ -348,7 +348,7 @@ Deno.test({
   name: "server keeps accepting while peers reset their connections before accept",
   ignore: Deno.build.os !== "linux",
   async fn() {
-    await using ts = startServer();
+    await using ts = await startServer();
     // python3 can set SO_LINGER 0, so close() sends RST; Deno cannot.
     const resets = await new Deno.Command("python3", {
       args: [

@@ -95,7 +95,7 @@ Deno.test("a plain client on the TLS port and a TLS client on the plain port fai
     plainOnTls.stderr,
     "nanochat: the server closed the connection without a word (a TLS port? then add --tls)\n",
   );
-  await server.stderr.waitFor(/ disconnect conn=\d+ reason=tls-error$/);
+  await server.stderr.waitFor(/ reject addr=\S+ reason=tls-handshake-failed /);
 
   const tlsOnPlain = await runCli(
     ["connect", `127.0.0.1:${server.portOf("plain")}`, "bob", "--ca", certs.caCert],
@@ -192,4 +192,23 @@ Deno.test("a TLS client over the per-IP limit is told why, in one line", async (
     stderr,
     "nanochat: disconnected by the server: Too many connections from your address\n",
   );
+});
+
+Deno.test("a peer that never starts its TLS handshake is dropped at the login timeout", async () => {
+  await using certs = await makeTestCerts();
+  await using server = await ServerProcess.start([
+    "--tls-listen",
+    "127.0.0.1:0",
+    "--tls-cert",
+    certs.leafCert,
+    "--tls-key",
+    certs.leafKey,
+    "--login-timeout",
+    "1",
+  ], { permissions: [`--allow-read=${certs.dir}`] });
+  using silent = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  const started = performance.now();
+  assert.equal(await silent.read(new Uint8Array(16)), null, "closed by the server");
+  const waited = performance.now() - started;
+  assert.ok(waited > 500 && waited < 5000, `dropped after ${Math.round(waited)} ms`);
 });

@@ -62,10 +62,10 @@ export interface TestServer extends AsyncDisposable {
  *
  * @param options Server options; address and logger are set here.
  */
-export function startServer(options: ServerOptions = {}): TestServer {
+export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
   const log: string[] = [];
   let wake: (() => void) | undefined;
-  const server = serve({
+  const server = await serve({
     // Tests drive many clients from one address, faster than people type.
     maxConnectionsPerIp: 100_000,
     rateLinesPerSecond: 0,
