@@ -260,7 +260,11 @@ Deno.test("server delivers one broadcast to 1,000 simultaneous users", async () 
         ...await Promise.all(
           Array.from(
             { length: 100 },
-            async (_, j) => (await TestClient.login(ts.port, `user${i + j}`)).ignore(/^NOTICE /),
+            async (_, j) => {
+              const user = await TestClient.login(ts.port, `user${i + j}`);
+              assert.match(await user.readLine(), /^NOTICE welcome: /); // logged in
+              return user.ignore(/^NOTICE /);
+            },
           ),
         ),
       );

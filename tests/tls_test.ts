@@ -22,6 +22,19 @@ function startTlsServer(certs: TestCerts, key = certs.leafKey): Promise<ServerPr
   ], { listeners: 2, permissions: [`--allow-read=${certs.dir}`] });
 }
 
+/** A server listening on one TLS port only. */
+function startTlsOnlyServer(
+  certs: TestCerts,
+  flags: string[] = [],
+  cert = certs.leafCert,
+  key = certs.leafKey,
+): Promise<ServerProcess> {
+  return ServerProcess.start(
+    ["--tls-listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, ...flags],
+    { permissions: [`--allow-read=${certs.dir}`] },
+  );
+}
+
 Deno.test("TLS chat works end to end, and TLS and plain users share one room", async () => {
   await using certs = await makeTestCerts();
   await using server = await startTlsServer(certs);
@@ -112,14 +125,12 @@ Deno.test("a plain client on the TLS port and a TLS client on the plain port fai
 
 Deno.test("the client explains a self-signed server certificate", async () => {
   await using certs = await makeTestCerts();
-  await using server = await ServerProcess.start([
-    "--tls-listen",
-    "127.0.0.1:0",
-    "--tls-cert",
+  await using server = await startTlsOnlyServer(
+    certs,
+    [],
     certs.selfSignedCert,
-    "--tls-key",
     certs.selfSignedKey,
-  ], { permissions: [`--allow-read=${certs.dir}`] });
+  );
   const { code, stderr } = await runCli(
     ["connect", `127.0.0.1:${server.port}`, "bob", "--ca", certs.selfSignedCert],
     undefined,
@@ -164,16 +175,7 @@ Deno.test("nanochat serve explains unusable TLS files in one line and exits 1", 
 
 Deno.test("a TLS client over the per-IP limit is told why, in one line", async () => {
   await using certs = await makeTestCerts();
-  await using server = await ServerProcess.start([
-    "--tls-listen",
-    "127.0.0.1:0",
-    "--tls-cert",
-    certs.leafCert,
-    "--tls-key",
-    certs.leafKey,
-    "--max-per-ip",
-    "1",
-  ], { permissions: [`--allow-read=${certs.dir}`] });
+  await using server = await startTlsOnlyServer(certs, ["--max-per-ip", "1"]);
   const read = [`--allow-read=${certs.dir}`];
   await using first = new NanochatProcess(
     ["connect", `127.0.0.1:${server.port}`, "alice", "--ca", certs.caCert, "--listen"],
@@ -196,16 +198,7 @@ Deno.test("a TLS client over the per-IP limit is told why, in one line", async (
 
 Deno.test("a peer that never starts its TLS handshake is dropped at the login timeout", async () => {
   await using certs = await makeTestCerts();
-  await using server = await ServerProcess.start([
-    "--tls-listen",
-    "127.0.0.1:0",
-    "--tls-cert",
-    certs.leafCert,
-    "--tls-key",
-    certs.leafKey,
-    "--login-timeout",
-    "1",
-  ], { permissions: [`--allow-read=${certs.dir}`] });
+  await using server = await startTlsOnlyServer(certs, ["--login-timeout", "1"]);
   using silent = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   const started = performance.now();
   assert.equal(await silent.read(new Uint8Array(16)), null, "closed by the server");
