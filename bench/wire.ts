@@ -9,6 +9,8 @@
  * @module
  */
 
+import { parseServerLine } from "../protocol/server_lines.ts";
+
 /** Which server the load test drives. */
 export type BenchProtocolName = "nanochat" | "redis";
 
@@ -64,10 +66,11 @@ export const nanochatProtocol: BenchProtocol = {
     return {
       push(text, onPayload) {
         buffer.lines(text, (line) => {
-          // Only live chat lines: HISTORY and notices start otherwise.
+          // Only live chat lines; a look at the first byte spares the parser
+          // the many lines that cannot be one.
           if (line.charCodeAt(0) !== 91) return; // "["
-          const start = line.indexOf("]: ");
-          if (start !== -1) onPayload(line.slice(start + 3));
+          const parsed = parseServerLine(line);
+          if (parsed.kind === "chat") onPayload(parsed.text);
         });
       },
     };

@@ -5,16 +5,13 @@
  * @module
  */
 
+import { parseServerLine } from "../protocol/server_lines.ts";
 import { nameKey, nameProblem } from "../protocol/username.ts";
 
-const PATTERNS = {
-  chat: /^(?:PRIVATE )?\[([^\]\s]+)\]: /,
-  action: /^\* (\S+) /,
-  joined: /^NOTICE join: (\S+) joined$/,
-  left: /^NOTICE (?:quit|disconnect): (\S+) /,
-  renamed: /^NOTICE nick: (\S+) is now (\S+)$/,
-  who: /^WHO \d+: (.*)$/,
-};
+// The texts of the notices about users; each starts with the user's name.
+const JOINED = /^(\S+) joined$/;
+const LEFT = /^(\S+) /;
+const RENAMED = /^(\S+) is now (\S+)$/;
 
 /** How many other users' names the client remembers for completion. */
 const MAX_KNOWN_NAMES = 5000;
@@ -49,19 +46,27 @@ export class ChatState {
    * @param line A line as received.
    */
   observe(line: string): void {
-    const renamed = line.match(PATTERNS.renamed);
-    if (renamed) return this.#rename(renamed[1]!, renamed[2]!);
-    const who = line.match(PATTERNS.who);
-    if (who) {
-      this.#others.clear();
-      for (const name of who[1]!.split(" ")) this.#add(name);
-      return;
+    const parsed = parseServerLine(line);
+    switch (parsed.kind) {
+      case "chat":
+      case "private":
+      case "action":
+        return this.#add(parsed.name);
+      case "who":
+        this.#others.clear();
+        for (const name of parsed.names) this.#add(name);
+        return;
+      case "notice":
+        return this.#notice(parsed.code, parsed.text);
     }
-    const left = line.match(PATTERNS.left);
-    if (left) return void this.#others.delete(nameKey(left[1]!));
-    const seen = line.match(PATTERNS.chat) ?? line.match(PATTERNS.action) ??
-      line.match(PATTERNS.joined);
-    if (seen) this.#add(seen[1]!);
+  }
+
+  #notice(code: string, text: string): void {
+    const match = text.match(code === "join" ? JOINED : code === "nick" ? RENAMED : LEFT);
+    if (!match) return;
+    if (code === "join") this.#add(match[1]!);
+    else if (code === "nick") this.#rename(match[1]!, match[2]!);
+    else if (code === "quit" || code === "disconnect") this.#others.delete(nameKey(match[1]!));
   }
 
   /**

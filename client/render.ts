@@ -9,6 +9,7 @@
  * @module
  */
 
+import { parseServerLine, type ServerLine } from "../protocol/server_lines.ts";
 import { sanitize } from "../protocol/text.ts";
 import { nameKey } from "../protocol/username.ts";
 import { createStyle, NAME_COLOR_COUNT, type Style } from "./style.ts";
@@ -21,12 +22,6 @@ export interface RenderOptions {
   readonly timestamps: boolean;
 }
 
-const CHAT_LINE = /^\[([^\]]*)\]: (.*)$/s;
-const ACTION_LINE = /^\* (\S+) (.*)$/s;
-const PRIVATE_LINE = /^(PRIVATE|SENT) \[([^\]]*)\]: (.*)$/s;
-const TAGGED_LINE = /^(ERROR|NOTICE) ([a-z-]+): (.*)$/s;
-const WHO_LINE = /^WHO (\d+): (.*)$/s;
-const HISTORY_LINE = /^HISTORY (\S+) (.*)$/s;
 const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
 /** The token of the client's own keepalive pings, whose PONGs are not shown. */
@@ -69,40 +64,43 @@ export function nameColorIndex(name: string): number {
  * @returns The text to print, without a newline.
  */
 export function renderServerLine(line: string, options: RenderOptions, now: Date): string {
-  const safe = sanitize(line);
-  const history = safe.match(HISTORY_LINE);
-  if (history) {
-    const time = UTC_TIME.test(history[1]!) ? new Date(history[1]!) : new Date(NaN);
-    const when = Number.isNaN(time.getTime()) ? history[1]! : clock(time, false);
+  const parsed = parseServerLine(sanitize(line));
+  if (parsed.kind === "history") {
+    const time = UTC_TIME.test(parsed.time) ? new Date(parsed.time) : new Date(NaN);
+    const when = Number.isNaN(time.getTime()) ? parsed.time : clock(time, false);
     const plain = { ...options, style: createStyle(false) };
-    return options.style.dim(`${when} ${renderBody(history[2]!, plain)}`);
+    return options.style.dim(`${when} ${renderBody(parsed.line, plain)}`);
   }
-  return stamp(renderBody(safe, options), options, now);
+  return stamp(renderBody(parsed, options), options, now);
 }
 
-/** Renders a sanitised line without its timestamp. */
-function renderBody(safe: string, options: RenderOptions): string {
+/** Renders a sanitised, parsed line without its timestamp. */
+function renderBody(line: ServerLine, options: RenderOptions): string {
   const { style } = options;
-  const chat = safe.match(CHAT_LINE);
-  if (chat) return `${coloredName(chat[1]!, style)}: ${chat[2]}`;
-  const action = safe.match(ACTION_LINE);
-  if (action) return `* ${coloredName(action[1]!, style)} ${action[2]}`;
-  const direct = safe.match(PRIVATE_LINE);
-  if (direct?.[1] === "PRIVATE") {
-    return `${coloredName(direct[2]!, style)} ${style.bold("→ you")}: ${direct[3]}`;
+  switch (line.kind) {
+    case "chat":
+      return `${coloredName(line.name, style)}: ${line.text}`;
+    case "action":
+      return `* ${coloredName(line.name, style)} ${line.text}`;
+    case "private":
+      return `${coloredName(line.name, style)} ${style.bold("→ you")}: ${line.text}`;
+    case "sent":
+      return `${style.bold("you →")} ${coloredName(line.name, style)}: ${line.text}`;
+    case "who": {
+      const users = line.count === 1 ? "1 user" : `${line.count} users`;
+      return style.yellow(`-- ${users} online: ${line.names.join(", ")}`);
+    }
+    case "error":
+      return style.red(`! ${line.text}`);
+    case "notice":
+      return style.yellow(`-- ${line.text}`);
+    case "history":
+      return renderBody(line.line, options);
+    case "pong":
+      return line.token === "" ? "PONG" : `PONG ${line.token}`;
+    case "other":
+      return line.text;
   }
-  if (direct?.[1] === "SENT") {
-    return `${style.bold("you →")} ${coloredName(direct[2]!, style)}: ${direct[3]}`;
-  }
-  const who = safe.match(WHO_LINE);
-  if (who) {
-    const users = who[1] === "1" ? "1 user" : `${who[1]} users`;
-    return style.yellow(`-- ${users} online: ${who[2]!.split(" ").join(", ")}`);
-  }
-  const tagged = safe.match(TAGGED_LINE);
-  if (tagged?.[1] === "ERROR") return style.red(`! ${tagged[3]}`);
-  if (tagged?.[1] === "NOTICE") return style.yellow(`-- ${tagged[3]}`);
-  return safe;
 }
 
 /**

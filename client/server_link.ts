@@ -8,7 +8,8 @@
  */
 
 import { formatHostPort, type HostPort } from "../protocol/address.ts";
-import { encodeLine } from "../protocol/replies.ts";
+import { encodeLine, ErrorCode } from "../protocol/replies.ts";
+import { parseServerLine } from "../protocol/server_lines.ts";
 import { decodeUtf8 } from "../protocol/text.ts";
 import { type ByteConn, ConnLineConnection } from "../server/line_connection.ts";
 import { connectInsecureTls } from "./insecure_tls.ts";
@@ -37,9 +38,22 @@ export interface LinkEnd {
   readonly outputError?: string;
 }
 
+/** Errors that refuse a login name. */
+const NAME_ERRORS = new Set<string>([ErrorCode.NameTaken, ErrorCode.NameInvalid]);
+
 /** Errors after which the server closes the connection. */
-const FATAL_ERROR =
-  /^ERROR (?:login-timeout|idle-timeout|flood|server-full|too-many-connections): (.*)$/s;
+const FATAL_ERRORS = new Set<string>([
+  ErrorCode.LoginTimeout,
+  ErrorCode.IdleTimeout,
+  ErrorCode.Flood,
+  ErrorCode.ServerFull,
+  ErrorCode.TooManyConnections,
+]);
+
+function isNotice(line: string, code: string): boolean {
+  const parsed = parseServerLine(line);
+  return parsed.kind === "notice" && parsed.code === code;
+}
 
 /** An open, logged-in connection to a nanochat server. */
 export class ServerLink {
@@ -130,7 +144,7 @@ export class ServerLink {
         for (const frame of frames) {
           last = frame.kind === "line" ? decodeUtf8(frame.bytes) : DROPPED_LINE;
           received = true;
-          welcomed ||= last.startsWith("NOTICE welcome:");
+          welcomed ||= isNotice(last, "welcome");
           try {
             await onLine(last);
           } catch (error) {
@@ -143,13 +157,15 @@ export class ServerLink {
       // A reset or similar: the connection is gone either way.
     }
     this.close();
+    const final = parseServerLine(last);
+    const error = final.kind === "error" ? final : undefined;
     // A name error before any welcome is a refused login; after it, a failed NICK.
-    const rejected = welcomed ? null : last.match(/^ERROR name-(?:taken|invalid): (.*)$/s);
-    const kicked = last.match(FATAL_ERROR);
+    const rejected = !welcomed && error && NAME_ERRORS.has(error.code);
+    const kicked = error && FATAL_ERRORS.has(error.code);
     return {
-      ...(rejected ? { rejectedName: rejected[1]! } : kicked ? { kicked: kicked[1]! } : {}),
+      ...(rejected ? { rejectedName: error.text } : kicked ? { kicked: error.text } : {}),
       ...(outputError !== undefined ? { outputError } : {}),
-      shutdown: last.startsWith("NOTICE shutdown:"),
+      shutdown: isNotice(last, "shutdown"),
       silent: !received,
     };
   }
