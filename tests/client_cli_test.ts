@@ -4,6 +4,11 @@ import { startServer } from "./support/test_server.ts";
 
 const encoder = new TextEncoder();
 
+/** Runs `nanochat connect --listen` against a fake server's listener. */
+function listeningClient(listener: Deno.TcpListener, name: string): NanochatProcess {
+  return new NanochatProcess(["connect", `127.0.0.1:${listener.addr.port}`, name, "--listen"]);
+}
+
 /** Drops the server's welcome line, which these tests are not about. */
 function afterWelcome(lines: readonly string[]): string[] {
   assert.match(lines[0] ?? "", /^NOTICE welcome: Welcome to nanochat /);
@@ -91,12 +96,7 @@ Deno.test("nanochat connect exits 6 with one line when the server shuts down", a
 
 Deno.test("nanochat connect exits 6 when the server closes the connection without a word", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  await using client = new NanochatProcess([
-    "connect",
-    `127.0.0.1:${listener.addr.port}`,
-    "x",
-    "--listen",
-  ]);
+  await using client = listeningClient(listener, "x");
   const conn = await listener.accept();
   conn.close();
   assert.equal((await client.exited()).code, 6);
@@ -159,12 +159,7 @@ Deno.test("nanochat connect rejects bad usage with exit code 2", async () => {
 
 Deno.test("nanochat connect never prints a hostile server's control characters", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  await using client = new NanochatProcess([
-    "connect",
-    `127.0.0.1:${listener.addr.port}`,
-    "victim",
-    "--listen",
-  ]);
+  await using client = listeningClient(listener, "victim");
   const conn = await listener.accept();
   const hostile = [
     "[evil\x1b[2J]: clear your screen\x1b[H",
@@ -250,12 +245,7 @@ Deno.test("nanochat connect exits 6 with the reason when the server disconnects 
 
 Deno.test("nanochat connect sanitises what a hostile server says in its refusal", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  await using client = new NanochatProcess([
-    "connect",
-    `127.0.0.1:${listener.addr.port}`,
-    "x",
-    "--listen",
-  ]);
+  await using client = listeningClient(listener, "x");
   const conn = await listener.accept();
   await conn.write(encoder.encode("ERROR name-taken: \x1b]0;pwned\x07\x1b[2Jgotcha\n"));
   conn.close();
