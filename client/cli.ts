@@ -22,14 +22,14 @@ Options:
   --tls              connect with TLS, checking the server's certificate
   --ca FILE          also trust the CA certificates in FILE (PEM); implies --tls
   --insecure         TLS without checking the certificate (test servers only)
-  --timeout SECONDS  how long to wait for the connection and TLS handshake
-                     (default 10)
+  --timeout SECONDS  how long to wait for the connection and TLS handshake,
+                     then for the server's welcome (default 10)
   --no-color         no colours (also: the NO_COLOR environment variable)
   -h, --help         show this help
 
 Exit codes: 0 you quit, 2 usage, 3 cannot connect (refused, unknown host,
-TLS handshake failed), 4 timeout, 5 name refused, 6 the server closed the
-connection or shut down.`;
+TLS handshake failed), 4 timeout (no connection or no welcome), 5 name
+refused, 6 the server closed the connection or shut down.`;
 
 /**
  * Parses `nanochat connect`'s arguments.

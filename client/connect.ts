@@ -63,7 +63,9 @@ export interface ClientOptions extends HostPort {
    */
   insecure?: boolean;
   /**
-   * How long to wait for the server to accept the connection, in milliseconds.
+   * How long to wait for the server to accept the connection (and finish the
+   * TLS handshake), and then again for its first line after the name, in
+   * milliseconds.
    *
    * @default {10000}
    */
@@ -89,16 +91,22 @@ export async function connect(options: ClientOptions): Promise<number> {
     warn(error instanceof Error ? describeWithCause(error) : String(error));
     return ExitCode.Usage;
   }
+  const timeoutMs = options.connectTimeoutMs ?? 10_000;
   let link: ServerLink;
   try {
-    link = await ServerLink.open(options, options.name, {
-      timeoutMs: options.connectTimeoutMs ?? 10_000,
-      security,
-    });
+    link = await ServerLink.open(options, options.name, { timeoutMs, security });
   } catch (error) {
     const { code, reason } = explainConnectError(error);
     warn(`cannot connect to ${formatHostPort(options)}: ${reason}`);
     return code;
+  }
+  try {
+    // Nothing is shown as connected before the server has answered the name.
+    await link.waitForFirstLine(timeoutMs);
+  } catch {
+    const wait = `${timeoutMs / 1000} s`;
+    warn(`timed out: ${link.address} accepted the connection but sent no welcome within ${wait}`);
+    return ExitCode.Timeout;
   }
   link.keepAlive(KEEPALIVE_INTERVAL_MS);
   const listen = options.listen ?? false;

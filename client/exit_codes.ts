@@ -18,7 +18,7 @@ export const ExitCode = {
   Usage: 2,
   /** The server could not be reached: refused, unresolvable, unreachable, TLS failed. */
   CannotConnect: 3,
-  /** The server did not answer within the connect timeout. */
+  /** The server did not take the connection, or answer the name, within the connect timeout. */
   Timeout: 4,
   /** The server refused the name (taken or invalid). */
   NameRejected: 5,

@@ -8,6 +8,7 @@
  */
 
 import { formatHostPort, type HostPort } from "../protocol/address.ts";
+import type { Frame } from "../protocol/line_splitter.ts";
 import { encodeLine, ErrorCode } from "../protocol/replies.ts";
 import { parseServerLine } from "../protocol/server_lines.ts";
 import { decodeUtf8 } from "../protocol/text.ts";
@@ -62,6 +63,10 @@ export class ServerLink {
   #closed = false;
   #quitTimer: ReturnType<typeof setTimeout> | undefined;
   #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+  /** Frames read by waitForFirstLine(), for receive() to hand on first. */
+  readonly #firstFrames: Frame[] = [];
+  /** The connection ended while waitForFirstLine() read. */
+  #endedBeforeFirstLine = false;
 
   private constructor(address: string, connection: ConnLineConnection) {
     this.address = address;
@@ -96,6 +101,54 @@ export class ServerLink {
     );
     link.send(name);
     return link;
+  }
+
+  /**
+   * Waits for the server's first line: a nanochat server's welcome, or the
+   * error that refuses the name. A server that accepts the connection and
+   * then says nothing must not keep the client waiting for ever. The line is
+   * still handed to {@linkcode ServerLink.receive} afterwards.
+   *
+   * @param timeoutMs How long to wait.
+   * @returns Whether a line arrived (false: the connection ended first).
+   * @throws {Deno.errors.TimedOut} If nothing arrived in time; the link is
+   * closed then.
+   */
+  async waitForFirstLine(timeoutMs: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), timeoutMs);
+    });
+    const reading = this.#readFirstFrames();
+    const outcome = await Promise.race([reading, deadline]);
+    clearTimeout(timer);
+    if (outcome === "late") {
+      this.close(); // ends the pending read
+      await reading;
+      throw new Deno.errors.TimedOut(`no answer within ${timeoutMs / 1000} s`);
+    }
+    return this.#firstFrames.length > 0;
+  }
+
+  async #readFirstFrames(): Promise<"read"> {
+    try {
+      while (this.#firstFrames.length === 0) {
+        const frames = await this.#nextFrames();
+        if (frames === null) break;
+        this.#firstFrames.push(...frames);
+      }
+    } catch {
+      // A reset: receive() reports the end.
+    }
+    this.#endedBeforeFirstLine = this.#firstFrames.length === 0;
+    return "read";
+  }
+
+  /** The frames waitForFirstLine() read, then the connection's. */
+  #nextFrames(): Promise<Frame[] | null> {
+    if (this.#firstFrames.length > 0) return Promise.resolve(this.#firstFrames.splice(0));
+    if (this.#endedBeforeFirstLine) return Promise.resolve(null);
+    return this.#connection.readFrames();
   }
 
   /**
@@ -139,7 +192,7 @@ export class ServerLink {
     let outputError: string | undefined;
     try {
       reading: for (;;) {
-        const frames = await this.#connection.readFrames();
+        const frames = await this.#nextFrames();
         if (frames === null) break;
         for (const frame of frames) {
           last = frame.kind === "line" ? decodeUtf8(frame.bytes) : DROPPED_LINE;

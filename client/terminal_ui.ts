@@ -12,6 +12,7 @@
 
 import process from "node:process";
 import * as readline from "node:readline";
+import { parseServerLine } from "../protocol/server_lines.ts";
 import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
 import { ChatState } from "./chat_state.ts";
@@ -92,11 +93,16 @@ export async function runTerminalUi(
   editor.on("SIGINT", () => quitting ? link.close() : quit());
   editor.on("close", () => quit()); // Ctrl-D on an empty line
 
-  show(renderInfo(
-    `Connected to ${link.address} as ${name}. /help for help, Ctrl-D to quit.`,
-    render,
-  ));
+  let answered = false;
   const end = await link.receive((line) => {
+    // Connected once the server has answered the name, unless it refused it.
+    if (!answered && parseServerLine(line).kind !== "error") {
+      show(renderInfo(
+        `Connected to ${link.address} as ${name}. /help for help, Ctrl-D to quit.`,
+        render,
+      ));
+    }
+    answered = true;
     state.observe(line);
     if (!isKeepaliveReply(line)) show(renderServerLine(line, render, new Date()));
   });

@@ -105,6 +105,25 @@ Deno.test("nanochat connect exits 6 when the server closes the connection withou
   ]);
 });
 
+Deno.test("nanochat connect exits 4 when the server accepts the connection and never answers the name", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  await using client = new NanochatProcess([
+    "connect",
+    `127.0.0.1:${port}`,
+    "victim",
+    "--timeout",
+    "0.3",
+  ]);
+  await using conn = await listener.accept();
+  assert.equal(await new FakeServerPeer(conn).readLine(), "victim");
+  assert.equal((await client.exited()).code, 4);
+  assert.deepEqual(client.stdout.lines, []);
+  assert.deepEqual(client.stderr.lines, [
+    `nanochat: timed out: 127.0.0.1:${port} accepted the connection but sent no welcome within 0.3 s`,
+  ]);
+});
+
 Deno.test("nanochat connect exits 5 when the name is taken, and the holder stays", async () => {
   await using ts = await startServer();
   await using _alice = await ts.login("alice");

@@ -18,7 +18,12 @@ async function loggedInClient(ts: TestServer, name: string): Promise<TmuxPane> {
 }
 
 /** Starts `nanochat connect` in tmux; NO_COLOR only if `env` sets it. */
-function startClient(port: number, name: string, env: Record<string, string> = { NO_COLOR: "1" }) {
+function startClient(
+  port: number,
+  name: string,
+  env: Record<string, string> = { NO_COLOR: "1" },
+  flags: string[] = [],
+) {
   const assignments = Object.entries(env).map(([key, value]) => `${key}=${value}`);
   return TmuxPane.start([
     "env",
@@ -26,7 +31,7 @@ function startClient(port: number, name: string, env: Record<string, string> = {
     "NO_COLOR",
     ...assignments,
     Deno.execPath(),
-    ...nanochatArgs(["connect", `127.0.0.1:${port}`, name]),
+    ...nanochatArgs(["connect", `127.0.0.1:${port}`, name, ...flags]),
   ]);
 }
 
@@ -203,5 +208,25 @@ Deno.test({
     await using alice = await startClient(ts.port, "alice");
     const screen = await alice.waitForText("bob: said before you came");
     assert.match(screen, /Welcome to nanochat[^\n]*\n\d\d:\d\d bob: said before you came/);
+  },
+});
+
+Deno.test({
+  name: "interactive client: a server that never answers the name ends in exit 4, never Connected",
+  ignore,
+  async fn() {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = listener.addr.port;
+    await using pane = await startClient(port, "victim", { NO_COLOR: "1" }, ["--timeout", "0.5"]);
+    await using _conn = await listener.accept(); // and never writes
+    const screen = await pane.waitForText("[exit 4]");
+    assert.match(
+      screen,
+      new RegExp(
+        `^nanochat: timed out: 127\\.0\\.0\\.1:${port} accepted the connection .* 0\\.5 s$`,
+        "m",
+      ),
+    );
+    assert.doesNotMatch(screen, /Connected/);
   },
 });
