@@ -5,7 +5,7 @@
  * @module
  */
 
-import { sanitize } from "../protocol/text.ts";
+import { sanitizeForTerminal } from "./terminal_text.ts";
 import type { LinkEnd } from "./server_link.ts";
 
 /** How `nanochat connect` ended. */
@@ -41,18 +41,21 @@ export function describeEnd(end: LinkEnd, userQuit: boolean): { code: ExitCode; 
   if (end.outputError !== undefined) {
     return {
       code: ExitCode.Failure,
-      message: `cannot print the chat: ${sanitize(end.outputError)}`,
+      message: `cannot print the chat: ${sanitizeForTerminal(end.outputError)}`,
     };
   }
   // A refused name or a disconnection by the server wins over a quit: a
   // script that quits at once must still learn of it.
   if (end.rejectedName !== undefined) {
-    return { code: ExitCode.NameRejected, message: `name refused: ${sanitize(end.rejectedName)}` };
+    return {
+      code: ExitCode.NameRejected,
+      message: `name refused: ${sanitizeForTerminal(end.rejectedName)}`,
+    };
   }
   if (end.kicked !== undefined) {
     return {
       code: ExitCode.ConnectionLost,
-      message: `disconnected by the server: ${sanitize(end.kicked)}`,
+      message: `disconnected by the server: ${sanitizeForTerminal(end.kicked)}`,
     };
   }
   if (userQuit) return { code: ExitCode.Ok, message: "" };

@@ -3,14 +3,15 @@
  *
  * Every server line is sanitised here, at the last step before the
  * terminal, whatever the server claims to have done: a hostile server must
- * not be able to drive the user's terminal. The only escape sequences in the
- * output are the client's own styles.
+ * not be able to drive the user's terminal, nor reorder what it shows with
+ * bidi controls (see {@linkcode sanitizeForTerminal}). The only escape
+ * sequences in the output are the client's own styles.
  *
  * @module
  */
 
 import { parseServerLine, type ServerLine } from "../protocol/server_lines.ts";
-import { sanitize } from "../protocol/text.ts";
+import { sanitizeForTerminal } from "./terminal_text.ts";
 import { nameKey } from "../protocol/username.ts";
 import { createStyle, NAME_COLOR_COUNT, type Style } from "./style.ts";
 
@@ -64,7 +65,7 @@ export function nameColorIndex(name: string): number {
  * @returns The text to print, without a newline.
  */
 export function renderServerLine(line: string, options: RenderOptions, now: Date): string {
-  const parsed = parseServerLine(sanitize(line));
+  const parsed = parseServerLine(sanitizeForTerminal(line));
   if (parsed.kind === "history") {
     const time = UTC_TIME.test(parsed.time) ? new Date(parsed.time) : new Date(NaN);
     const when = Number.isNaN(time.getTime()) ? parsed.time : clock(time, false);
@@ -120,7 +121,7 @@ export function renderOwnMessage(
 ): string {
   const { style } = options;
   return stamp(
-    `${coloredName(name, style)} ${style.dim("(you)")}: ${sanitize(text)}`,
+    `${coloredName(name, style)} ${style.dim("(you)")}: ${sanitizeForTerminal(text)}`,
     options,
     now,
   );
@@ -141,7 +142,7 @@ export function renderOwnAction(
   options: RenderOptions,
   now: Date,
 ): string {
-  return stamp(`* ${coloredName(name, options.style)} ${sanitize(text)}`, options, now);
+  return stamp(`* ${coloredName(name, options.style)} ${sanitizeForTerminal(text)}`, options, now);
 }
 
 /**
@@ -152,7 +153,7 @@ export function renderOwnAction(
  * @returns `-- text`, dimmed.
  */
 export function renderInfo(text: string, options: RenderOptions): string {
-  return options.style.dim(`-- ${sanitize(text)}`);
+  return options.style.dim(`-- ${sanitizeForTerminal(text)}`);
 }
 
 /**
@@ -164,11 +165,13 @@ export function renderInfo(text: string, options: RenderOptions): string {
  * @returns The text to print, without a newline.
  */
 export function plainLine(line: string, timestamps: boolean, now: Date): string {
-  return timestamps ? `${clock(now, true)} ${sanitize(line)}` : sanitize(line);
+  return timestamps
+    ? `${clock(now, true)} ${sanitizeForTerminal(line)}`
+    : sanitizeForTerminal(line);
 }
 
 function coloredName(name: string, style: Style): string {
-  return style.nameColor(nameColorIndex(name), sanitize(name));
+  return style.nameColor(nameColorIndex(name), sanitizeForTerminal(name));
 }
 
 function stamp(text: string, options: RenderOptions, now: Date): string {

@@ -274,6 +274,24 @@ Deno.test("nanochat connect sanitises what a hostile server says in its refusal"
   ]);
 });
 
+Deno.test("nanochat connect never prints a hostile server's bidi controls, on stdout or stderr", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using client = listeningClient(listener, "x");
+  const conn = await listener.accept();
+  await conn.write(
+    encoder.encode("[mallory]: \u202Etxt.exe\nERROR flood: \u2067slow\u2069 down\n"),
+  );
+  conn.close();
+  assert.equal((await client.exited()).code, 6);
+  assert.deepEqual(client.stdout.lines, [
+    "[mallory]: \uFFFDtxt.exe",
+    "ERROR flood: \uFFFDslow\uFFFD down",
+  ]);
+  assert.deepEqual(client.stderr.lines, [
+    "nanochat: disconnected by the server: \uFFFDslow\uFFFD down",
+  ]);
+});
+
 Deno.test("nanochat connect reports an unreadable stdin in one line, no stack trace", async () => {
   await using ts = await startServer();
   const child = new Deno.Command("sh", {

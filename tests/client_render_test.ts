@@ -20,8 +20,9 @@ const plainStamped: RenderOptions = { style: createStyle(false), timestamps: tru
 const colour: RenderOptions = { style: createStyle(true), timestamps: false };
 const colourStamped: RenderOptions = { style: createStyle(true), timestamps: true };
 
+// The controls, and the bidi controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069).
 // deno-lint-ignore no-control-regex -- finding control characters is the point
-const UNSAFE_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+const UNSAFE_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 // deno-lint-ignore no-control-regex -- the client's own SGR styles start with ESC
 const CLIENT_SGR = /\x1b\[[0-9;]*m/g;
 
@@ -195,6 +196,9 @@ const attacks: Record<string, string> = {
     .filter((cp) => (cp <= 0x1f && cp !== 0x09) || cp >= 0x7f)
     .map((codePoint) => String.fromCodePoint(codePoint))
     .join(""),
+  "right-to-left override": "\u202Eexe.txt",
+  "bidi isolate": "\u2067forged\u2069",
+  "every bidi control": "\u061C\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069",
 };
 
 /** Where in a server line the attack is placed. */
@@ -244,6 +248,19 @@ Deno.test("render functions never pass a server's control characters to the term
       }
     }
   }
+});
+
+Deno.test("render functions show bidi controls as U+FFFD, one for each", () => {
+  const bidi = "\u061C\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069";
+  const shown = "\uFFFD".repeat(12);
+  assert.equal(renderServerLine("[mallory]: \u202Etxt.exe", plain, now), "mallory: \uFFFDtxt.exe");
+  assert.equal(renderServerLine(`[mallory]: ${bidi}`, plain, now), `mallory: ${shown}`);
+  assert.equal(renderServerLine(`* mallory ${bidi}`, plain, now), `* mallory ${shown}`);
+  assert.equal(plainLine(`[mallory]: ${bidi}`, false, now), `[mallory]: ${shown}`);
+  assert.equal(renderOwnMessage("alice", bidi, plain, now), `alice (you): ${shown}`);
+  assert.equal(renderInfo(bidi, plain), `-- ${shown}`);
+  // Letters of right-to-left scripts are text, not controls: they stay.
+  assert.equal(renderServerLine("[alice]: שלום سلام", plain, now), "alice: שלום سلام");
 });
 
 Deno.test("render functions keep TAB next to hostile controls", () => {
