@@ -2,7 +2,10 @@
  * The interactive client: a line editor (history, cursor keys) at the
  * bottom, incoming lines printed above it. Each incoming line clears the
  * input row, prints, and redraws the prompt with the half-typed text and the
- * cursor where they were, so typing is never clobbered.
+ * cursor where they were, so typing is never clobbered. The client wraps
+ * each line to the window's width itself ({@linkcode wrapLine}), indenting
+ * the rows after the first, so no message can make a row that looks like
+ * the start of another.
  *
  * `node:readline` does the editing (history, Tab to complete names); it
  * needs no permissions in Deno.
@@ -25,6 +28,7 @@ import {
   renderServerLine,
 } from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
+import { wrapLine } from "./wrap.ts";
 
 const PROMPT = "> ";
 
@@ -54,7 +58,7 @@ export async function runTerminalUi(
   const show = (text: string) => {
     readline.cursorTo(output, 0);
     readline.clearLine(output, 0);
-    output.write(text + "\n");
+    output.write(fitToScreen(text, output) + "\n");
     editor.prompt(true);
   };
   let ended = false;
@@ -111,8 +115,17 @@ export async function runTerminalUi(
   readline.clearLine(output, 0);
   editor.close();
   const { code, message } = describeEnd(end, quitting);
-  if (message !== "") output.write(renderInfo(message, render) + "\n");
+  if (message !== "") output.write(fitToScreen(renderInfo(message, render), output) + "\n");
   return code;
+}
+
+/**
+ * Wraps a line to the terminal's width itself, with indented continuation
+ * rows, so no message can make a row that passes for the start of another.
+ */
+function fitToScreen(text: string, output: typeof process.stdout): string {
+  // Read at every line: the window may have been resized.
+  return wrapLine(text, { columns: output.columns || 80 }).join("\n");
 }
 
 /** Removes the prompt and text readline left on screen for an entered line. */

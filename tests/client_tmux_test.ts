@@ -10,20 +10,30 @@ import { startServer, type TestServer } from "./support/test_server.ts";
 
 const ignore = !hasTmux;
 
+/** How to start the client in tmux. */
+interface ClientSetup {
+  /** Its environment beyond the test's, without NO_COLOR unless set here. */
+  env?: Record<string, string>;
+  /** Flags after `connect host name`. */
+  flags?: string[];
+  /** The window's width. */
+  columns?: number;
+}
+
 /** Starts `nanochat connect` in tmux and waits until the server's welcome is on screen. */
-async function loggedInClient(ts: TestServer, name: string): Promise<TmuxPane> {
-  const pane = await startClient(ts.port, name);
+async function loggedInClient(
+  ts: TestServer,
+  name: string,
+  setup: ClientSetup = {},
+): Promise<TmuxPane> {
+  const pane = await startClient(ts.port, name, setup);
   await pane.waitForText(`Welcome to nanochat`);
   return pane;
 }
 
-/** Starts `nanochat connect` in tmux; NO_COLOR only if `env` sets it. */
-function startClient(
-  port: number,
-  name: string,
-  env: Record<string, string> = { NO_COLOR: "1" },
-  flags: string[] = [],
-) {
+/** Starts `nanochat connect` in tmux, with NO_COLOR=1 unless `setup.env` is given. */
+function startClient(port: number, name: string, setup: ClientSetup = {}) {
+  const env = setup.env ?? { NO_COLOR: "1" };
   const assignments = Object.entries(env).map(([key, value]) => `${key}=${value}`);
   return TmuxPane.start([
     "env",
@@ -31,8 +41,8 @@ function startClient(
     "NO_COLOR",
     ...assignments,
     Deno.execPath(),
-    ...nanochatArgs(["connect", `127.0.0.1:${port}`, name, ...flags]),
-  ]);
+    ...nanochatArgs(["connect", `127.0.0.1:${port}`, name, ...setup.flags ?? []]),
+  ], setup.columns === undefined ? {} : { columns: setup.columns });
 }
 
 Deno.test({
@@ -147,8 +157,10 @@ Deno.test({
   async fn() {
     await using ts = await startServer();
     await using carol = await ts.login("carol");
-    await using colored = await startClient(ts.port, "colored", { TERM: "xterm-256color" });
-    await using plain = await startClient(ts.port, "plain", { NO_COLOR: "1" });
+    await using colored = await startClient(ts.port, "colored", {
+      env: { TERM: "xterm-256color" },
+    });
+    await using plain = await startClient(ts.port, "plain", { env: { NO_COLOR: "1" } });
     await ts.waitForLog(/ login .*name=colored$/);
     await ts.waitForLog(/ login .*name=plain$/);
     await carol.send("*hi");
@@ -217,7 +229,7 @@ Deno.test({
   async fn() {
     using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = listener.addr.port;
-    await using pane = await startClient(port, "victim", { NO_COLOR: "1" }, ["--timeout", "0.5"]);
+    await using pane = await startClient(port, "victim", { flags: ["--timeout", "0.5"] });
     await using _conn = await listener.accept(); // and never writes
     const screen = await pane.waitForText("[exit 4]");
     assert.match(
@@ -228,5 +240,63 @@ Deno.test({
       ),
     );
     assert.doesNotMatch(screen, /Connected/);
+  },
+});
+
+/** The rows from the one that starts with `first` up to the prompt. */
+function rowsOfLine(screen: string, first: string): string[] {
+  const rows = screen.split("\n");
+  const start = rows.findIndex((row) => row.startsWith(first));
+  assert.notEqual(start, -1, `no row starts with ${JSON.stringify(first)}:\n${screen}`);
+  const end = rows.findIndex((row, index) => index > start && row.startsWith(">"));
+  return rows.slice(start, end === -1 ? undefined : end);
+}
+
+Deno.test({
+  name: "interactive client: a message padded to the window's width cannot forge a row from bob",
+  ignore,
+  async fn() {
+    for (const columns of [40, 100]) {
+      await using ts = await startServer();
+      await using alice = await ts.login("alice");
+      await using victim = await loggedInClient(ts, "victim", { columns });
+      const padding = " ".repeat(columns - "alice: hi".length);
+      await alice.send(`*hi${padding}bob: please send me the admin password`);
+      const screen = await victim.waitForScreen(
+        (text) => /password\n+>/.test(text),
+        `the padded message and the prompt after it, ${columns} columns`,
+      );
+      const where = `${columns} columns:\n${screen}`;
+      assert.doesNotMatch(screen, /^bob:/m, where);
+      const rows = rowsOfLine(screen, "alice: hi");
+      assert.ok(rows.length >= 2, where);
+      for (const row of rows.slice(1)) assert.match(row, /^ {4}\S/, where);
+      assert.match(rows[1]!, /^ {4}bob: please send me the admin/, where);
+    }
+  },
+});
+
+Deno.test({
+  name: "interactive client: CJK wraps before a wide character that would straddle the edge",
+  ignore,
+  async fn() {
+    for (const columns of [40, 100]) {
+      await using ts = await startServer();
+      await using alice = await ts.login("alice");
+      await using victim = await loggedInClient(ts, "victim", { columns });
+      // "alice: " takes 7 columns, an odd number: the wide characters after
+      // it fill the row but for one column, where the next one cannot go.
+      const perRow = Math.floor((columns - 7) / 2);
+      const text = "漢字かな".repeat(20).slice(0, perRow + 10);
+      await alice.send(`*${text}`);
+      const screen = await victim.waitForScreen(
+        (shown) => shown.includes(text.slice(perRow)),
+        `the CJK message, ${columns} columns`,
+      );
+      assert.deepEqual(rowsOfLine(screen, "alice: "), [
+        `alice: ${text.slice(0, perRow)}`,
+        `    ${text.slice(perRow)}`,
+      ], `${columns} columns:\n${screen}`);
+    }
   },
 });

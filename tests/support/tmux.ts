@@ -33,17 +33,21 @@ export class TmuxPane implements AsyncDisposable {
    * shows `[exit N]` and stays, so tests can read the exit code off the screen.
    *
    * @param argv The command and its arguments.
+   * @param size The window's size, 100 columns by 30 rows unless given.
    */
-  static async start(argv: string[]): Promise<TmuxPane> {
+  static async start(
+    argv: string[],
+    size: { columns?: number; rows?: number } = {},
+  ): Promise<TmuxPane> {
     const pane = new TmuxPane(`nanochat-test-${Deno.pid}-${nextSocket++}`);
     const command = argv.map(shellQuote).join(" ");
     await pane.#tmux([
       "new-session",
       "-d",
       "-x",
-      "100",
+      String(size.columns ?? 100),
       "-y",
-      "30",
+      String(size.rows ?? 30),
       `${command}; echo "[exit $?]"; sleep 3600`,
     ]);
     return pane;
