@@ -15,6 +15,7 @@
 
 import process from "node:process";
 import * as readline from "node:readline";
+import stringWidth from "string-width";
 import { parseServerLine } from "../protocol/server_lines.ts";
 import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
@@ -31,6 +32,8 @@ import type { ServerLink } from "./server_link.ts";
 import { wrapLine } from "./wrap.ts";
 
 const PROMPT = "> ";
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 /**
  * Runs the interactive client until the user quits or the server goes away.
@@ -131,7 +134,22 @@ function fitToScreen(text: string, output: typeof process.stdout): string {
 /** Removes the prompt and text readline left on screen for an entered line. */
 function eraseEchoedInput(input: string, output: typeof process.stdout): void {
   const columns = output.columns || 80;
-  const rows = Math.max(1, Math.ceil((PROMPT.length + [...input].length) / columns));
+  const rows = Math.max(1, Math.ceil(echoedCells(PROMPT + input, columns) / columns));
   readline.moveCursor(output, 0, -rows);
   readline.clearScreenDown(output);
+}
+
+/**
+ * The cells the terminal uses for a line it wraps itself, counted as
+ * readline counts them: a wide character that would straddle the edge
+ * leaves the row's last cell empty.
+ */
+function echoedCells(text: string, columns: number): number {
+  let cells = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const width = stringWidth(segment);
+    if (width === 2 && (cells + 1) % columns === 0) cells++;
+    cells += width;
+  }
+  return cells;
 }

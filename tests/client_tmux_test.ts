@@ -300,3 +300,27 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "interactive client: a sent line of wide characters leaves none of its echo behind",
+  ignore,
+  async fn() {
+    await using ts = await startServer();
+    await using bob = await ts.login("bob");
+    await using alice = await loggedInClient(ts, "alice", { columns: 40 });
+    const text = "漢字かな".repeat(7); // 28 wide characters: the echo takes two rows
+    await alice.type(text);
+    await alice.waitForText("> 漢字");
+    await alice.sendKeys("Enter");
+    assert.equal(await bob.readLine(), `[alice]: ${text}`);
+    const screen = await alice.waitForScreen(
+      (shown) => /^alice \(you\): /m.test(shown) && /\n>\s*$/.test(shown),
+      "alice's own message and a fresh prompt",
+    );
+    assert.doesNotMatch(screen, /^> \S/m, `the typed line is gone:\n${screen}`);
+    assert.deepEqual(
+      screen.split("\n").filter((row) => /[漢字かな]/.test(row)).map((row) => row.trimEnd()),
+      [`alice (you): ${text.slice(0, 13)}`, `    ${text.slice(13)}`],
+    );
+  },
+});
