@@ -1,5 +1,6 @@
 import assert from "@nanochat/assert";
 import { nanochatArgs, NanochatProcess, runCli } from "./support/cli_process.ts";
+import { makeTestCerts } from "./support/certs.ts";
 import { startServer } from "./support/test_server.ts";
 
 const encoder = new TextEncoder();
@@ -122,6 +123,32 @@ Deno.test("nanochat connect exits 4 when the server accepts the connection and n
   assert.deepEqual(client.stderr.lines, [
     `nanochat: timed out: 127.0.0.1:${port} accepted the connection but sent no welcome within 0.3 s`,
   ]);
+});
+
+Deno.test("nanochat connect exits 4 when a TLS server finishes the handshake and never answers", async () => {
+  await using certs = await makeTestCerts();
+  using listener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: await Deno.readTextFile(certs.leafCert),
+    key: await Deno.readTextFile(certs.leafKey),
+  });
+  const address = `127.0.0.1:${listener.addr.port}`;
+  for (const flags of [["--ca", certs.caCert], ["--insecure"]]) {
+    await using client = new NanochatProcess(
+      ["connect", address, "victim", "--timeout", "1", ...flags],
+      false,
+      [`--allow-read=${certs.dir}`],
+    );
+    await using conn = await listener.accept();
+    await conn.handshake();
+    assert.equal(await new FakeServerPeer(conn).readLine(), "victim");
+    assert.equal((await client.exited()).code, 4, flags.join(" "));
+    const insecureWarning = /^nanochat: WARNING: --insecure/;
+    assert.deepEqual(client.stderr.lines.filter((line) => !insecureWarning.test(line)), [
+      `nanochat: timed out: ${address} accepted the connection but sent no welcome within 1 s`,
+    ]);
+  }
 });
 
 Deno.test("nanochat connect exits 5 when the name is taken, and the holder stays", async () => {
