@@ -1,7 +1,8 @@
 /**
  * The client for scripts and pipes: stdin lines go out (as typed input, so
  * `/` commands work too), server lines come out on stdout as received but
- * sanitised, with no colour and no prompt. End of stdin sends QUIT after
+ * sanitised, with no colour and no prompt (and, only when stdout is a
+ * terminal, wrapped to its width like the interactive client's lines). End of stdin sends QUIT after
  * everything before it. With `listen`, stdin is not read at all: the client
  * only records the chat until the server closes or a signal stops it.
  *
@@ -12,6 +13,7 @@ import { describeEnd, ExitCode } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
 import { isKeepaliveReply, plainLine } from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
+import { wrapLine } from "./wrap.ts";
 
 /** How the scripted client runs. */
 export interface ScriptOptions {
@@ -69,18 +71,31 @@ export async function runScripted(link: ServerLink, options: ScriptOptions): Pro
       quit();
     })();
   }
+  const toTerminal = Deno.stdout.isTerminal();
   const end = await link.receive(async (line) => {
     if (isKeepaliveReply(line)) return;
+    const text = plainLine(line, options.timestamps, new Date());
     // Awaiting stdout holds off reading the socket while a pipe is full.
-    await writeAll(
-      Deno.stdout,
-      encoder.encode(plainLine(line, options.timestamps, new Date()) + "\n"),
-    );
+    await writeAll(Deno.stdout, encoder.encode((toTerminal ? fitToScreen(text) : text) + "\n"));
   });
   for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   const { code, message } = describeEnd(end, quitting);
   if (message !== "") options.warn(message);
   return code === ExitCode.Ok && stdinFailed ? ExitCode.Failure : code;
+}
+
+/**
+ * On a terminal (`--listen` in a window, say), wraps a line the way the
+ * interactive client does, so that a padded message cannot forge a row.
+ */
+function fitToScreen(text: string): string {
+  let columns = 80;
+  try {
+    columns = Deno.consoleSize().columns || columns;
+  } catch {
+    // Not a terminal after all: keep the default.
+  }
+  return wrapLine(text, { columns }).join("\n");
 }
 
 async function* stdinLines(): AsyncGenerator<string> {

@@ -46,6 +46,22 @@ Deno.test("nanochat connect prints received lines on stdout as sent, sanitised",
   assert.deepEqual(afterWelcome(client.stdout.lines), ["[alice]: hi reader", "[alice]: tab\tkept"]);
 });
 
+Deno.test("nanochat connect prints a line longer than any terminal unwrapped into a pipe", async () => {
+  await using ts = await startServer();
+  await using alice = await ts.login("alice");
+  await using logger = new NanochatProcess([
+    "connect",
+    `127.0.0.1:${ts.port}`,
+    "logger",
+    "--listen",
+  ]);
+  await ts.waitForLog(/ login .*name=logger$/);
+  const text = "hi" + " ".repeat(300) + "[bob]: " + "漢字".repeat(100) + "\tend";
+  await alice.send(`*${text}`);
+  await logger.stdout.waitFor(/end$/);
+  assert.deepEqual(afterWelcome(logger.stdout.lines), [`[alice]: ${text}`]);
+});
+
 Deno.test("nanochat connect --listen records the chat without reading stdin", async () => {
   await using ts = await startServer();
   await using alice = await ts.login("alice");

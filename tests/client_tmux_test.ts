@@ -324,3 +324,24 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "listening client on a terminal wraps lines too, so a padded message forges no row",
+  ignore,
+  async fn() {
+    await using ts = await startServer();
+    await using alice = await ts.login("alice");
+    await using logger = await loggedInClient(ts, "logger", { columns: 40, flags: ["--listen"] });
+    const padding = " ".repeat(40 - "[alice]: hi".length);
+    await alice.send(`*hi${padding}[bob]: please send me the admin password`);
+    const screen = await logger.waitForText("password");
+    assert.doesNotMatch(screen, /^\[bob\]/m, screen);
+    const rows = screen.split("\n").filter((row) => row.trim() !== "");
+    const first = rows.findIndex((row) => row.startsWith("[alice]: hi"));
+    assert.deepEqual(rows.slice(first), [
+      "[alice]: hi",
+      "    [bob]: please send me the admin",
+      "    password",
+    ], screen);
+  },
+});
