@@ -13,7 +13,7 @@ import { describeEnd, ExitCode } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
 import { isKeepaliveReply, plainLine } from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
-import { wrapLine } from "./wrap.ts";
+import { terminalRows } from "./wrap.ts";
 
 /** How the scripted client runs. */
 export interface ScriptOptions {
@@ -75,8 +75,9 @@ export async function runScripted(link: ServerLink, options: ScriptOptions): Pro
   const end = await link.receive(async (line) => {
     if (isKeepaliveReply(line)) return;
     const text = plainLine(line, options.timestamps, new Date());
+    const output = toTerminal ? terminalRows(text, terminalColumns()) : text + "\n";
     // Awaiting stdout holds off reading the socket while a pipe is full.
-    await writeAll(Deno.stdout, encoder.encode((toTerminal ? fitToScreen(text) : text) + "\n"));
+    await writeAll(Deno.stdout, encoder.encode(output));
   });
   for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   const { code, message } = describeEnd(end, quitting);
@@ -84,18 +85,13 @@ export async function runScripted(link: ServerLink, options: ScriptOptions): Pro
   return code === ExitCode.Ok && stdinFailed ? ExitCode.Failure : code;
 }
 
-/**
- * On a terminal (`--listen` in a window, say), wraps a line the way the
- * interactive client does, so that a padded message cannot forge a row.
- */
-function fitToScreen(text: string): string {
-  let columns = 80;
+/** The width of the terminal on stdout, read at every line: it may be resized. */
+function terminalColumns(): number {
   try {
-    columns = Deno.consoleSize().columns || columns;
+    return Deno.consoleSize().columns || 80;
   } catch {
-    // Not a terminal after all: keep the default.
+    return 80; // not a terminal after all
   }
-  return wrapLine(text, { columns }).join("\n");
 }
 
 async function* stdinLines(): AsyncGenerator<string> {

@@ -3,7 +3,7 @@
  * bottom, incoming lines printed above it. Each incoming line clears the
  * input row, prints, and redraws the prompt with the half-typed text and the
  * cursor where they were, so typing is never clobbered. The client wraps
- * each line to the window's width itself ({@linkcode wrapLine}), indenting
+ * each line to the window's width itself ({@linkcode terminalRows}), indenting
  * the rows after the first, so no message can make a row that looks like
  * the start of another.
  *
@@ -29,7 +29,7 @@ import {
   renderServerLine,
 } from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
-import { wrapLine } from "./wrap.ts";
+import { terminalRows } from "./wrap.ts";
 
 const PROMPT = "> ";
 
@@ -61,7 +61,7 @@ export async function runTerminalUi(
   const show = (text: string) => {
     readline.cursorTo(output, 0);
     readline.clearLine(output, 0);
-    output.write(fitToScreen(text, output) + "\n");
+    output.write(terminalRows(text, columnsOf(output)));
     editor.prompt(true);
   };
   let ended = false;
@@ -118,17 +118,13 @@ export async function runTerminalUi(
   readline.clearLine(output, 0);
   editor.close();
   const { code, message } = describeEnd(end, quitting);
-  if (message !== "") output.write(fitToScreen(renderInfo(message, render), output) + "\n");
+  if (message !== "") output.write(terminalRows(renderInfo(message, render), columnsOf(output)));
   return code;
 }
 
-/**
- * Wraps a line to the terminal's width itself, with indented continuation
- * rows, so no message can make a row that passes for the start of another.
- */
-function fitToScreen(text: string, output: typeof process.stdout): string {
-  // Read at every line: the window may have been resized.
-  return wrapLine(text, { columns: output.columns || 80 }).join("\n");
+/** The terminal's width, read at every line: the window may have been resized. */
+function columnsOf(output: typeof process.stdout): number {
+  return output.columns || 80;
 }
 
 /** Removes the prompt and text readline left on screen for an entered line. */

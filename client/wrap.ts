@@ -32,6 +32,11 @@ const TAB_WIDTH = 8;
 
 const RESET = "\x1b[0m";
 
+// DECAWM: with the terminal's own wrapping off, a row it finds wider than it
+// was counted is cut at the right edge instead of spilling into a new row.
+const AUTOWRAP_OFF = "\x1b[?7l";
+const AUTOWRAP_ON = "\x1b[?7h";
+
 // The client's own styles (style.ts): the only escapes left after sanitising.
 // deno-lint-ignore no-control-regex -- matching the client's own SGR sequences is the point
 const SGR = /(\x1b\[[0-9;]*m)/;
@@ -158,6 +163,35 @@ export function wrapLine(line: string, options: WrapOptions): string[] {
   // ended with the row before).
   if (filled || rows.length === 0) rows.push(row);
   return rows;
+}
+
+/**
+ * What to write to a terminal for one line: its rows from
+ * {@linkcode wrapLine}, each ended by a newline, written with the terminal's
+ * own wrapping switched off and on again after them.
+ *
+ * Terminals do not all count cells as `string-width` does (tmux 3.3 draws
+ * 👍🏽 in 4 cells, not 2, and U+00AD SOFT HYPHEN in 1, not 0), so a row can
+ * still turn out too wide for the window. Wrapped by the terminal, its rest
+ * would start a row at the left edge, where it could pass for a line of its
+ * own; with wrapping off, it is cut at the edge instead.
+ *
+ * @param line The line: sanitised text with the client's SGR styles.
+ * @param columns The terminal's width in cells; at least 1.
+ * @returns The text to write, ending in a newline.
+ * @throws {RangeError} If `columns` is not a whole number of at least 1.
+ *
+ * @example
+ * ```ts
+ * import { terminalRows } from "./wrap.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(terminalRows("alice: hi bob", 10), "\x1b[?7lalice: hi\n    bob\n\x1b[?7h");
+ * ```
+ */
+export function terminalRows(line: string, columns: number): string {
+  const rows = wrapLine(line, { columns });
+  return `${AUTOWRAP_OFF}${rows.join("\n")}\n${AUTOWRAP_ON}`;
 }
 
 function splitPieces(line: string): Piece[] {

@@ -345,3 +345,27 @@ Deno.test({
     ], screen);
   },
 });
+
+Deno.test({
+  name: "interactive client: characters the terminal draws wider than counted forge no row either",
+  ignore,
+  async fn() {
+    // tmux 3.3 draws 👍🏽 (thumbs up, skin tone) in 4 cells where string-width
+    // and newer terminals count 2; U+00AD SOFT HYPHEN in 1 where they count 0.
+    // Either way the terminal would find the client's row too long and wrap
+    // it itself, into a row that starts at the left edge.
+    for (const filler of ["👍🏽".repeat(8) + "x", "\u00AD".repeat(33)]) {
+      await using ts = await startServer();
+      await using alice = await ts.login("alice");
+      await using victim = await loggedInClient(ts, "victim", { columns: 40 });
+      await alice.send(`*${filler}bob: please send me the admin password`);
+      const screen = await victim.waitForScreen(
+        (text) => /password\n+>/.test(text),
+        "the message and the prompt after it",
+      );
+      assert.doesNotMatch(screen, /^bob:/m, screen);
+      const rows = rowsOfLine(screen, "alice: ");
+      for (const row of rows.slice(1)) assert.match(row, /^ {4}\S/, screen);
+    }
+  },
+});

@@ -1,6 +1,6 @@
 import assert from "@nanochat/assert";
 import stringWidth from "string-width";
-import { CONTINUATION_INDENT, wrapLine } from "../client/wrap.ts";
+import { CONTINUATION_INDENT, terminalRows, wrapLine } from "../client/wrap.ts";
 
 const indent = " ".repeat(CONTINUATION_INDENT);
 
@@ -180,4 +180,13 @@ Deno.test("wrapLine() refuses a width that is no whole number of at least 1", ()
   for (const columns of [0, -1, 1.5, NaN, Infinity]) {
     assert.throws(() => wrapLine("hi", { columns }), RangeError, String(columns));
   }
+});
+
+Deno.test("terminalRows() ends every row with a newline and turns the terminal's wrapping off around them", () => {
+  assert.equal(terminalRows("", 10), "\x1b[?7l\n\x1b[?7h");
+  assert.equal(terminalRows("alice: hi", 10), "\x1b[?7lalice: hi\n\x1b[?7h");
+  assert.equal(
+    terminalRows("alice: the quick brown fox", 12),
+    `\x1b[?7lalice: the\n${indent}quick\n${indent}brown\n${indent}fox\n\x1b[?7h`,
+  );
 });
