@@ -1,10 +1,11 @@
 /**
  * The client for scripts and pipes: stdin lines go out (as typed input, so
  * `/` commands work too), server lines come out on stdout as received but
- * sanitised, with no colour and no prompt (and, only when stdout is a
- * terminal, wrapped to its width like the interactive client's lines). End of stdin sends QUIT after
- * everything before it. With `listen`, stdin is not read at all: the client
- * only records the chat until the server closes or a signal stops it.
+ * sanitised, with no colour and no prompt; only when stdout is a terminal
+ * are they wrapped to its width, as the interactive client wraps them. End
+ * of stdin sends QUIT after everything before it. With `listen`, stdin is
+ * not read at all: the client only records the chat until the server closes
+ * or a signal stops it.
  *
  * @module
  */

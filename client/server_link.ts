@@ -133,7 +133,7 @@ export class ServerLink {
   async #readFirstFrames(): Promise<"read"> {
     try {
       while (this.#firstFrames.length === 0) {
-        const frames = await this.#nextFrames();
+        const frames = await this.#connection.readFrames();
         if (frames === null) break;
         this.#firstFrames.push(...frames);
       }

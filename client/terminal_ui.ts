@@ -129,7 +129,7 @@ function columnsOf(output: typeof process.stdout): number {
 
 /** Removes the prompt and text readline left on screen for an entered line. */
 function eraseEchoedInput(input: string, output: typeof process.stdout): void {
-  const columns = output.columns || 80;
+  const columns = columnsOf(output);
   const rows = Math.max(1, Math.ceil(echoedCells(PROMPT + input, columns) / columns));
   readline.moveCursor(output, 0, -rows);
   readline.clearScreenDown(output);
