@@ -1,5 +1,5 @@
 import assert from "@nanochat/assert";
-import { COMMAND_HELP } from "../protocol/commands.ts";
+import { COMMANDS } from "../protocol/commands.ts";
 import { TestClient } from "./support/test_client.ts";
 import { floodUntilSlowReaderDropped, startServer } from "./support/test_server.ts";
 
@@ -175,7 +175,7 @@ Deno.test("HELP lists every command, one line each", async () => {
   await using ts = await startServer();
   await using alice = await ts.login("alice");
   await alice.send("HELP");
-  assert.deepEqual(await alice.readLines(COMMAND_HELP.length), [
+  assert.deepEqual(await alice.readLines(COMMANDS.length), [
     "NOTICE help: *text          say text to everyone else",
     "NOTICE help: ME text        act: everyone else sees * yourname text",
     "NOTICE help: MSG name text  send text to one user only",

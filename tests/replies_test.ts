@@ -3,7 +3,6 @@ import {
   actionLine,
   chatLine,
   encodeLine,
-  ErrorCode,
   errorLine,
   historyLine,
   NoticeCode,
@@ -13,6 +12,7 @@ import {
   sentLine,
   whoLine,
 } from "../protocol/replies.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 
 const KEBAB_CASE = /^[a-z]+(-[a-z]+)*$/;
 
@@ -23,9 +23,9 @@ Deno.test("chatLine() is the original server's [name]: text", () => {
 });
 
 Deno.test("errorLine() is ERROR code: text", () => {
-  assert.equal(errorLine(ErrorCode.NameTaken, "x"), "ERROR name-taken: x");
+  assert.equal(errorLine({ code: ErrorCode.NameTaken, text: "x" }), "ERROR name-taken: x");
   assert.equal(
-    errorLine(ErrorCode.LineTooLong, "Line is longer than 4096 bytes"),
+    errorLine({ code: ErrorCode.LineTooLong, text: "Line is longer than 4096 bytes" }),
     "ERROR line-too-long: Line is longer than 4096 bytes",
   );
 });
@@ -66,7 +66,7 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
 Deno.test("errorLine() and noticeLine() never start like a chat line", () => {
   for (const text of ["x", "", "[alice]: hi", "[", "]"]) {
     for (const code of Object.values(ErrorCode)) {
-      const line = errorLine(code, text);
+      const line = errorLine({ code: code, text: text });
       assert.ok(!line.startsWith("["), line);
       assert.ok(line.startsWith(`ERROR ${code}: `), line);
     }

@@ -2,7 +2,6 @@ import assert from "@nanochat/assert";
 import {
   actionLine,
   chatLine,
-  ErrorCode,
   errorLine,
   historyLine,
   NoticeCode,
@@ -12,6 +11,7 @@ import {
   sentLine,
   whoLine,
 } from "../protocol/replies.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { parseServerLine, type ServerLine } from "../protocol/server_lines.ts";
 
 Deno.test("parseServerLine() reads back every line the server writes", () => {
@@ -32,7 +32,11 @@ Deno.test("parseServerLine() reads back every line the server writes", () => {
         line: { kind: "chat", name: "alice", text: "old" },
       },
     ],
-    [errorLine(ErrorCode.Flood, "slow down"), { kind: "error", code: "flood", text: "slow down" }],
+    [errorLine({ code: ErrorCode.Flood, text: "slow down" }), {
+      kind: "error",
+      code: "flood",
+      text: "slow down",
+    }],
     [
       noticeLine(NoticeCode.Join, "bob joined"),
       { kind: "notice", code: "join", text: "bob joined" },

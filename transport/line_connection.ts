@@ -9,8 +9,17 @@
 
 import { type Frame, LineSplitter } from "../protocol/line_splitter.ts";
 import { formatHostPort } from "../protocol/address.ts";
-import type { Metrics } from "./metrics.ts";
 import { Outbox } from "./outbox.ts";
+
+/** Where a connection counts its traffic; the server's metrics fit. */
+export interface TrafficCounters {
+  /** Bytes read from peers. */
+  bytesReceived: number;
+  /** Bytes written to peers. */
+  bytesSent: number;
+  /** The most bytes ever queued for one peer. */
+  outboxHighWaterBytes: number;
+}
 
 /** What a line connection needs of a transport; `Deno.Conn` (TCP or TLS) has it. */
 export type ByteConn = Pick<Deno.Conn, "read" | "write" | "close" | "remoteAddr">;
@@ -53,7 +62,7 @@ export interface ConnLineConnectionOptions {
    */
   refuseTls?: boolean;
   /** Where bytes in and out are counted. */
-  metrics?: Metrics;
+  metrics?: TrafficCounters;
   /** When the outbox writes; see the `schedule` option of {@linkcode Outbox}. */
   schedule?: (flush: () => void) => void;
 }
@@ -73,7 +82,7 @@ export class ConnLineConnection implements LineConnection {
   readonly #splitter: LineSplitter;
   readonly #outbox: Outbox;
   #readBuffer = new Uint8Array(FIRST_READ_BUFFER_BYTES);
-  readonly #metrics: Metrics | undefined;
+  readonly #metrics: TrafficCounters | undefined;
   #checkForTls: boolean;
   #closed = false;
   #sawTlsHandshake = false;
