@@ -242,13 +242,18 @@ export function resolveServeCommand(command: ServeCommand): ServerOptions {
  * @throws {Error} For unreadable TLS files and listen errors, each naming what failed.
  */
 export async function runServe(command: ServeCommand): Promise<number> {
-  const server = await serve(resolveServeCommand(command));
+  // Listen for signals before the sockets open: a SIGTERM that comes as
+  // soon as the port answers still gets a graceful shutdown.
   const { promise: stopRequested, resolve: requestStop } = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, requestStop);
-  await stopRequested;
-  for (const signal of signals) Deno.removeSignalListener(signal, requestStop);
-  await server.shutdown();
+  try {
+    const server = await serve(resolveServeCommand(command));
+    await stopRequested;
+    await server.shutdown();
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, requestStop);
+  }
   return 0;
 }
 

@@ -11,6 +11,7 @@
 import { DEFAULT_PORT, type HostPort } from "../protocol/address.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_splitter.ts";
 import { DEFAULT_MAX_QUEUED_BYTES } from "../transport/outbox.ts";
+import { parseNumber } from "../cli/numbers.ts";
 import { Logger } from "./log.ts";
 
 /** One address to listen on, plain or TLS. */
@@ -235,12 +236,7 @@ export const SERVER_DEFAULTS: Readonly<Tunables> = Object.freeze(
  * @throws {RangeError} Naming the flag and its bounds.
  */
 export function parseTunable(spec: TunableSpec, text: string): number {
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < spec.min || value > spec.max) {
-    throw new RangeError(
-      `--${spec.flag} needs a whole number from ${spec.min} to ${spec.max}, got "${text}"`,
-    );
-  }
+  const value = parseNumber(`--${spec.flag}`, text, spec);
   return spec.unit === "seconds" ? value * 1000 : value;
 }
 

@@ -23,7 +23,7 @@ import {
 import { Hub } from "./hub/hub.ts";
 import { MemoryHistoryStore } from "./hub/history_store.ts";
 import { serveMetrics } from "./metrics_endpoint.ts";
-import { Metrics, type RejectReason } from "./metrics.ts";
+import { Metrics } from "./metrics.ts";
 import { Session, type SessionOptions } from "./session.ts";
 import { VERSION } from "./version.ts";
 
@@ -39,6 +39,9 @@ interface Listener {
   accept(): Promise<ByteConn>;
   close(): void;
 }
+
+/** Why a connection was refused before a session started. */
+type LimitRefusal = "server-full" | "too-many-connections";
 
 const LAG_CHECK_MS = 1000;
 
@@ -185,7 +188,7 @@ export class ChatServer {
     }
   }
 
-  #checkLimits(ip: string): RejectReason | undefined {
+  #checkLimits(ip: string): LimitRefusal | undefined {
     if (this.#sessions.size >= this.#config.maxConnections) return "server-full";
     if ((this.#perIp.get(ip) ?? 0) >= this.#config.maxConnectionsPerIp) {
       return "too-many-connections";
@@ -198,7 +201,7 @@ export class ChatServer {
    * session; the write is bounded by `closeGraceMs`, then the connection is
    * closed. (TLS connections arrive here with their handshake done.)
    */
-  #refuse(conn: ByteConn, reason: RejectReason): void {
+  #refuse(conn: ByteConn, reason: LimitRefusal): void {
     Metrics.increment(this.#metrics.connectionsRejected, reason);
     const address = formatHostPort(conn.remoteAddr as Deno.NetAddr);
     this.#config.logger.event("reject", { addr: address, reason });

@@ -19,7 +19,7 @@ import type { LineConnection } from "../transport/line_connection.ts";
 import { classifyReadError } from "../transport/net_errors.ts";
 import { type EndReason, endReasonInfo } from "./end_reasons.ts";
 import type { Logger } from "./log.ts";
-import { Metrics, type RejectReason } from "./metrics.ts";
+import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
 /** Flood control for one connection. */
@@ -277,7 +277,7 @@ export class Session {
   #count(reason: EndReason): void {
     const { metrics } = this.#options;
     if (endReasonInfo(reason).refusal) {
-      Metrics.increment(metrics.connectionsRejected, reason as RejectReason);
+      Metrics.increment(metrics.connectionsRejected, reason);
     } else {
       Metrics.increment(metrics.disconnects, reason);
     }

@@ -1,5 +1,5 @@
 import assert from "@nanochat/assert";
-import { type Command, parseCommand } from "../protocol/commands.ts";
+import { type Command, parseCommand } from "../../protocol/commands.ts";
 
 Deno.test("parseCommand() understands messages, QUIT, empty lines and unknown words", () => {
   const cases: { line: string; expected: Command }[] = [

@@ -1,7 +1,7 @@
 import assert from "@nanochat/assert";
-import denoConfig from "../deno.json" with { type: "json" };
-import { nanochatArgs, runCli, ServerProcess } from "./support/cli_process.ts";
-import { TestClient } from "./support/test_client.ts";
+import denoConfig from "../../deno.json" with { type: "json" };
+import { nanochatArgs, runCli, ServerProcess } from "../support/cli_process.ts";
+import { TestClient } from "../support/test_client.ts";
 
 /** A user-facing error is short and never a stack trace. */
 function assertCleanError(stderr: string, pattern: RegExp): void {

@@ -1,5 +1,5 @@
 import assert from "@nanochat/assert";
-import { INPUT_HELP, type InputAction, parseInput } from "../client/input.ts";
+import { INPUT_HELP, type InputAction, parseInput } from "../../client/input.ts";
 
 Deno.test("parseInput() turns typed lines into client actions", () => {
   const cases: { input: string; expected: InputAction }[] = [

@@ -4,9 +4,9 @@
  */
 
 import assert from "@nanochat/assert";
-import { nanochatArgs } from "./support/cli_process.ts";
-import { hasTmux, TmuxPane } from "./support/tmux.ts";
-import { startServer, type TestServer } from "./support/test_server.ts";
+import { nanochatArgs } from "../support/cli_process.ts";
+import { hasTmux, TmuxPane } from "../support/tmux.ts";
+import { startServer, type TestServer } from "../support/test_server.ts";
 
 const ignore = !hasTmux;
 

@@ -1,8 +1,8 @@
 import assert from "@nanochat/assert";
-import { type BenchOptions, runBench } from "../bench/driver.ts";
-import { Tally } from "../bench/tally.ts";
-import { runCli } from "./support/cli_process.ts";
-import { startServer } from "./support/test_server.ts";
+import { type BenchOptions, runBench } from "../../bench/driver.ts";
+import { Tally } from "../../bench/tally.ts";
+import { runCli } from "../support/cli_process.ts";
+import { startServer } from "../support/test_server.ts";
 
 const encoder = new TextEncoder();
 

@@ -4,9 +4,9 @@
  */
 
 import assert from "@nanochat/assert";
-import { makeTestCerts, type TestCerts } from "./support/certs.ts";
-import { NanochatProcess, runCli, ServerProcess } from "./support/cli_process.ts";
-import { TestClient } from "./support/test_client.ts";
+import { makeTestCerts, type TestCerts } from "../support/certs.ts";
+import { NanochatProcess, runCli, ServerProcess } from "../support/cli_process.ts";
+import { TestClient } from "../support/test_client.ts";
 
 /** A server listening on a plain and a TLS port at once. */
 function startTlsServer(certs: TestCerts, key = certs.leafKey): Promise<ServerProcess> {

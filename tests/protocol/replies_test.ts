@@ -11,8 +11,8 @@ import {
   privateLine,
   sentLine,
   whoLine,
-} from "../protocol/replies.ts";
-import { ErrorCode } from "../protocol/errors.ts";
+} from "../../protocol/replies.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
 
 const KEBAB_CASE = /^[a-z]+(-[a-z]+)*$/;
 

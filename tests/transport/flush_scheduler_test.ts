@@ -1,5 +1,5 @@
 import assert from "@nanochat/assert";
-import { FlushScheduler } from "../transport/flush_scheduler.ts";
+import { FlushScheduler } from "../../transport/flush_scheduler.ts";
 
 Deno.test("FlushScheduler runs a quiet server's flushes at the end of the task", async () => {
   const scheduler = new FlushScheduler(50);

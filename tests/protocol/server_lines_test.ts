@@ -10,9 +10,9 @@ import {
   privateLine,
   sentLine,
   whoLine,
-} from "../protocol/replies.ts";
-import { ErrorCode } from "../protocol/errors.ts";
-import { parseServerLine, type ServerLine } from "../protocol/server_lines.ts";
+} from "../../protocol/replies.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import { parseServerLine, type ServerLine } from "../../protocol/server_lines.ts";
 
 Deno.test("parseServerLine() reads back every line the server writes", () => {
   const time = new Date(Date.UTC(2026, 10, 27, 1, 2, 3));

@@ -1,6 +1,6 @@
 import assert from "@nanochat/assert";
-import { TestClient } from "./support/test_client.ts";
-import { startServer } from "./support/test_server.ts";
+import { TestClient } from "../support/test_client.ts";
+import { startServer } from "../support/test_server.ts";
 
 /** Parses the Prometheus text format into `name{labels}` → value. */
 function parseMetrics(text: string): Map<string, number> {

@@ -1,5 +1,5 @@
 import assert from "@nanochat/assert";
-import { ChatState } from "../client/chat_state.ts";
+import { ChatState } from "../../client/chat_state.ts";
 
 // deno-lint-ignore no-control-regex -- finding control characters is the point
 const UNSAFE_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;

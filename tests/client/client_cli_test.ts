@@ -1,6 +1,6 @@
 import assert from "@nanochat/assert";
-import { nanochatArgs, NanochatProcess, runCli } from "./support/cli_process.ts";
-import { startServer } from "./support/test_server.ts";
+import { nanochatArgs, NanochatProcess, runCli } from "../support/cli_process.ts";
+import { startServer } from "../support/test_server.ts";
 
 const encoder = new TextEncoder();
 

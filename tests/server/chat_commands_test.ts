@@ -1,7 +1,7 @@
 import assert from "@nanochat/assert";
-import { COMMANDS } from "../protocol/commands.ts";
-import { TestClient } from "./support/test_client.ts";
-import { floodUntilSlowReaderDropped, startServer } from "./support/test_server.ts";
+import { COMMANDS } from "../../protocol/commands.ts";
+import { TestClient } from "../support/test_client.ts";
+import { floodUntilSlowReaderDropped, startServer } from "../support/test_server.ts";
 
 const HISTORY_LINE = /^HISTORY \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (.*)$/;
 

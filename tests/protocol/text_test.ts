@@ -1,5 +1,10 @@
 import assert from "@nanochat/assert";
-import { decodeSafeText, decodeUtf8, REPLACEMENT_CHARACTER, sanitize } from "../protocol/text.ts";
+import {
+  decodeSafeText,
+  decodeUtf8,
+  REPLACEMENT_CHARACTER,
+  sanitize,
+} from "../../protocol/text.ts";
 
 const encoder = new TextEncoder();
 

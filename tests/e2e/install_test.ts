@@ -8,7 +8,7 @@
 
 import assert from "@nanochat/assert";
 
-const INSTALL_SH = new URL("../install.sh", import.meta.url).pathname;
+const INSTALL_SH = new URL("../../install.sh", import.meta.url).pathname;
 const FAKE_BINARY = "#!/bin/sh\necho 'nanochat 9.9.9'\n";
 const ignore = Deno.build.os === "windows";
 

@@ -1,5 +1,10 @@
 import assert from "@nanochat/assert";
-import { DEFAULT_PORT, formatHostPort, type HostPort, parseHostPort } from "../protocol/address.ts";
+import {
+  DEFAULT_PORT,
+  formatHostPort,
+  type HostPort,
+  parseHostPort,
+} from "../../protocol/address.ts";
 
 const defaults: HostPort = { hostname: "0.0.0.0", port: DEFAULT_PORT };
 

@@ -1,5 +1,5 @@
 import assert from "@nanochat/assert";
-import { DEFAULT_MAX_LINE_BYTES, type Frame, LineSplitter } from "../protocol/line_splitter.ts";
+import { DEFAULT_MAX_LINE_BYTES, type Frame, LineSplitter } from "../../protocol/line_splitter.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;

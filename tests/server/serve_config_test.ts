@@ -1,7 +1,7 @@
 import assert from "@nanochat/assert";
-import { envName, parseServeArgs, type ServeCommand } from "../server/cli.ts";
-import { runCli, ServerProcess } from "./support/cli_process.ts";
-import { TestClient } from "./support/test_client.ts";
+import { envName, parseServeArgs, type ServeCommand } from "../../server/cli.ts";
+import { runCli, ServerProcess } from "../support/cli_process.ts";
+import { TestClient } from "../support/test_client.ts";
 
 const noEnv = () => undefined;
 
@@ -94,7 +94,7 @@ Deno.test("nanochat serve reads NANOCHAT_ variables when --allow-env grants them
       "run",
       "--allow-net",
       "--allow-env=NANOCHAT_*",
-      new URL("../main.ts", import.meta.url).pathname,
+      new URL("../../main.ts", import.meta.url).pathname,
       "serve",
     ],
     env: { NANOCHAT_LISTEN: "127.0.0.1:0", NANOCHAT_LOG_FORMAT: "json", NANOCHAT_HISTORY: "0" },

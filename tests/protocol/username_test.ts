@@ -1,5 +1,5 @@
 import assert from "@nanochat/assert";
-import { MAX_NAME_LENGTH, NAME_RULE, nameKey, nameProblem } from "../protocol/username.ts";
+import { MAX_NAME_LENGTH, NAME_RULE, nameKey, nameProblem } from "../../protocol/username.ts";
 
 Deno.test("nameProblem() accepts letters, digits, '_', '-' and '.' in any script", () => {
   const names = [

@@ -9,8 +9,8 @@ import {
   renderOwnAction,
   renderOwnMessage,
   renderServerLine,
-} from "../client/render.ts";
-import { createStyle, NAME_COLOR_COUNT } from "../client/style.ts";
+} from "../../client/render.ts";
+import { createStyle, NAME_COLOR_COUNT } from "../../client/style.ts";
 
 // Local-time components, so the clock reads 03:04:05 in every time zone.
 const now = new Date(2026, 0, 2, 3, 4, 5);

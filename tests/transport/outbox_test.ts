@@ -1,5 +1,5 @@
 import assert from "@nanochat/assert";
-import { type ByteWriter, DEFAULT_MAX_QUEUED_BYTES, Outbox } from "../transport/outbox.ts";
+import { type ByteWriter, DEFAULT_MAX_QUEUED_BYTES, Outbox } from "../../transport/outbox.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
