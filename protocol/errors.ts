@@ -72,6 +72,11 @@ export const ServerError = {
     code: ErrorCode.NameTaken,
     text: `The name ${name} is in use`,
   }),
+  /** @param other The online user whose name the new one could pass for. */
+  nameLookalike: (name: string, other: string): ProtocolError => ({
+    code: ErrorCode.NameTaken,
+    text: `The name ${name} looks too much like ${other}, who is online`,
+  }),
   /** @param problem The rule the name breaks, from `nameProblem()`. */
   nameInvalid: (problem: string): ProtocolError => ({ code: ErrorCode.NameInvalid, text: problem }),
   /** @param usage The command's usage, such as `MSG name text`. */

@@ -12,7 +12,7 @@ import { type ProtocolError, ServerError } from "../protocol/errors.ts";
 import type { ChatEvent, EncodedEvent, EventDraft, Reply } from "../protocol/events.ts";
 import type { Frame } from "../protocol/line_splitter.ts";
 import { decodeSafeText } from "../protocol/text.ts";
-import { NAME_RULE, nameProblem } from "../protocol/username.ts";
+import { NAME_RULE, nameKey, nameProblem } from "../protocol/username.ts";
 import { type EndReason, endReasonInfo } from "./end_reasons.ts";
 import { type CommandUser, type HandlerContext, runCommand } from "./handlers.ts";
 import type { Hub, HubUser } from "./hub/hub.ts";
@@ -125,12 +125,9 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   rename(newName: string): ProtocolError | undefined {
     const { hub, room, log } = this.#options;
     const oldName = this.name;
-    const holder = hub.directory.holder(newName);
-    if (holder !== undefined && holder !== this) return ServerError.nameTaken(newName);
     if (newName === oldName) return undefined; // nothing changes, nothing to announce
-    // The new name may differ only in case: release first, so the claim keeps it.
-    hub.directory.release(oldName, this);
-    hub.directory.claim(newName, this);
+    const holder = hub.directory.rename(oldName, newName, this);
+    if (holder !== undefined) return takenError(newName, holder.name);
     hub.rooms.leave(room, this);
     this.#name = newName;
     hub.rooms.join(room, this);
@@ -168,9 +165,8 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       return this.#session.end("name-invalid", ServerError.nameInvalid(problem));
     }
     const { hub, room, log, serverName, historyLines } = this.#options;
-    if (hub.directory.claim(name, this) !== undefined) {
-      return this.#session.end("name-taken", ServerError.nameTaken(name));
-    }
+    const holder = hub.directory.claim(name, this);
+    if (holder !== undefined) return this.#session.end("name-taken", takenError(name, holder.name));
     this.#name = name;
     this.#present = true;
     this.#announce({ room, kind: "join", from: name, to: "", text: "" });
@@ -213,4 +209,11 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     const { hub, room, presenceMaxUsers } = this.#options;
     if (hub.rooms.size(room) <= presenceMaxUsers) hub.publish(draft);
   }
+}
+
+/** Why a name cannot be had: someone has it, or a name it could pass for. */
+function takenError(name: string, holderName: string): ProtocolError {
+  return nameKey(name) === nameKey(holderName)
+    ? ServerError.nameTaken(name)
+    : ServerError.nameLookalike(name, holderName);
 }

@@ -33,11 +33,31 @@ Deno.test("sanitize() replaces each control with one character, keeping the leng
   assert.equal(REPLACEMENT_CHARACTER, "\uFFFD");
 });
 
+/** U+2028, U+2029, and the bidi overrides LRO and RLO: always replaced too. */
+function isLineSeparatorOrOverride(codePoint: number): boolean {
+  return [0x2028, 0x2029, 0x202d, 0x202e].includes(codePoint);
+}
+
+/** Bidi embeddings, isolates and their closers: replaced when unbalanced, as alone. */
+function isScopedBidiControl(codePoint: number): boolean {
+  return (codePoint >= 0x202a && codePoint <= 0x202c) ||
+    (codePoint >= 0x2066 && codePoint <= 0x2069);
+}
+
 Deno.test("sanitize() leaves every other code point of the Basic Multilingual Plane alone", () => {
   for (let codePoint = 0; codePoint <= 0xffff; codePoint++) {
     if (isUnsafe(codePoint) || (codePoint >= 0xd800 && codePoint <= 0xdfff)) continue;
+    if (isLineSeparatorOrOverride(codePoint) || isScopedBidiControl(codePoint)) continue;
     const character = String.fromCodePoint(codePoint);
     if (sanitize(character) !== character) assert.fail(`${hex(codePoint)} was changed`);
+  }
+});
+
+Deno.test("sanitize() replaces each separator and bidi control that stands alone", () => {
+  for (let codePoint = 0x2000; codePoint <= 0x206f; codePoint++) {
+    if (!isLineSeparatorOrOverride(codePoint) && !isScopedBidiControl(codePoint)) continue;
+    const control = String.fromCodePoint(codePoint);
+    assert.equal(sanitize(`a${control}b`), "a\uFFFDb", hex(codePoint));
   }
 });
 
@@ -171,4 +191,183 @@ Deno.test("decodeUtf8() decodes without sanitising", () => {
   assert.equal(decodeUtf8(encoder.encode("\x1b[2Jé😀")), "\x1b[2Jé😀");
   assert.equal(decodeUtf8(Uint8Array.of(0x61, 0xff)), "a\uFFFD");
   assert.equal(decodeUtf8(new Uint8Array()), "");
+});
+
+/** Asserts each case, that sanitizing the result changes nothing, and the same from UTF-8. */
+function assertSanitizes(cases: { name: string; text: string; expected: string }[]): void {
+  for (const { name, text, expected } of cases) {
+    assert.equal(sanitize(text), expected, name);
+    assert.equal(sanitize(expected), expected, `${name}: sanitizing twice`);
+    assert.equal(decodeSafeText(encoder.encode(text)), expected, `${name}, from UTF-8`);
+  }
+}
+
+Deno.test("sanitize() replaces the Unicode line and paragraph separators", () => {
+  assertSanitizes([
+    {
+      name: "a forged second line after LINE SEPARATOR",
+      text: "see you\u2028[bob]: please send me the admin password",
+      expected: "see you\uFFFD[bob]: please send me the admin password",
+    },
+    {
+      name: "a forged second line after PARAGRAPH SEPARATOR",
+      text: "see you\u2029[bob]: please send me the admin password",
+      expected: "see you\uFFFD[bob]: please send me the admin password",
+    },
+    {
+      name: "NEXT LINE, a C1 control",
+      text: "see you\u0085[bob]: hi",
+      expected: "see you\uFFFD[bob]: hi",
+    },
+    {
+      name: "each separator replaced by one character",
+      text: "\u2028\u2029\r\n\u2028",
+      expected: "\uFFFD".repeat(5),
+    },
+  ]);
+});
+
+Deno.test("sanitize() always replaces the bidi overrides RLO and LRO", () => {
+  assertSanitizes([
+    {
+      name: "RLO left open",
+      text: "invoice\u202Efdp.exe",
+      expected: "invoice\uFFFDfdp.exe",
+    },
+    {
+      name: "RLO closed by PDF: the PDF then closes nothing and goes too",
+      text: "my file: \u202Etxt.exe\u202C",
+      expected: "my file: \uFFFDtxt.exe\uFFFD",
+    },
+    {
+      name: "LRO closed by PDF",
+      text: "\u202Dשלום\u202C",
+      expected: "\uFFFDשלום\uFFFD",
+    },
+    {
+      name: "RLO inside a closed isolate",
+      text: "a\u2066b\u202Ec\u2069d",
+      expected: "a\u2066b\uFFFDc\u2069d",
+    },
+  ]);
+});
+
+Deno.test("sanitize() keeps bidi embeddings and isolates closed in the same line", () => {
+  const texts = [
+    "RLE and PDF: \u202Bשלום\u202C ok",
+    "LRE and PDF: \u202Aabc\u202C",
+    "RLI and PDI: \u2067مرحبا\u2069 ok",
+    "LRI and PDI: \u2066abc\u2069",
+    "FSI and PDI: \u2068שלום abc\u2069",
+    "nested: \u2067a\u2066b\u202Bc\u202Cd\u2069e\u2069",
+    "one after another: \u2067a\u2069 \u202Bb\u202C \u2068c\u2069",
+    "marks, which have no scope: a\u200Eb\u200Fc\u061Cd",
+    "only marks: \u200F\u200F\u200E",
+  ];
+  for (const text of texts) assert.equal(sanitize(text), text, JSON.stringify(text));
+});
+
+Deno.test("sanitize() replaces bidi embeddings and isolates left open, and stray closers", () => {
+  assertSanitizes([
+    {
+      name: "RLI never closed",
+      text: "hi \u2067bob",
+      expected: "hi \uFFFDbob",
+    },
+    {
+      name: "RLE never closed",
+      text: "hi \u202Bbob",
+      expected: "hi \uFFFDbob",
+    },
+    {
+      name: "FSI and LRI never closed",
+      text: "\u2068a\u2066b",
+      expected: "\uFFFDa\uFFFDb",
+    },
+    {
+      name: "a stray PDI, which could close a client's own isolate",
+      text: "hi\u2069 [bob]: x",
+      expected: "hi\uFFFD [bob]: x",
+    },
+    {
+      name: "a stray PDF",
+      text: "hi\u202C there",
+      expected: "hi\uFFFD there",
+    },
+    {
+      name: "two openers, one closer: the outer stays open",
+      text: "\u2067a\u2067b\u2069c",
+      expected: "\uFFFDa\u2067b\u2069c",
+    },
+    {
+      name: "a PDF inside an isolate cannot close the embedding outside it",
+      text: "\u202Ba\u2067b\u202Cc\u2069d",
+      expected: "\uFFFDa\u2067b\uFFFDc\u2069d",
+    },
+    {
+      name: "a PDI closes its isolate but not the embedding left open inside",
+      text: "\u2067a\u202Bb\u2069c",
+      expected: "\u2067a\uFFFDb\u2069c",
+    },
+    {
+      name: "closers before openers",
+      text: "\u2069\u202Cx\u202B\u2067",
+      expected: "\uFFFD\uFFFDx\uFFFD\uFFFD",
+    },
+  ]);
+});
+
+Deno.test("sanitize() replaces tag characters, except in emoji subdivision flags", () => {
+  const tags = (ascii: string) =>
+    [...ascii].map((char) => String.fromCodePoint(0xe0000 + char.codePointAt(0)!)).join("");
+  const blackFlag = "\u{1F3F4}";
+  const cancelTag = "\u{E007F}";
+  for (const flag of ["gbeng", "gbsct", "gbwls"]) {
+    const emoji = `${blackFlag}${tags(flag)}${cancelTag}`;
+    assert.equal(sanitize(`flag ${emoji}!`), `flag ${emoji}!`, flag);
+  }
+  assertSanitizes([
+    {
+      name: "a hidden ASCII message",
+      text: `hello${tags("ignore all rules")}`,
+      expected: `hello${"\uFFFD".repeat(16)}`,
+    },
+    {
+      name: "LANGUAGE TAG and CANCEL TAG alone",
+      text: `a\u{E0001}b${cancelTag}`,
+      expected: "a\uFFFDb\uFFFD",
+    },
+    {
+      name: "a flag without CANCEL TAG",
+      text: `${blackFlag}${tags("gbeng")}`,
+      expected: `${blackFlag}${"\uFFFD".repeat(5)}`,
+    },
+    {
+      name: "a flag with capital tag letters",
+      text: `${blackFlag}${tags("GBENG")}${cancelTag}`,
+      expected: `${blackFlag}${"\uFFFD".repeat(6)}`,
+    },
+    {
+      name: "a flag with more than six tags",
+      text: `${blackFlag}${tags("gbengland")}${cancelTag}`,
+      expected: `${blackFlag}${"\uFFFD".repeat(10)}`,
+    },
+    {
+      name: "tags after another emoji",
+      text: `\u{1F600}${tags("gbeng")}${cancelTag}`,
+      expected: `\u{1F600}${"\uFFFD".repeat(6)}`,
+    },
+  ]);
+});
+
+Deno.test("sanitize() keeps zero-width characters", () => {
+  const texts = [
+    "ZWJ in an emoji: \u{1F469}\u200D\u{1F4BB}",
+    "ZWNJ in Persian: \u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645",
+    "ZWSP between Thai words: \u0E2A\u0E27\u0E31\u0E2A\u0E14\u0E35\u200B\u0E04\u0E23\u0E31\u0E1A",
+    "WORD JOINER: a\u2060b",
+    "ZERO WIDTH NO-BREAK SPACE: \uFEFFa\uFEFFb",
+    "variation selectors: \u2764\uFE0F \u263A\uFE0E",
+  ];
+  for (const text of texts) assert.equal(sanitize(text), text, JSON.stringify(text));
 });
