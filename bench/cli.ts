@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "@nanochat/args";
+import { parseNumber } from "../cli/numbers.ts";
 import { DEFAULT_PORT, parseHostPort } from "../protocol/address.ts";
 import { type BenchResult, type IdleResult, runBench, runIdle } from "./driver.ts";
 import type { BenchProtocolName } from "./wire.ts";
@@ -102,11 +103,7 @@ export function parseBenchArgs(args: string[]): BenchCommand | "help" {
 }
 
 function positive(flag: string, text: string): number {
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(value >= 1)) {
-    throw new RangeError(`${flag} needs a whole number of at least 1, got "${text}"`);
-  }
-  return value;
+  return parseNumber(flag, text, { min: 1 });
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 
 import { parseArgs } from "@nanochat/args";
+import { parseNumber } from "../cli/numbers.ts";
 import { DEFAULT_PORT, parseHostPort } from "../protocol/address.ts";
 import type { ClientOptions } from "./connect.ts";
 
@@ -81,9 +82,5 @@ export function parseConnectArgs(args: string[]): ClientOptions | "help" {
 }
 
 function parseSeconds(text: string): number {
-  const seconds = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || !(seconds > 0)) {
-    throw new RangeError(`--timeout needs a number of seconds above 0, got "${text}"`);
-  }
-  return seconds * 1000;
+  return parseNumber("--timeout", text, { min: 0.001, max: 86_400, fraction: true }) * 1000;
 }

@@ -10,8 +10,9 @@ import { sanitize } from "../protocol/text.ts";
 import { nameProblem } from "../protocol/username.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { runScripted } from "./script_io.ts";
-import { readPemFile } from "../server/pem_file.ts";
-import { isLookupFailure, type Security, ServerLink, TlsHandshakeError } from "./server_link.ts";
+import { describeNetError, describeWithCause } from "../transport/net_errors.ts";
+import { readPemFile } from "../transport/pem_file.ts";
+import { type Security, ServerLink, TlsHandshakeError } from "./server_link.ts";
 import { createStyle } from "./style.ts";
 import { runTerminalUi } from "./terminal_ui.ts";
 
@@ -88,7 +89,7 @@ export async function connect(options: ClientOptions): Promise<number> {
   try {
     security = chooseSecurity(options);
   } catch (error) {
-    warn(error instanceof Error ? describeWithCause(error) : String(error));
+    warn(describeWithCause(error));
     return ExitCode.Usage;
   }
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
@@ -148,9 +149,7 @@ function explainConnectError(error: unknown): { code: ExitCode; reason: string }
       reason: `TLS handshake failed: ${error.message}${tlsHint(error.message)}`,
     };
   }
-  if (isLookupFailure(error)) return { code: ExitCode.CannotConnect, reason: "unknown host" };
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: ExitCode.CannotConnect, reason: message.replace(/ \(os error \d+\)$/, "") };
+  return { code: ExitCode.CannotConnect, reason: describeNetError(error) };
 }
 
 /** A hint for the usual causes of a failed handshake. */
@@ -162,12 +161,6 @@ function tlsHint(message: string): string {
   if (message.includes("NotValidForName")) return " (the certificate does not name this host)";
   if (message.includes("Expired")) return " (the certificate has expired)";
   return " (is it a TLS port?)";
-}
-
-function describeWithCause(error: Error): string {
-  if (!(error.cause instanceof Error)) return error.message;
-  const cause = error.cause instanceof Deno.errors.NotFound ? "no such file" : error.cause.message;
-  return `${error.message}: ${cause}`;
 }
 
 function warn(message: string): void {

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { asciiUpperCase } from "../protocol/commands.ts";
+import { asciiUpperCase, COMMANDS, commandUsage } from "../protocol/commands.ts";
 
 /** The client's answer to one typed line. */
 export type InputAction =
@@ -33,17 +33,25 @@ export type InputAction =
   /** Tell the user their input was not understood. */
   | { readonly kind: "invalid"; readonly reason: string };
 
-/** The help text for `/help`. */
-export const INPUT_HELP = [
-  "text             send a message to everyone",
-  "/me text         act: everyone sees * yourname text",
-  "/msg name text   send text to one user only",
-  "/nick name       change your name",
-  "/who             list the users online",
-  "/quit [reason]   leave (also Ctrl-D, Ctrl-C)",
-  "/help            show this help",
-  "//text           send a message that starts with /",
-  "/word args       any other server command WORD args",
+/** What the client adds to a server command's summary in `/help`. */
+const CLIENT_NOTES: Readonly<Record<string, string>> = {
+  HELP: "show this help",
+  QUIT: "leave (also Ctrl-D, Ctrl-C)",
+};
+
+/**
+ * The help text for `/help`: the server's commands from the protocol's
+ * command table, written as the client takes them, and the client's own.
+ */
+export const INPUT_HELP: readonly string[] = [
+  `${"text".padEnd(17)}send a message to everyone`,
+  ...COMMANDS.filter((spec) => spec.word !== "*").map((spec) =>
+    `${("/" + commandUsage(spec).toLowerCase()).padEnd(17)}${
+      CLIENT_NOTES[spec.word] ?? spec.summary
+    }`
+  ),
+  `${"//text".padEnd(17)}send a message that starts with /`,
+  `${"/word args".padEnd(17)}any other server command WORD args`,
   "Tab completes names; Up and Down recall earlier lines.",
 ];
 

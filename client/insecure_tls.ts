@@ -12,8 +12,8 @@
 
 import { isIP } from "node:net";
 import * as tls from "node:tls";
-import type { ByteConn } from "../server/line_connection.ts";
-import { NodeSocketConn } from "../server/node_socket_conn.ts";
+import type { ByteConn } from "../transport/line_connection.ts";
+import { NodeSocketConn } from "../transport/node_socket_conn.ts";
 
 /**
  * Connects with TLS, accepting any certificate.

@@ -8,11 +8,13 @@
  */
 
 import { formatHostPort, type HostPort } from "../protocol/address.ts";
+import { closesConnection, ERROR_CLOSES, type ErrorCode } from "../protocol/errors.ts";
 import type { Frame } from "../protocol/line_splitter.ts";
-import { encodeLine, ErrorCode } from "../protocol/replies.ts";
+import { encodeLine } from "../protocol/replies.ts";
 import { parseServerLine } from "../protocol/server_lines.ts";
 import { decodeUtf8 } from "../protocol/text.ts";
-import { type ByteConn, ConnLineConnection } from "../server/line_connection.ts";
+import { type ByteConn, ConnLineConnection } from "../transport/line_connection.ts";
+import { describeNetError, isLookupFailure } from "../transport/net_errors.ts";
 import { connectInsecureTls } from "./insecure_tls.ts";
 import { KEEPALIVE_TOKEN } from "./render.ts";
 
@@ -38,18 +40,6 @@ export interface LinkEnd {
   /** Printing a line failed (stdout closed, say): the reason. */
   readonly outputError?: string;
 }
-
-/** Errors that refuse a login name. */
-const NAME_ERRORS = new Set<string>([ErrorCode.NameTaken, ErrorCode.NameInvalid]);
-
-/** Errors after which the server closes the connection. */
-const FATAL_ERRORS = new Set<string>([
-  ErrorCode.LoginTimeout,
-  ErrorCode.IdleTimeout,
-  ErrorCode.Flood,
-  ErrorCode.ServerFull,
-  ErrorCode.TooManyConnections,
-]);
 
 function isNotice(line: string, code: string): boolean {
   const parsed = parseServerLine(line);
@@ -213,8 +203,8 @@ export class ServerLink {
     const final = parseServerLine(last);
     const error = final.kind === "error" ? final : undefined;
     // A name error before any welcome is a refused login; after it, a failed NICK.
-    const rejected = !welcomed && error && NAME_ERRORS.has(error.code);
-    const kicked = error && FATAL_ERRORS.has(error.code);
+    const rejected = !welcomed && error && ERROR_CLOSES[error.code as ErrorCode] === "at-login";
+    const kicked = error && closesConnection(error.code, welcomed);
     return {
       ...(rejected ? { rejectedName: error.text } : kicked ? { kicked: error.text } : {}),
       ...(outputError !== undefined ? { outputError } : {}),
@@ -278,14 +268,8 @@ async function dial(address: HostPort, security: Security): Promise<ByteConn> {
     return conn;
   } catch (error) {
     if (error instanceof Deno.errors.ConnectionRefused || isLookupFailure(error)) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    throw new TlsHandshakeError(message.replace(/ \(os error \d+\)$/, ""), { cause: error });
+    throw new TlsHandshakeError(describeNetError(error), { cause: error });
   }
-}
-
-/** Whether an error means the host name did not resolve. */
-export function isLookupFailure(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith("failed to lookup address");
 }
 
 async function withDeadline(connecting: Promise<ByteConn>, timeoutMs: number): Promise<ByteConn> {

@@ -34,18 +34,117 @@ export type Command =
   /** A command word the server does not know. */
   | { readonly kind: "unknown"; readonly word: string };
 
-/** One line of help per command, in the order `HELP` lists them. */
-export const COMMAND_HELP: readonly { usage: string; summary: string }[] = [
-  { usage: "*text", summary: "say text to everyone else" },
-  { usage: "ME text", summary: "act: everyone else sees * yourname text" },
-  { usage: "MSG name text", summary: "send text to one user only" },
-  { usage: "NICK name", summary: "change your name" },
-  { usage: "WHO", summary: "list the users online" },
-  { usage: "PING [token]", summary: "the server answers PONG [token]" },
-  { usage: "HELP", summary: "this list" },
-  { usage: "QUIT [reason]", summary: "leave" },
+/** How one command word is written, explained and parsed. */
+export interface CommandSpec {
+  /** The command it parses to. */
+  readonly kind: Command["kind"];
+  /** The word, upper case; `*` for a chat message, which needs no space. */
+  readonly word: string;
+  /** The arguments as `HELP` shows them, such as `name text`; may be empty. */
+  readonly args: string;
+  /** What it does, for `HELP` and the client's `/help`. */
+  readonly summary: string;
+  /**
+   * How flood control weighs it against a plain line (1): commands whose
+   * reply grows with the server cost more.
+   */
+  readonly cost: number;
+  /**
+   * Parses the arguments (after the first space, trimmed).
+   *
+   * @returns The command, or `undefined` when the arguments are wrong.
+   */
+  readonly parse: (args: string) => Command | undefined;
+}
+
+/**
+ * Every command, in the order `HELP` lists them: the one table behind
+ * parsing, the server's `HELP` and the client's `/help`.
+ */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    kind: "message",
+    word: "*",
+    args: "text",
+    summary: "say text to everyone else",
+    cost: 1,
+    parse: (text) => ({ kind: "message", text }),
+  },
+  {
+    kind: "me",
+    word: "ME",
+    args: "text",
+    summary: "act: everyone else sees * yourname text",
+    cost: 1,
+    parse: (text) => text === "" ? undefined : { kind: "me", text },
+  },
+  {
+    kind: "msg",
+    word: "MSG",
+    args: "name text",
+    summary: "send text to one user only",
+    cost: 1,
+    parse: (args) => {
+      const gap = args.indexOf(" ");
+      if (gap === -1) return undefined;
+      return { kind: "msg", target: args.slice(0, gap), text: args.slice(gap + 1).trimStart() };
+    },
+  },
+  {
+    kind: "nick",
+    word: "NICK",
+    args: "name",
+    summary: "change your name",
+    cost: 1,
+    parse: (name) => name === "" || name.includes(" ") ? undefined : { kind: "nick", name },
+  },
+  {
+    kind: "who",
+    word: "WHO",
+    args: "",
+    summary: "list the users online",
+    cost: 5,
+    parse: () => ({ kind: "who" }),
+  },
+  {
+    kind: "ping",
+    word: "PING",
+    args: "[token]",
+    summary: "the server answers PONG [token]",
+    cost: 1,
+    parse: (token) => ({ kind: "ping", token }),
+  },
+  {
+    kind: "help",
+    word: "HELP",
+    args: "",
+    summary: "this list",
+    cost: 2,
+    parse: () => ({ kind: "help" }),
+  },
+  {
+    kind: "quit",
+    word: "QUIT",
+    args: "[reason]",
+    summary: "leave",
+    cost: 1,
+    parse: (reason) => ({ kind: "quit", reason }),
+  },
 ];
 
+/**
+ * How a command is written: `*text`, `MSG name text`, `QUIT [reason]`.
+ *
+ * @param spec The command.
+ * @returns Its usage.
+ */
+export function commandUsage(spec: CommandSpec): string {
+  if (spec.word === "*") return `*${spec.args}`;
+  return spec.args === "" ? spec.word : `${spec.word} ${spec.args}`;
+}
+
+const BY_WORD = new Map(COMMANDS.map((spec) => [spec.word, spec]));
+const MESSAGE = BY_WORD.get("*")!;
 const NOTHING: Command = { kind: "nothing" };
 
 /**
@@ -65,40 +164,28 @@ const NOTHING: Command = { kind: "nothing" };
  * ```
  */
 export function parseCommand(line: string): Command {
-  if (line.startsWith("*")) {
-    return line.length === 1 ? NOTHING : { kind: "message", text: line.slice(1) };
-  }
+  if (line.startsWith("*")) return line.length === 1 ? NOTHING : MESSAGE.parse(line.slice(1))!;
   if (line.length === 0) return NOTHING;
   const space = line.indexOf(" ");
-  const rawWord = space === -1 ? line : line.slice(0, space);
-  const rest = space === -1 ? "" : line.slice(space + 1).trim();
-  switch (asciiUpperCase(rawWord)) {
-    case "QUIT":
-      return { kind: "quit", reason: rest };
-    case "WHO":
-      return { kind: "who" };
-    case "HELP":
-      return { kind: "help" };
-    case "PING":
-      return { kind: "ping", token: rest };
-    case "ME":
-      return rest === "" ? usage("ME") : { kind: "me", text: rest };
-    case "NICK":
-      return rest === "" || rest.includes(" ") ? usage("NICK") : { kind: "nick", name: rest };
-    case "MSG": {
-      const gap = rest.indexOf(" ");
-      if (gap === -1) return usage("MSG");
-      return { kind: "msg", target: rest.slice(0, gap), text: rest.slice(gap + 1).trimStart() };
-    }
-    default:
-      return { kind: "unknown", word: rawWord };
-  }
+  const word = space === -1 ? line : line.slice(0, space);
+  const spec = BY_WORD.get(asciiUpperCase(word));
+  if (spec === undefined || spec === MESSAGE) return { kind: "unknown", word };
+  const args = space === -1 ? "" : line.slice(space + 1).trim();
+  return spec.parse(args) ?? { kind: "usage", usage: commandUsage(spec) };
 }
 
-function usage(word: string): Command {
-  const entry = COMMAND_HELP.find((help) => help.usage.startsWith(word + " "));
-  return { kind: "usage", usage: entry?.usage ?? word };
+/**
+ * How much flood control charges for a command.
+ *
+ * @param command A parsed command.
+ * @returns Tokens: 1 for a plain line, more for commands whose reply grows
+ * with the number of users.
+ */
+export function commandCost(command: Command): number {
+  return COST_BY_KIND.get(command.kind) ?? 1;
 }
+
+const COST_BY_KIND = new Map(COMMANDS.map((spec) => [spec.kind, spec.cost]));
 
 /**
  * Upper-cases ASCII letters only. Command words are ASCII: full Unicode

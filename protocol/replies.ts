@@ -9,34 +9,7 @@
  * @module
  */
 
-/** Why the server refused something; the code after `ERROR`. */
-export const ErrorCode = {
-  /** The name (at login or NICK) is held by a user who is online. */
-  NameTaken: "name-taken",
-  /** The name (at login or NICK) breaks the name rule. */
-  NameInvalid: "name-invalid",
-  /** A known command with missing or extra arguments. */
-  Usage: "usage",
-  /** MSG to a name nobody online has. */
-  NoSuchUser: "no-such-user",
-  /** The client sent nothing for longer than the idle timeout. */
-  IdleTimeout: "idle-timeout",
-  /** A line was longer than the limit; it was dropped. */
-  LineTooLong: "line-too-long",
-  /** A special command the server does not know. */
-  UnknownCommand: "unknown-command",
-  /** No name arrived within the login timeout. */
-  LoginTimeout: "login-timeout",
-  /** The server has as many connections as it allows. */
-  ServerFull: "server-full",
-  /** The client's address has as many connections as one address may. */
-  TooManyConnections: "too-many-connections",
-  /** The client stayed over its line rate too long. */
-  Flood: "flood",
-} as const;
-
-/** One of {@linkcode ErrorCode}'s values. */
-export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
+import type { ProtocolError } from "./errors.ts";
 
 /** What the server announces; the code after `NOTICE`. */
 export const NoticeCode = {
@@ -86,12 +59,11 @@ export function chatLine(name: string, text: string): string {
 /**
  * An error reply.
  *
- * @param code What went wrong, for programs.
- * @param text What went wrong, for people.
+ * @param error What went wrong: a code for programs, a text for people.
  * @returns `ERROR code: text`
  */
-export function errorLine(code: ErrorCode, text: string): string {
-  return `ERROR ${code}: ${text}`;
+export function errorLine(error: ProtocolError): string {
+  return `ERROR ${error.code}: ${error.text}`;
 }
 
 /**

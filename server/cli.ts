@@ -8,9 +8,18 @@
 
 import { parseArgs } from "@nanochat/args";
 import { formatHostPort, type HostPort, parseHostPort } from "../protocol/address.ts";
+import { describeWithCause } from "../transport/net_errors.ts";
 import { type LogFormat, Logger } from "./log.ts";
-import { readPemFile } from "./pem_file.ts";
-import { type ListenAddress, serve, SERVER_DEFAULTS, type ServerOptions } from "./server.ts";
+import { readPemFile } from "../transport/pem_file.ts";
+import {
+  DEFAULT_LISTEN,
+  type ListenAddress,
+  parseTunable,
+  SERVER_DEFAULTS,
+  type ServerOptions,
+  TUNABLES,
+} from "./config.ts";
+import { serve } from "./server.ts";
 
 /** What `nanochat serve` was asked to do, before any file is read. */
 export interface ServeCommand {
@@ -38,9 +47,17 @@ interface Flag {
   help: string;
 }
 
-const DEFAULT_ADDRESS = formatHostPort(SERVER_DEFAULTS);
+const DEFAULT_ADDRESS = formatHostPort(DEFAULT_LISTEN);
 
-/** Every flag of `nanochat serve`: parsing, environment names and help come from here. */
+/** The default of a tunable as the command line writes it. */
+function shownDefault(key: keyof typeof SERVER_DEFAULTS, unit: string): number {
+  return unit === "seconds" ? SERVER_DEFAULTS[key] / 1000 : SERVER_DEFAULTS[key];
+}
+
+/**
+ * Every flag of `nanochat serve`: parsing, environment names and help come
+ * from here, the tunables from the configuration table.
+ */
 const FLAGS: Record<string, Flag> = {
   "listen": {
     type: "string",
@@ -56,68 +73,11 @@ const FLAGS: Record<string, Flag> = {
   },
   "tls-cert": { type: "string", value: "FILE", help: "TLS certificate chain (PEM)" },
   "tls-key": { type: "string", value: "FILE", help: "TLS private key (PEM)" },
-  "max-connections": {
+  ...Object.fromEntries(TUNABLES.map((spec) => [spec.flag, {
     type: "string",
-    value: "N",
-    help: `clients connected at once (${SERVER_DEFAULTS.maxConnections})`,
-  },
-  "max-per-ip": {
-    type: "string",
-    value: "N",
-    help: `clients connected at once from one IP address (${SERVER_DEFAULTS.maxConnectionsPerIp})`,
-  },
-  "rate": {
-    type: "string",
-    value: "LINES",
-    help:
-      `lines per second one client may send; 0 turns flood control off (${SERVER_DEFAULTS.rateLinesPerSecond})`,
-  },
-  "burst": {
-    type: "string",
-    value: "LINES",
-    help: `lines sent at once before the rate applies (${SERVER_DEFAULTS.burstLines})`,
-  },
-  "flood-kick": {
-    type: "string",
-    value: "SECONDS",
-    help: `disconnect a client over its rate this long without a break (${
-      SERVER_DEFAULTS.floodKickMs / 1000
-    })`,
-  },
-  "max-line": {
-    type: "string",
-    value: "BYTES",
-    help: `longest line a client may send (${SERVER_DEFAULTS.maxLineBytes})`,
-  },
-  "max-outbox": {
-    type: "string",
-    value: "BYTES",
-    help:
-      `output queued for a client before it is dropped as a slow reader (${SERVER_DEFAULTS.maxOutboxBytes})`,
-  },
-  "login-timeout": {
-    type: "string",
-    value: "SECONDS",
-    help: `time a new connection has to send its name (${SERVER_DEFAULTS.loginTimeoutMs / 1000})`,
-  },
-  "idle-timeout": {
-    type: "string",
-    value: "SECONDS",
-    help: `disconnect a user who sends nothing this long; 0 never (${
-      SERVER_DEFAULTS.idleTimeoutMs / 1000
-    })`,
-  },
-  "history": {
-    type: "string",
-    value: "LINES",
-    help: `recent messages shown to a user who joins (${SERVER_DEFAULTS.historyLines})`,
-  },
-  "presence-max": {
-    type: "string",
-    value: "USERS",
-    help:
-      `announce joins and departures only up to this many users (${SERVER_DEFAULTS.presenceMaxUsers})`,
-  },
+    value: spec.value,
+    help: `${spec.help} (${shownDefault(spec.key, spec.unit)})`,
+  }])),
   "metrics": {
     type: "string",
     value: "ADDR",
@@ -200,30 +160,13 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
     if (given?.length) return given;
     return env(envName(flag))?.split(",").map((item) => item.trim()).filter(Boolean) ?? [];
   };
-  const count = (flag: string, minimum: number, maximum?: number) => {
-    const value = text(flag);
-    return value === undefined ? undefined : parseCount(`--${flag}`, value, minimum, maximum);
-  };
-  const address = (value: string) => parseHostPort(value, SERVER_DEFAULTS);
+  const address = (value: string) => parseHostPort(value, DEFAULT_LISTEN);
 
   const server: ServeCommand["server"] = {};
-  const set = <K extends keyof ServeCommand["server"]>(
-    key: K,
-    value: ServeCommand["server"][K] | undefined,
-  ) => {
-    if (value !== undefined) server[key] = value;
-  };
-  set("maxConnections", count("max-connections", 1));
-  set("maxConnectionsPerIp", count("max-per-ip", 1));
-  set("rateLinesPerSecond", count("rate", 0));
-  set("burstLines", count("burst", 1));
-  set("floodKickMs", seconds(count("flood-kick", 1, MAX_SECONDS)));
-  set("maxLineBytes", count("max-line", 1));
-  set("maxOutboxBytes", count("max-outbox", 1));
-  set("loginTimeoutMs", seconds(count("login-timeout", 1, MAX_SECONDS)));
-  set("idleTimeoutMs", seconds(count("idle-timeout", 0, MAX_SECONDS)));
-  set("historyLines", count("history", 0));
-  set("presenceMaxUsers", count("presence-max", 0));
+  for (const spec of TUNABLES) {
+    const value = text(spec.flag);
+    if (value !== undefined) server[spec.key] = parseTunable(spec, value);
+  }
   const metrics = text("metrics");
   if (metrics !== undefined) {
     server.metrics = parseHostPort(metrics, { hostname: "127.0.0.1", port: 9464 });
@@ -256,23 +199,6 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
   return command;
 }
 
-// Timers cannot wait longer than 2^31 - 1 ms (about 24.8 days).
-const MAX_SECONDS = Math.floor(2 ** 31 / 1000) - 1;
-
-function parseCount(flag: string, text: string, minimum: number, maximum = 2 ** 31 - 1): number {
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-    throw new RangeError(
-      `${flag} needs a whole number from ${minimum} to ${maximum}, got "${text}"`,
-    );
-  }
-  return value;
-}
-
-function seconds(value: number | undefined): number | undefined {
-  return value === undefined ? undefined : value * 1000;
-}
-
 function parseBoolean(flag: string, env: EnvLookup): boolean {
   const value = env(envName(flag))?.toLowerCase();
   if (value === undefined || ["", "0", "false", "no"].includes(value)) return false;
@@ -301,7 +227,7 @@ export function resolveServeCommand(command: ServeCommand): ServerOptions {
     : undefined;
   const plain = command.listen.length > 0 || command.tlsListen.length > 0
     ? command.listen
-    : [{ hostname: SERVER_DEFAULTS.hostname, port: SERVER_DEFAULTS.port }];
+    : [DEFAULT_LISTEN];
   const listen: ListenAddress[] = tls && command.tlsListen.length === 0
     ? plain.map((address) => ({ ...address, tls }))
     : [...plain, ...command.tlsListen.map((address) => ({ ...address, tls: tls! }))];
@@ -316,13 +242,18 @@ export function resolveServeCommand(command: ServeCommand): ServerOptions {
  * @throws {Error} For unreadable TLS files and listen errors, each naming what failed.
  */
 export async function runServe(command: ServeCommand): Promise<number> {
-  const server = await serve(resolveServeCommand(command));
+  // Listen for signals before the sockets open: a SIGTERM that comes as
+  // soon as the port answers still gets a graceful shutdown.
   const { promise: stopRequested, resolve: requestStop } = Promise.withResolvers<void>();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, requestStop);
-  await stopRequested;
-  for (const signal of signals) Deno.removeSignalListener(signal, requestStop);
-  await server.shutdown();
+  try {
+    const server = await serve(resolveServeCommand(command));
+    await stopRequested;
+    await server.shutdown();
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, requestStop);
+  }
   return 0;
 }
 
@@ -332,20 +263,4 @@ export async function runServe(command: ServeCommand): Promise<number> {
  * @param error What `runServe` threw.
  * @returns A sentence for stderr.
  */
-export function describeServeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause;
-  if (cause === undefined) return error.message;
-  return `${error.message}: ${describeCause(cause)}`;
-}
-
-function describeCause(cause: unknown): string {
-  if (cause instanceof Deno.errors.AddrInUse) return "address already in use";
-  if (cause instanceof Deno.errors.AddrNotAvailable) return "no such local address";
-  if (cause instanceof Deno.errors.NotFound) return "no such file";
-  if (cause instanceof Deno.errors.PermissionDenied) {
-    return "permission denied (ports below 1024 need privileges)";
-  }
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return message.replace(/ \(os error \d+\)$/, "");
-}
+export const describeServeError: (error: unknown) => string = describeWithCause;

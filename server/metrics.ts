@@ -7,22 +7,12 @@
  * @module
  */
 
-/** Why a connection was refused before it could log in. */
-export type RejectReason =
-  | "server-full"
-  | "too-many-connections"
-  | "name-taken"
-  | "name-invalid"
-  | "login-timeout"
-  | "tls-on-plain-port"
-  | "tls-handshake-failed";
-
 /** The server's counters and gauges. */
 export class Metrics {
   /** Connections accepted by the listener (before any limit). */
   connectionsAccepted = 0;
-  /** Connections refused, by reason. */
-  readonly connectionsRejected = new Map<RejectReason, number>();
+  /** Connections refused before login, by reason (the refusals of END_REASONS, limits, TLS). */
+  readonly connectionsRejected = new Map<string, number>();
   /** Sessions that ended, by reason (quit, eof, slow-reader, flood, idle-timeout, …). */
   readonly disconnects = new Map<string, number>();
   /** Lines received from logged-in users. */

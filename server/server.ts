@@ -6,153 +6,32 @@
  * @module
  */
 
-import { DEFAULT_PORT, formatHostPort, type HostPort } from "../protocol/address.ts";
-import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_splitter.ts";
-import { encodeLine, ErrorCode, errorLine } from "../protocol/replies.ts";
-import { ChatRoom } from "./chat_room.ts";
-import { FlushScheduler } from "./flush_scheduler.ts";
-import { History } from "./history.ts";
-import { type ByteConn, ConnLineConnection } from "./line_connection.ts";
-import { Logger } from "./log.ts";
+import { formatHostPort } from "../protocol/address.ts";
+import { type ProtocolError, ServerError } from "../protocol/errors.ts";
+import { lineCodec } from "../protocol/line_codec.ts";
+import { FlushScheduler } from "../transport/flush_scheduler.ts";
+import { type ByteConn, ConnLineConnection } from "../transport/line_connection.ts";
+import { isPeerGone } from "../transport/net_errors.ts";
+import { TlsListener } from "../transport/tls_listener.ts";
+import { ChatUser } from "./chat_user.ts";
+import {
+  type ListenAddress,
+  resolveConfig,
+  type ServerConfig,
+  type ServerOptions,
+} from "./config.ts";
+import { Hub } from "./hub/hub.ts";
+import { MemoryHistoryStore } from "./hub/history_store.ts";
 import { serveMetrics } from "./metrics_endpoint.ts";
-import { Metrics, type RejectReason } from "./metrics.ts";
-import { DEFAULT_MAX_QUEUED_BYTES } from "./outbox.ts";
-import { Session, type SessionContext } from "./session.ts";
-import { TlsListener } from "./tls_listener.ts";
+import { Metrics } from "./metrics.ts";
+import { Session, type SessionOptions } from "./session.ts";
 import { VERSION } from "./version.ts";
 
-/** One address to listen on, plain or TLS. */
-export interface ListenAddress extends HostPort {
-  /** PEM certificate chain and private key; serve TLS when given. */
-  tls?: { cert: string; key: string };
-}
+export type { ListenAddress, ServerOptions } from "./config.ts";
+export { SERVER_DEFAULTS } from "./config.ts";
 
-/** How the server runs. Every field has a default. */
-export interface ServerOptions {
-  /**
-   * Where to listen; each address plain or TLS.
-   *
-   * @default {[{ hostname: "0.0.0.0", port: 7777 }]}
-   */
-  listen?: ListenAddress[];
-  /**
-   * Longest line a client may send, in bytes.
-   *
-   * @default {4096}
-   */
-  maxLineBytes?: number;
-  /**
-   * Outbound bytes that may wait for a client before it is dropped as a slow
-   * reader.
-   *
-   * @default {1048576}
-   */
-  maxOutboxBytes?: number;
-  /**
-   * How many clients may be connected at once.
-   *
-   * @default {10000}
-   */
-  maxConnections?: number;
-  /**
-   * How many clients may be connected at once from one IP address.
-   *
-   * @default {16}
-   */
-  maxConnectionsPerIp?: number;
-  /**
-   * Lines per second one client may send on average; 0 turns flood control
-   * off. A faster client is slowed down by not reading its socket.
-   *
-   * @default {10}
-   */
-  rateLinesPerSecond?: number;
-  /**
-   * Lines a client may send at once before the rate applies.
-   *
-   * @default {40}
-   */
-  burstLines?: number;
-  /**
-   * How long a client may stay over its rate without a break before it is
-   * disconnected for flooding, in milliseconds.
-   *
-   * @default {30000}
-   */
-  floodKickMs?: number;
-  /**
-   * How long a new connection may take to send its name, in milliseconds.
-   *
-   * @default {30000}
-   */
-  loginTimeoutMs?: number;
-  /**
-   * How long a logged-in client may send nothing before it is disconnected,
-   * in milliseconds; 0 never disconnects. Our client pings every minute.
-   *
-   * @default {600000}
-   */
-  idleTimeoutMs?: number;
-  /**
-   * How many recent public messages a user who joins is shown; 0 shows none.
-   *
-   * @default {50}
-   */
-  historyLines?: number;
-  /**
-   * Joins and departures are announced only while the room has at most this
-   * many users; in a larger room they would be N² lines of noise.
-   *
-   * @default {500}
-   */
-  presenceMaxUsers?: number;
-  /**
-   * How long shutdown, QUIT and refusals wait for output to be flushed before
-   * closing, in milliseconds.
-   *
-   * @default {2000}
-   */
-  closeGraceMs?: number;
-  /**
-   * Whether chat text is written to the log.
-   *
-   * @default {false}
-   */
-  logMessages?: boolean;
-  /**
-   * Where to serve `/metrics` (Prometheus) and `/healthz` over HTTP; off when
-   * not given.
-   */
-  metrics?: HostPort;
-  /**
-   * Where events are logged.
-   *
-   * @default {new Logger()} (text lines on stderr)
-   */
-  logger?: Logger;
-}
-
-/** The options that are plain values, each with a default. */
-type Tunables = Required<Omit<ServerOptions, "listen" | "metrics" | "logger">>;
-
-/** The defaults {@linkcode ServerOptions} documents. */
-export const SERVER_DEFAULTS: Readonly<Tunables & HostPort> = {
-  hostname: "0.0.0.0",
-  port: DEFAULT_PORT,
-  maxLineBytes: DEFAULT_MAX_LINE_BYTES,
-  maxOutboxBytes: DEFAULT_MAX_QUEUED_BYTES,
-  maxConnections: 10_000,
-  maxConnectionsPerIp: 16,
-  rateLinesPerSecond: 10,
-  burstLines: 40,
-  floodKickMs: 30_000,
-  loginTimeoutMs: 30_000,
-  idleTimeoutMs: 600_000,
-  historyLines: 50,
-  presenceMaxUsers: 500,
-  closeGraceMs: 2_000,
-  logMessages: false,
-};
+/** The room every user is in. */
+export const LOBBY = "#lobby";
 
 /** A plain TCP listener or a {@linkcode TlsListener}. */
 interface Listener {
@@ -161,6 +40,9 @@ interface Listener {
   close(): void;
 }
 
+/** Why a connection was refused before a session started. */
+type LimitRefusal = "server-full" | "too-many-connections";
+
 const LAG_CHECK_MS = 1000;
 
 /** While busy, write to each client at most this often (see FlushScheduler). */
@@ -168,9 +50,10 @@ const FLUSH_INTERVAL_MS = 10;
 
 /** A running server. */
 export class ChatServer {
-  readonly #options: Tunables & Pick<ServerOptions, "listen" | "metrics">;
+  readonly #config: Readonly<ServerConfig>;
   readonly #listeners: { listener: Listener; tls: boolean }[];
-  readonly #context: SessionContext;
+  readonly #hub: Hub<ChatUser>;
+  readonly #sessionOptions: SessionOptions;
   readonly #metrics = new Metrics();
   readonly #sessions = new Set<Session>();
   readonly #running = new Set<Promise<void>>();
@@ -186,16 +69,15 @@ export class ChatServer {
   /**
    * Starts accepting on listeners already open. Use {@linkcode serve}.
    *
-   * @param options How to run.
+   * @param config How to run, resolved.
    * @param listeners The open listeners; the server now owns them.
    */
-  constructor(options: ServerOptions, listeners: { listener: Listener; tls: boolean }[]) {
-    const { logger, ...rest } = options;
-    this.#options = { ...SERVER_DEFAULTS, ...rest };
-    const log = logger ?? new Logger();
+  constructor(config: Readonly<ServerConfig>, listeners: { listener: Listener; tls: boolean }[]) {
+    this.#config = config;
+    const log = config.logger;
     this.#listeners = listeners;
     try {
-      this.#metricsServer = this.#options.metrics && serveMetrics(this.#options.metrics, {
+      this.#metricsServer = config.metrics && serveMetrics(config.metrics, {
         render: () =>
           this.#metrics.render({
             usersOnline: this.userCount,
@@ -206,22 +88,18 @@ export class ChatServer {
       for (const { listener } of this.#listeners) listener.close();
       throw error;
     }
-    this.#context = {
-      room: new ChatRoom<Session>(),
-      history: new History(this.#options.historyLines),
+    this.#hub = new Hub({ history: new MemoryHistoryStore(config.historyLines) });
+    this.#sessionOptions = {
+      loginTimeoutMs: config.loginTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      closeGraceMs: config.closeGraceMs,
       log,
       metrics: this.#metrics,
-      serverName: `nanochat ${VERSION}`,
-      loginTimeoutMs: this.#options.loginTimeoutMs,
-      idleTimeoutMs: this.#options.idleTimeoutMs,
-      closeGraceMs: this.#options.closeGraceMs,
-      logMessages: this.#options.logMessages,
-      presenceMaxUsers: this.#options.presenceMaxUsers,
-      rate: this.#options.rateLinesPerSecond > 0
+      rate: config.rateLinesPerSecond > 0
         ? {
-          ratePerSecond: this.#options.rateLinesPerSecond,
-          burst: this.#options.burstLines,
-          floodKickMs: this.#options.floodKickMs,
+          ratePerSecond: config.rateLinesPerSecond,
+          burst: config.burstLines,
+          floodKickMs: config.floodKickMs,
         }
         : undefined,
     };
@@ -259,7 +137,7 @@ export class ChatServer {
 
   /** How many users are logged in. */
   get userCount(): number {
-    return this.#context.room.size;
+    return this.#hub.directory.size;
   }
 
   /**
@@ -278,7 +156,7 @@ export class ChatServer {
   }
 
   async #stop(): Promise<void> {
-    this.#context.log.event("shutdown", { users: this.userCount });
+    this.#config.logger.event("shutdown", { users: this.userCount });
     clearInterval(this.#lagTimer);
     clearInterval(this.#idleSweep);
     for (const { listener } of this.#listeners) listener.close();
@@ -299,7 +177,7 @@ export class ChatServer {
         // or anyone could stall accepting by sending resets.
         if (isPeerGone(error)) continue;
         // Out of file descriptors and the like: log, pause, keep serving.
-        this.#context.log.event("accept-error", { error: String(error) });
+        this.#config.logger.event("accept-error", { error: String(error) });
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
@@ -310,9 +188,9 @@ export class ChatServer {
     }
   }
 
-  #checkLimits(ip: string): RejectReason | undefined {
-    if (this.#sessions.size >= this.#options.maxConnections) return "server-full";
-    if ((this.#perIp.get(ip) ?? 0) >= this.#options.maxConnectionsPerIp) {
+  #checkLimits(ip: string): LimitRefusal | undefined {
+    if (this.#sessions.size >= this.#config.maxConnections) return "server-full";
+    if ((this.#perIp.get(ip) ?? 0) >= this.#config.maxConnectionsPerIp) {
       return "too-many-connections";
     }
     return undefined;
@@ -323,18 +201,19 @@ export class ChatServer {
    * session; the write is bounded by `closeGraceMs`, then the connection is
    * closed. (TLS connections arrive here with their handshake done.)
    */
-  #refuse(conn: ByteConn, reason: RejectReason): void {
+  #refuse(conn: ByteConn, reason: LimitRefusal): void {
     Metrics.increment(this.#metrics.connectionsRejected, reason);
     const address = formatHostPort(conn.remoteAddr as Deno.NetAddr);
-    this.#context.log.event("reject", { addr: address, reason });
-    const line = reason === "server-full"
-      ? errorLine(ErrorCode.ServerFull, "The server is full; try again later")
-      : errorLine(ErrorCode.TooManyConnections, "Too many connections from your address");
+    this.#config.logger.event("reject", { addr: address, reason });
+    const error: ProtocolError = reason === "server-full"
+      ? ServerError.serverFull()
+      : ServerError.tooManyConnections();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#options.closeGraceMs);
+      timer = setTimeout(resolve, this.#config.closeGraceMs);
     });
-    void Promise.race([conn.write(encodeLine(line)).catch(() => {}), grace]).finally(() => {
+    const line = lineCodec.reply({ kind: "error", error });
+    void Promise.race([conn.write(line).catch(() => {}), grace]).finally(() => {
       clearTimeout(timer);
       try {
         conn.close();
@@ -353,16 +232,25 @@ export class ChatServer {
     const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
     this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
     const connection = new ConnLineConnection(conn, {
-      maxLineBytes: this.#options.maxLineBytes,
-      maxQueuedBytes: this.#options.maxOutboxBytes,
+      maxLineBytes: this.#config.maxLineBytes,
+      maxQueuedBytes: this.#config.maxOutboxBytes,
       onSlowReader: () => session.slowReader(),
       refuseTls: !tls,
       metrics: this.#metrics,
       schedule: this.#schedule,
     });
-    const session = new Session(connection, this.#context);
+    const session = new Session(connection, lineCodec, this.#sessionOptions);
+    const user = new ChatUser(session, {
+      hub: this.#hub,
+      room: LOBBY,
+      serverName: `nanochat ${VERSION}`,
+      historyLines: this.#config.historyLines,
+      presenceMaxUsers: this.#config.presenceMaxUsers,
+      log: this.#config.logger,
+      logMessages: this.#config.logMessages,
+    });
     this.#sessions.add(session);
-    const running = session.run().finally(() => {
+    const running = session.run(user).finally(() => {
       this.#sessions.delete(session);
       this.#running.delete(running);
       const left = this.#perIp.get(ip)! - 1;
@@ -378,7 +266,7 @@ export class ChatServer {
    * disconnected between one and 1.1 idle timeouts after its last line.
    */
   #sweepIdleSessions(): ReturnType<typeof setInterval> | undefined {
-    const { idleTimeoutMs } = this.#options;
+    const { idleTimeoutMs } = this.#config;
     if (idleTimeoutMs === 0) return undefined;
     const timer = setInterval(() => {
       const now = performance.now();
@@ -401,22 +289,15 @@ export class ChatServer {
   }
 }
 
-/** Whether an accept failed only because that one peer already went away. */
-function isPeerGone(error: unknown): boolean {
-  return error instanceof Deno.errors.NotConnected ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.ConnectionAborted;
-}
-
 /** Opens one listener; a failure names the address and keeps its cause. */
-async function listen(address: ListenAddress, options: Tunables): Promise<Listener> {
+async function listen(address: ListenAddress, handshakeTimeoutMs: number): Promise<Listener> {
   try {
     if (!address.tls) return Deno.listen({ hostname: address.hostname, port: address.port });
     return await TlsListener.listen({
       hostname: address.hostname,
       port: address.port,
       ...address.tls,
-      handshakeTimeoutMs: options.loginTimeoutMs,
+      handshakeTimeoutMs,
     });
   } catch (error) {
     const kind = address.tls ? " for TLS" : "";
@@ -431,6 +312,7 @@ async function listen(address: ListenAddress, options: Tunables): Promise<Listen
  * @returns The running server.
  * @throws {Error} Naming the address, with the listen error (such as
  * `Deno.errors.AddrInUse`) as its cause.
+ * @throws {RangeError} For an option out of bounds.
  *
  * @example Serving on a free port
  * ```ts
@@ -445,16 +327,16 @@ async function listen(address: ListenAddress, options: Tunables): Promise<Listen
  * ```
  */
 export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
-  const tunables = { ...SERVER_DEFAULTS, ...options };
-  const log = options.logger ?? new Logger();
-  const addresses = options.listen ??
-    [{ hostname: SERVER_DEFAULTS.hostname, port: SERVER_DEFAULTS.port }];
+  const config = resolveConfig(options);
   const listeners: { listener: Listener; tls: boolean }[] = [];
   try {
-    for (const address of addresses) {
-      listeners.push({ listener: await listen(address, tunables), tls: !!address.tls });
+    for (const address of config.listen) {
+      listeners.push({
+        listener: await listen(address, config.loginTimeoutMs),
+        tls: !!address.tls,
+      });
     }
-    return new ChatServer({ ...options, logger: log }, listeners);
+    return new ChatServer(config, listeners);
   } catch (error) {
     for (const { listener } of listeners) listener.close();
     throw error;

@@ -1,196 +1,219 @@
 /**
- * One client's life on the server: log in with the first line, then one
- * command per line until QUIT, end of stream, an error, a timeout, or
- * shutdown.
+ * One connection's loop: read lines, hold back a client over its rate,
+ * notice silence, and close only after the last reply is flushed. What the
+ * lines mean is the {@linkcode SessionHandler}'s business (the chat user);
+ * this module knows connections, not chat.
  *
- * Whatever ends a session, it ends here, once: the user leaves the room,
- * everyone else is told why, the connection closes, one `disconnect` line is
- * logged. Nothing a client does can throw out of {@linkcode Session.run}.
+ * Whatever ends a session, it ends here, once: the client gets the reason's
+ * error line if it has one, the handler is told, the connection closes, one
+ * `disconnect` line is logged and one metric counted. Nothing a client does
+ * can throw out of {@linkcode Session.run}.
  *
  * @module
  */
 
-import { parseCommand } from "../protocol/commands.ts";
+import type { ProtocolError } from "../protocol/errors.ts";
+import type { Codec, Reply } from "../protocol/events.ts";
 import type { Frame } from "../protocol/line_splitter.ts";
-import {
-  encodeLine,
-  ErrorCode,
-  errorLine,
-  historyLine,
-  NoticeCode,
-  noticeLine,
-} from "../protocol/replies.ts";
-import { decodeSafeText } from "../protocol/text.ts";
-import { NAME_RULE, nameProblem } from "../protocol/username.ts";
-import type { ChatRoom, Member } from "./chat_room.ts";
-import { runCommand } from "./commands.ts";
-import type { History } from "./history.ts";
-import type { LineConnection } from "./line_connection.ts";
+import type { LineConnection } from "../transport/line_connection.ts";
+import { classifyReadError } from "../transport/net_errors.ts";
+import { type EndReason, endReasonInfo } from "./end_reasons.ts";
 import type { Logger } from "./log.ts";
-import { Metrics, type RejectReason } from "./metrics.ts";
+import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
-/** What every session of one server shares. */
-export interface SessionContext {
-  /** The room users join. */
-  readonly room: ChatRoom<Session>;
-  /** Recent public lines, replayed at login. */
-  readonly history: History;
-  /** The event log. */
-  readonly log: Logger;
-  /** Named in the welcome notice, such as `nanochat 0.1.0`. */
-  readonly serverName: string;
-  /** How long a connection may take to send its name, in milliseconds. */
+/** Flood control for one connection. */
+export interface RateLimit {
+  /** Lines per second on average. */
+  readonly ratePerSecond: number;
+  /** Lines at once before the rate applies. */
+  readonly burst: number;
+  /** How long a client may stay over its rate without a break, in milliseconds. */
+  readonly floodKickMs: number;
+}
+
+/** What every session of a server shares. */
+export interface SessionOptions {
+  /** How long a connection may take to log in, in milliseconds. */
   readonly loginTimeoutMs: number;
   /** How long a logged-in client may send nothing, in milliseconds; 0 is forever. */
   readonly idleTimeoutMs: number;
   /** How long a closing session may spend flushing its output, in milliseconds. */
   readonly closeGraceMs: number;
-  /** Whether chat text goes into the log. */
-  readonly logMessages: boolean;
-  /** Joins and departures are announced only while the room has at most this many users. */
-  readonly presenceMaxUsers: number;
+  /** Flood control; none when absent. */
+  readonly rate: RateLimit | undefined;
+  /** The event log. */
+  readonly log: Logger;
   /** Counters for `/metrics`. */
   readonly metrics: Metrics;
-  /** Flood control per connection; none when off. */
-  readonly rate: { ratePerSecond: number; burst: number; floodKickMs: number } | undefined;
+  /** The clock for rates and idleness, in milliseconds; `performance.now` by default. */
+  readonly now?: () => number;
 }
 
-/** Why a session ended, as logged. */
-export type EndReason =
-  | "quit"
-  | "eof"
-  | "reset"
-  | "error"
-  | "slow-reader"
-  | "login-timeout"
-  | "idle-timeout"
-  | "name-taken"
-  | "name-invalid"
-  | "flood"
-  | "tls-on-plain-port"
-  | "tls-error"
-  | "shutdown";
-
-/** What everyone else is told when a session ends without QUIT. */
-const DISCONNECT_REASONS: Partial<Record<EndReason, string>> = {
-  "eof": "connection closed",
-  "reset": "connection lost",
-  "error": "connection error",
-  "slow-reader": "not reading: too much output queued",
-  "idle-timeout": "idle timeout",
-  "flood": "flooding",
-  "tls-error": "connection error",
-};
-
-/** End reasons that are refusals before login, counted as rejected connections. */
-const REFUSALS = new Set<EndReason>([
-  "name-taken",
-  "name-invalid",
-  "login-timeout",
-  "tls-on-plain-port",
-]);
-
-function readErrorReason(error: unknown): EndReason {
-  if (error instanceof Deno.errors.ConnectionReset) return "reset";
-  // Reads fail with InvalidData only in TLS: a bad handshake or record.
-  if (error instanceof Deno.errors.InvalidData) return "tls-error";
-  return "error";
+/** What a session serves: the user at the other end. */
+export interface SessionHandler {
+  /** Whether the login is done: flood control and the idle timeout apply from then. */
+  readonly loggedIn: boolean;
+  /** The user's name, for the log; empty before login. */
+  readonly name: string;
+  /**
+   * Handles one line.
+   *
+   * @returns How many flood-control tokens it cost (1 for a plain line).
+   */
+  line(frame: Frame): number;
+  /** Called once when the session ends, before its connection closes. */
+  ended(reason: EndReason): void;
 }
 
 /** A connection from accept to close. */
-export class Session implements Member {
+export class Session {
   readonly #conn: LineConnection;
-  readonly #context: SessionContext;
-  #name: string | undefined;
-  #endReason: EndReason | undefined;
-  #quitReason = "";
-  #left = false;
-  #loginTimer: ReturnType<typeof setTimeout> | undefined;
-  #lastHeard = 0;
-  #closing: Promise<void> | undefined;
+  readonly #options: SessionOptions;
+  readonly #codec: Codec;
+  readonly #now: () => number;
   readonly #bucket: TokenBucket | undefined;
+  #handler: SessionHandler | undefined;
+  #endReason: EndReason | undefined;
+  #handlerTold = false;
+  #loginTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastHeard: number;
   #throttledSince: number | undefined;
   #pause: { timer: ReturnType<typeof setTimeout>; resume: () => void } | undefined;
+  #closing: Promise<void> | undefined;
 
   /**
    * Creates a session for an accepted connection.
    *
    * @param conn The connection; the session closes it when it ends.
-   * @param context What all sessions share.
+   * @param codec How replies are encoded on this connection.
+   * @param options What all sessions share.
    */
-  constructor(conn: LineConnection, context: SessionContext) {
+  constructor(conn: LineConnection, codec: Codec, options: SessionOptions) {
     this.#conn = conn;
-    this.#context = context;
-    this.#bucket = context.rate && new TokenBucket(context.rate);
-  }
-
-  /** The user's name; empty until logged in. */
-  get name(): string {
-    return this.#name ?? "";
-  }
-
-  /** What all sessions share. */
-  get context(): SessionContext {
-    return this.#context;
+    this.#codec = codec;
+    this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+    this.#lastHeard = this.#now();
+    this.#bucket = options.rate && new TokenBucket({ ...options.rate, now: this.#now });
   }
 
   /** The connection's id, for logs. */
-  get connectionId(): number {
+  get id(): number {
     return this.#conn.id;
   }
 
-  /** Queues bytes (one line) for this user. */
+  /** How replies and events are encoded for this client. */
+  get codec(): Codec {
+    return this.#codec;
+  }
+
+  /** Queues bytes for the client; never blocks. */
   send(bytes: Uint8Array): void {
-    this.#context.metrics.linesSent++;
+    this.#options.metrics.linesSent++;
     this.#conn.send(bytes);
   }
 
-  /** Queues one line for this user. */
-  reply(line: string): void {
-    this.send(encodeLine(line));
+  /** Queues a reply for the client. */
+  reply(reply: Reply): void {
+    this.send(this.#codec.reply(reply));
   }
 
   /**
    * Serves the connection until it ends.
    *
+   * @param handler What the lines are for.
    * @returns A promise that resolves when the connection is closed; it never
    * rejects.
    */
-  async run(): Promise<void> {
-    const { log, loginTimeoutMs } = this.#context;
+  async run(handler: SessionHandler): Promise<void> {
+    const { log, metrics, loginTimeoutMs } = this.#options;
+    this.#handler = handler;
     log.event("connect", { conn: this.#conn.id, addr: this.#conn.remote });
-    this.#loginTimer = setTimeout(() => {
-      this.#refuse("login-timeout", ErrorCode.LoginTimeout, "No name received in time");
-    }, loginTimeoutMs);
+    this.#loginTimer = setTimeout(() => this.end("login-timeout"), loginTimeoutMs);
     try {
       for (;;) {
         const frames = await this.#conn.readFrames();
         if (frames === null) break;
-        this.#lastHeard = performance.now();
+        this.#lastHeard = this.#now();
         for (const frame of frames) {
           if (this.#endReason !== undefined) break;
-          // Await only when throttled: an await per line would split the
-          // batch, and with it the one-write-per-batch flushing.
-          const waitMs = this.#name === undefined ? 0 : this.#throttleDelay();
-          if (waitMs > 0) await this.#pauseFor(waitMs);
-          if (this.#endReason !== undefined) break;
-          this.#handle(frame);
+          const loggedIn = handler.loggedIn;
+          if (loggedIn) {
+            // Await only when throttled: an await per line would split the
+            // batch, and with it the one-write-per-batch flushing.
+            const waitMs = this.#throttleDelay();
+            if (waitMs > 0) await this.#pauseFor(waitMs);
+            if (this.#endReason !== undefined) break;
+            metrics.linesReceived++;
+          }
+          const cost = handler.line(frame);
+          if (loggedIn) this.#bucket?.charge(cost);
+          else if (handler.loggedIn) clearTimeout(this.#loginTimer);
         }
       }
       this.#endReason ??= this.#conn.sawTlsHandshake ? "tls-on-plain-port" : "eof";
     } catch (error) {
-      this.#endReason ??= readErrorReason(error);
+      this.#endReason ??= classifyReadError(error);
       if (this.#endReason !== "reset") {
         log.event("read-error", { conn: this.#conn.id, error: String(error) });
       }
     } finally {
-      this.#leave();
+      this.#tellHandler();
       // Also after EOF: a client that half-closed still reads its replies.
       await this.#closeAfterFlush();
       this.#count(this.#endReason ?? "eof");
-      log.event("disconnect", { conn: this.#conn.id, name: this.#name, reason: this.#endReason });
+      log.event("disconnect", {
+        conn: this.#conn.id,
+        name: handler.name || undefined,
+        reason: this.#endReason,
+      });
     }
+  }
+
+  /**
+   * Ends the session: sends the reason's error line (or `error`), tells the
+   * handler, and closes once the output is flushed. Only the first call counts.
+   *
+   * @param reason Why.
+   * @param error The error to send, where its text depends on the case.
+   */
+  end(reason: EndReason, error?: ProtocolError): void {
+    if (this.#endReason !== undefined) return;
+    this.#endReason = reason;
+    const wire = error ?? endReasonInfo(reason).error?.(this.#options);
+    if (wire !== undefined) this.reply({ kind: "error", error: wire });
+    this.#tellHandler();
+    void this.#closeAfterFlush();
+  }
+
+  /** Tells the client the server is going down, then closes after a flush. */
+  shutdown(): void {
+    this.reply({ kind: "shutdown" });
+    this.end("shutdown");
+  }
+
+  /** Called when the outbox overflowed: the peer stopped reading. */
+  slowReader(): void {
+    if (this.#endReason !== undefined) return;
+    this.#endReason = "slow-reader";
+    this.#conn.close();
+    // This runs inside someone's broadcast: the handler announces the
+    // departure after it, so every user still sees the same order.
+    queueMicrotask(() => this.#tellHandler());
+  }
+
+  /**
+   * Ends the session if the user has sent nothing for the idle timeout. The
+   * server calls this for every session from one periodic sweep: a timer per
+   * session would cost memory for every idle user.
+   *
+   * @param now The current time on the session's clock.
+   */
+  checkIdle(now: number): void {
+    const { idleTimeoutMs } = this.#options;
+    if (idleTimeoutMs === 0 || this.#endReason !== undefined || !this.#handler?.loggedIn) return;
+    if (now - this.#lastHeard >= idleTimeoutMs) this.end("idle-timeout");
   }
 
   /**
@@ -203,15 +226,15 @@ export class Session implements Member {
    */
   #throttleDelay(): number {
     if (this.#bucket === undefined) return 0;
-    const waitMs = this.#bucket.take();
+    const waitMs = this.#bucket.delay();
     if (waitMs === 0) {
       this.#throttledSince = undefined;
       return 0;
     }
-    const now = performance.now();
+    const now = this.#now();
     this.#throttledSince ??= now;
-    if (now - this.#throttledSince > this.#context.rate!.floodKickMs) {
-      this.#refuse("flood", ErrorCode.Flood, "Too many lines for too long; slow down");
+    if (now - this.#throttledSince > this.#options.rate!.floodKickMs) {
+      this.end("flood");
       return 0;
     }
     return waitMs;
@@ -225,125 +248,16 @@ export class Session implements Member {
     this.#pause = undefined;
   }
 
-  #count(reason: EndReason): void {
-    const { metrics } = this.#context;
-    if (REFUSALS.has(reason)) {
-      Metrics.increment(metrics.connectionsRejected, reason as RejectReason);
-    } else {
-      Metrics.increment(metrics.disconnects, reason);
-    }
-  }
-
-  /** Called when the outbox overflowed: the peer stopped reading. */
-  slowReader(): void {
-    this.#endReason ??= "slow-reader";
-    this.#conn.close();
-    // This runs inside someone's broadcast: announce the departure after it,
-    // so every user still sees the same order.
-    queueMicrotask(() => this.#leave());
-  }
-
-  /** Tells the user the server is going down, then closes after a flush. */
-  shutdown(): void {
-    this.reply(noticeLine(NoticeCode.Shutdown, "The server is shutting down"));
-    this.#endAfterFlush("shutdown");
-  }
-
-  /**
-   * Leaves the chat at the user's request.
-   *
-   * @param reason Shown to the others; may be empty.
-   */
-  quit(reason: string): void {
-    this.#quitReason = reason;
-    this.#endAfterFlush("quit");
-  }
-
-  /**
-   * Takes a new name, which the caller has checked is valid and free.
-   *
-   * @param newName The new name.
-   */
-  rename(newName: string): void {
-    const { room, log } = this.#context;
-    const oldName = this.name;
-    room.leave(this);
-    this.#name = newName;
-    room.join(this);
-    log.event("nick", { conn: this.#conn.id, name: oldName, to: newName });
-    room.broadcast(encodeLine(noticeLine(NoticeCode.Nick, `${oldName} is now ${newName}`)));
-  }
-
-  #handle(frame: Frame): void {
-    if (this.#name === undefined) {
-      this.#login(frame);
-      return;
-    }
-    this.#context.metrics.linesReceived++;
-    if (frame.kind === "too-long") {
-      this.reply(errorLine(ErrorCode.LineTooLong, "Line too long; it was dropped"));
-    } else {
-      runCommand(this, parseCommand(decodeSafeText(frame.bytes)));
-    }
-  }
-
-  #login(frame: Frame): void {
-    if (frame.kind === "too-long") {
-      return this.#refuse(
-        "name-invalid",
-        ErrorCode.NameInvalid,
-        `Name is too long: it must be ${NAME_RULE}`,
-      );
-    }
-    const name = decodeSafeText(frame.bytes);
-    const problem = nameProblem(name);
-    if (problem !== undefined) return this.#refuse("name-invalid", ErrorCode.NameInvalid, problem);
-    const { room, log, history, serverName } = this.#context;
-    if (room.holder(name) !== undefined) {
-      return this.#refuse("name-taken", ErrorCode.NameTaken, `The name ${name} is in use`);
-    }
+  /** Stops the timers and tells the handler how the session ended; once. */
+  #tellHandler(): void {
     clearTimeout(this.#loginTimer);
-    this.#name = name;
-    this.#announce(noticeLine(NoticeCode.Join, `${name} joined`));
-    room.join(this);
-    log.event("login", { conn: this.#conn.id, name });
-    const users = room.size === 1 ? "1 user" : `${room.size} users`;
-    this.reply(noticeLine(
-      NoticeCode.Welcome,
-      `Welcome to ${serverName}, ${name}! ${users} online. Type HELP for commands.`,
-    ));
-    for (const { time, line } of history.entries()) this.reply(historyLine(time, line));
-  }
-
-  /**
-   * Ends the session if the user has sent nothing for the idle timeout. The
-   * server calls this for every session from one periodic sweep: a timer per
-   * session would cost memory for every idle user.
-   *
-   * @param now The current `performance.now()`.
-   */
-  checkIdle(now: number): void {
-    const { idleTimeoutMs } = this.#context;
-    if (idleTimeoutMs === 0 || this.#name === undefined || this.#endReason !== undefined) return;
-    if (now - this.#lastHeard < idleTimeoutMs) return;
-    this.#refuse(
-      "idle-timeout",
-      ErrorCode.IdleTimeout,
-      `Nothing received for ${idleTimeoutMs / 1000} s`,
-    );
-  }
-
-  #refuse(reason: EndReason, code: ErrorCode, text: string): void {
-    this.reply(errorLine(code, text));
-    this.#endAfterFlush(reason);
-  }
-
-  /** Ends the session: leaves the room now, closes once the output is written. */
-  #endAfterFlush(reason: EndReason): void {
-    if (this.#endReason !== undefined) return;
-    this.#endReason = reason;
-    this.#leave();
-    void this.#closeAfterFlush();
+    if (this.#pause) {
+      clearTimeout(this.#pause.timer);
+      this.#pause.resume();
+    }
+    if (this.#handlerTold || this.#handler === undefined) return;
+    this.#handlerTold = true;
+    this.#handler.ended(this.#endReason ?? "eof");
   }
 
   /** Closes once the output is written or the grace period is over; once. */
@@ -351,7 +265,7 @@ export class Session implements Member {
     this.#closing ??= (async () => {
       let graceTimer: ReturnType<typeof setTimeout> | undefined;
       const grace = new Promise<void>((resolve) => {
-        graceTimer = setTimeout(resolve, this.#context.closeGraceMs);
+        graceTimer = setTimeout(resolve, this.#options.closeGraceMs);
       });
       await Promise.race([this.#conn.flushed(), grace]);
       clearTimeout(graceTimer);
@@ -360,34 +274,12 @@ export class Session implements Member {
     return this.#closing;
   }
 
-  /** Leaves the room once, telling the others why. */
-  #leave(): void {
-    clearTimeout(this.#loginTimer);
-    if (this.#pause) {
-      clearTimeout(this.#pause.timer);
-      this.#pause.resume();
+  #count(reason: EndReason): void {
+    const { metrics } = this.#options;
+    if (endReasonInfo(reason).refusal) {
+      Metrics.increment(metrics.connectionsRejected, reason);
+    } else {
+      Metrics.increment(metrics.disconnects, reason);
     }
-    if (this.#left || this.#name === undefined) return;
-    this.#left = true;
-    const { room } = this.#context;
-    room.leave(this);
-    const name = this.#name;
-    if (this.#endReason === "quit") {
-      const why = this.#quitReason === "" ? "" : ` (${this.#quitReason})`;
-      this.#announce(noticeLine(NoticeCode.Quit, `${name} left${why}`));
-    } else if (this.#endReason !== "shutdown") {
-      const why = DISCONNECT_REASONS[this.#endReason ?? "eof"] ?? "connection closed";
-      this.#announce(noticeLine(NoticeCode.Disconnect, `${name} was disconnected (${why})`));
-    }
-  }
-
-  /**
-   * Tells everyone else about a join or a departure, unless the room is
-   * larger than `presenceMaxUsers`: there every login would cost a line for
-   * each of thousands of users (N² in all) and bury the chat in notices.
-   */
-  #announce(line: string): void {
-    const { room, presenceMaxUsers } = this.#context;
-    if (room.size <= presenceMaxUsers) room.broadcast(encodeLine(line), this);
   }
 }

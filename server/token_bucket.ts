@@ -47,16 +47,31 @@ export class TokenBucket {
   }
 
   /**
-   * Takes one token, borrowing it if the bucket is empty.
+   * Takes tokens, borrowing them if the bucket is short: the debt is what
+   * {@linkcode delay} then makes the caller wait for.
    *
-   * @returns 0 if a token was there, else how many milliseconds the caller
-   * must wait before acting, so that the average rate holds.
+   * @param tokens How many; a costly command takes more than one.
    */
-  take(): number {
+  charge(tokens: number): void {
+    this.#refill();
+    this.#tokens -= tokens;
+  }
+
+  /**
+   * How long the caller must wait before acting, so that the average rate
+   * holds.
+   *
+   * @returns 0 while the bucket holds at least one token, else the
+   * milliseconds until it will.
+   */
+  delay(): number {
+    this.#refill();
+    return this.#tokens >= 1 ? 0 : (1 - this.#tokens) / this.#ratePerMs;
+  }
+
+  #refill(): void {
     const now = this.#now();
     this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#ratePerMs);
     this.#updatedAt = now;
-    this.#tokens -= 1;
-    return this.#tokens >= 0 ? 0 : -this.#tokens / this.#ratePerMs;
   }
 }

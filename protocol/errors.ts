@@ -1,0 +1,139 @@
+/**
+ * The catalogue of the protocol's errors: for each, its code, its text, and
+ * whether the server closes the connection after it. The server builds every
+ * `ERROR` line from here and the client learns from here which ones end the
+ * session, so the two cannot drift apart.
+ *
+ * @module
+ */
+
+/** Why the server refused something; the code after `ERROR`. */
+export const ErrorCode = {
+  /** The name (at login or NICK) is held by a user who is online. */
+  NameTaken: "name-taken",
+  /** The name (at login or NICK) breaks the name rule. */
+  NameInvalid: "name-invalid",
+  /** A known command with missing or extra arguments. */
+  Usage: "usage",
+  /** MSG to a name nobody online has. */
+  NoSuchUser: "no-such-user",
+  /** The client sent nothing for longer than the idle timeout. */
+  IdleTimeout: "idle-timeout",
+  /** A line was longer than the limit; it was dropped. */
+  LineTooLong: "line-too-long",
+  /** A special command the server does not know. */
+  UnknownCommand: "unknown-command",
+  /** No name arrived within the login timeout. */
+  LoginTimeout: "login-timeout",
+  /** The server has as many connections as it allows. */
+  ServerFull: "server-full",
+  /** The client's address has as many connections as one address may. */
+  TooManyConnections: "too-many-connections",
+  /** The client stayed over its line rate too long. */
+  Flood: "flood",
+} as const;
+
+/** One of {@linkcode ErrorCode}'s values. */
+export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
+
+/**
+ * When the server closes the connection after an error: `always`;
+ * `at-login` when it refuses the name line (the same error for `NICK`
+ * leaves the connection open); `never`.
+ */
+export type Closes = "always" | "at-login" | "never";
+
+/** An error as the server reports it. */
+export interface ProtocolError {
+  /** What went wrong, for programs. */
+  readonly code: ErrorCode;
+  /** What went wrong, for people. */
+  readonly text: string;
+}
+
+/** Whether each error ends the connection. */
+export const ERROR_CLOSES: Readonly<Record<ErrorCode, Closes>> = {
+  "name-taken": "at-login",
+  "name-invalid": "at-login",
+  "usage": "never",
+  "no-such-user": "never",
+  "idle-timeout": "always",
+  "line-too-long": "never",
+  "unknown-command": "never",
+  "login-timeout": "always",
+  "server-full": "always",
+  "too-many-connections": "always",
+  "flood": "always",
+};
+
+/** One builder per error: the only place error texts are written. */
+export const ServerError = {
+  nameTaken: (name: string): ProtocolError => ({
+    code: ErrorCode.NameTaken,
+    text: `The name ${name} is in use`,
+  }),
+  /** @param other The online user whose name the new one could pass for. */
+  nameLookalike: (name: string, other: string): ProtocolError => ({
+    code: ErrorCode.NameTaken,
+    text: `The name ${name} looks too much like ${other}, who is online`,
+  }),
+  /** @param problem The rule the name breaks, from `nameProblem()`. */
+  nameInvalid: (problem: string): ProtocolError => ({ code: ErrorCode.NameInvalid, text: problem }),
+  /** @param usage The command's usage, such as `MSG name text`. */
+  usage: (usage: string): ProtocolError => ({ code: ErrorCode.Usage, text: `Usage: ${usage}` }),
+  noSuchUser: (name: string): ProtocolError => ({
+    code: ErrorCode.NoSuchUser,
+    text: `Nobody called ${name} is online`,
+  }),
+  idleTimeout: (seconds: number): ProtocolError => ({
+    code: ErrorCode.IdleTimeout,
+    text: `Nothing received for ${seconds} s`,
+  }),
+  lineTooLong: (): ProtocolError => ({
+    code: ErrorCode.LineTooLong,
+    text: "Line too long; it was dropped",
+  }),
+  /** @param word The word as sent; empty for a line that starts with a space. */
+  unknownCommand: (word: string): ProtocolError => ({
+    code: ErrorCode.UnknownCommand,
+    text: `Unknown command ${word || "(line starts with a space)"}; type HELP for the list`,
+  }),
+  loginTimeout: (): ProtocolError => ({
+    code: ErrorCode.LoginTimeout,
+    text: "No name received in time",
+  }),
+  serverFull: (): ProtocolError => ({
+    code: ErrorCode.ServerFull,
+    text: "The server is full; try again later",
+  }),
+  tooManyConnections: (): ProtocolError => ({
+    code: ErrorCode.TooManyConnections,
+    text: "Too many connections from your address",
+  }),
+  flood: (): ProtocolError => ({
+    code: ErrorCode.Flood,
+    text: "Too many lines for too long; slow down",
+  }),
+} as const;
+
+/**
+ * Whether the server closes the connection after an error.
+ *
+ * @param code The code from an `ERROR` line; unknown codes never close.
+ * @param loggedIn Whether the login had succeeded when the error came.
+ * @returns True if no more lines will follow.
+ *
+ * @example
+ * ```ts
+ * import { closesConnection } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(closesConnection("name-taken", false), true);
+ * assert.equal(closesConnection("name-taken", true), false);
+ * assert.equal(closesConnection("flood", true), true);
+ * ```
+ */
+export function closesConnection(code: string, loggedIn: boolean): boolean {
+  const closes = ERROR_CLOSES[code as ErrorCode];
+  return closes === "always" || (closes === "at-login" && !loggedIn);
+}

@@ -1,0 +1,157 @@
+/**
+ * What happens in a chat, as data: every user-visible thing that happens is
+ * a {@linkcode ChatEvent}, published once to the hub and delivered to
+ * everyone concerned; what the server says to one user alone (a WHO list, an
+ * error, the welcome) is a {@linkcode Reply}. A front-end's
+ * {@linkcode Codec} turns both into its own bytes at the edge: lines for
+ * TCP today, JSON for the web page later.
+ *
+ * @module
+ */
+
+import type { ProtocolError } from "./errors.ts";
+
+/** The kinds of event, each with the fields it uses. */
+export type EventKind =
+  /** `from` said `text` in `room`. */
+  | "message"
+  /** `from` acted (`ME`): `text` is the action. */
+  | "action"
+  /** `from` sent `text` to `to` alone; `room` is empty. */
+  | "private"
+  /** `from` arrived in `room`. */
+  | "join"
+  /** `from` left with QUIT; `text` is the reason, possibly empty. */
+  | "quit"
+  /** `from`'s connection ended without QUIT; `text` says why. */
+  | "disconnect"
+  /** `from` is now called `to`. */
+  | "nick";
+
+/** One thing that happened, as every front-end and store sees it. */
+export interface ChatEvent {
+  /**
+   * Unique and assigned in delivery order by the fan-out; a client that
+   * reconnects uses it to skip what it already has.
+   */
+  readonly id: string;
+  /** When the server accepted it, in milliseconds since the epoch. */
+  readonly time: number;
+  /** Where it happened, such as `#lobby`; empty for a private message. */
+  readonly room: string;
+  /** What happened. */
+  readonly kind: EventKind;
+  /** Who did it, by the name they had then. */
+  readonly from: string;
+  /** The recipient of a private message, or the new name after `nick`; else empty. */
+  readonly to: string;
+  /** The message, action, reason or cause; may be empty. */
+  readonly text: string;
+}
+
+/** An event before the fan-out gives it its place in the order. */
+export type EventDraft = Omit<ChatEvent, "id" | "time">;
+
+/**
+ * Whether the user an event is from receives it too. Chat and actions are
+ * never echoed (the seed protocol); presence is about someone who is not
+ * there to see it; a private message comes back to its sender as the
+ * confirmation; a rename is news to the renamed user as well.
+ */
+export const ECHOED: Readonly<Record<EventKind, boolean>> = {
+  message: false,
+  action: false,
+  private: true,
+  join: false,
+  quit: false,
+  disconnect: false,
+  nick: true,
+};
+
+/** What the server says to one user, in answer or unasked. */
+export type Reply =
+  /** The first line after a successful login. */
+  | {
+    readonly kind: "welcome";
+    readonly server: string;
+    readonly name: string;
+    readonly users: number;
+  }
+  /** A public event from before the user arrived. */
+  | { readonly kind: "history"; readonly event: ChatEvent }
+  /** The users in a room, sorted. */
+  | { readonly kind: "who"; readonly names: readonly string[] }
+  /** The answer to PING. */
+  | { readonly kind: "pong"; readonly token: string }
+  /** One command in the HELP list. */
+  | { readonly kind: "help"; readonly usage: string; readonly summary: string }
+  /** The server is going down; the connection closes next. */
+  | { readonly kind: "shutdown" }
+  /** Something was refused. */
+  | { readonly kind: "error"; readonly error: ProtocolError };
+
+/** Turns events and replies into one front-end's bytes. */
+export interface Codec {
+  /**
+   * Encodes an event for one recipient.
+   *
+   * @param event The event.
+   * @param toSender Whether the recipient is the user the event is from
+   * (only a private message reads differently then).
+   * @returns The bytes; the caller may share them with every other recipient.
+   */
+  event(event: ChatEvent, toSender: boolean): Uint8Array;
+  /**
+   * Encodes a reply to one user.
+   *
+   * @param reply The reply.
+   * @returns The bytes.
+   */
+  reply(reply: Reply): Uint8Array;
+}
+
+/**
+ * An event on its way to many recipients: encodes it once per codec and
+ * perspective, however many recipients share them, because encoding per
+ * recipient would cost as much as everything else in a broadcast.
+ */
+export class EncodedEvent {
+  /** The event being delivered. */
+  readonly event: ChatEvent;
+  #codec: Codec | undefined;
+  #bytes: Uint8Array | undefined;
+  #others: Map<Codec, Uint8Array> | undefined;
+
+  /**
+   * Wraps an event for delivery.
+   *
+   * @param event The event.
+   */
+  constructor(event: ChatEvent) {
+    this.event = event;
+  }
+
+  /**
+   * The event's bytes in one codec, as a recipient other than the sender
+   * sees them.
+   *
+   * @param codec The recipient's codec.
+   * @returns Bytes shared by every recipient with that codec.
+   */
+  bytes(codec: Codec): Uint8Array {
+    // Nearly every recipient shares one codec: one slot, then a map.
+    if (codec === this.#codec) return this.#bytes!;
+    if (this.#codec === undefined) {
+      this.#codec = codec;
+      this.#bytes = codec.event(this.event, false);
+      return this.#bytes;
+    }
+    this.#others ??= new Map();
+    let bytes = this.#others.get(codec);
+    if (bytes === undefined) {
+      bytes = codec.event(this.event, false);
+      this.#others.set(codec, bytes);
+    }
+    return bytes;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The user behind a connection: logs in with the first line, joins the
+ * room, turns each later line into a command, receives events from the hub,
+ * and leaves once, telling the others why. The connection itself (reading,
+ * flood control, timeouts, closing) is the {@linkcode Session}'s.
+ *
+ * @module
+ */
+
+import { commandCost, parseCommand } from "../protocol/commands.ts";
+import { type ProtocolError, ServerError } from "../protocol/errors.ts";
+import type { ChatEvent, EncodedEvent, EventDraft, Reply } from "../protocol/events.ts";
+import type { Frame } from "../protocol/line_splitter.ts";
+import { decodeSafeText } from "../protocol/text.ts";
+import { NAME_RULE, nameKey, nameProblem } from "../protocol/username.ts";
+import { type EndReason, endReasonInfo } from "./end_reasons.ts";
+import { type CommandUser, type HandlerContext, runCommand } from "./handlers.ts";
+import type { Hub, HubUser } from "./hub/hub.ts";
+import type { Logger } from "./log.ts";
+import type { Session, SessionHandler } from "./session.ts";
+
+/** What every user of a server shares. */
+export interface ChatUserOptions {
+  /** Names, rooms, history and fan-out. */
+  readonly hub: Hub<ChatUser>;
+  /** The room every user is in. */
+  readonly room: string;
+  /** Named in the welcome, such as `nanochat 0.1.0`. */
+  readonly serverName: string;
+  /** How many recent public lines a user who logs in is shown. */
+  readonly historyLines: number;
+  /** Joins and departures are announced only while the room has at most this many users. */
+  readonly presenceMaxUsers: number;
+  /** The event log. */
+  readonly log: Logger;
+  /** Whether chat text goes into the log. */
+  readonly logMessages: boolean;
+}
+
+/** A live event held back while the user's history is still on its way. */
+interface HeldEvent {
+  readonly id: string;
+  readonly bytes: Uint8Array;
+}
+
+/** One user, from the name line to the departure. */
+export class ChatUser implements HubUser, SessionHandler, CommandUser {
+  readonly #session: Session;
+  readonly #options: ChatUserOptions;
+  readonly #context: HandlerContext;
+  #name: string | undefined;
+  #present = false;
+  #quitReason = "";
+  /** Live events that arrived before the history was sent; undefined once it was. */
+  #held: HeldEvent[] | undefined;
+
+  /**
+   * Creates the user for a session.
+   *
+   * @param session The connection the user speaks through.
+   * @param options What all users share.
+   */
+  constructor(session: Session, options: ChatUserOptions) {
+    this.#session = session;
+    this.#options = options;
+    this.#context = {
+      user: this,
+      hub: options.hub,
+      room: options.room,
+      log: options.log,
+      logMessages: options.logMessages,
+    };
+  }
+
+  /** The user's name; empty until logged in. */
+  get name(): string {
+    return this.#name ?? "";
+  }
+
+  /** Whether the login succeeded. */
+  get loggedIn(): boolean {
+    return this.#name !== undefined;
+  }
+
+  /** The connection's id, for logs. */
+  get connectionId(): number {
+    return this.#session.id;
+  }
+
+  /** Handles one line from the client; see {@linkcode SessionHandler.line}. */
+  line(frame: Frame): number {
+    if (this.#name === undefined) {
+      this.#login(frame);
+      return 0;
+    }
+    if (frame.kind === "too-long") {
+      this.reply({ kind: "error", error: ServerError.lineTooLong() });
+      return 1;
+    }
+    const command = parseCommand(decodeSafeText(frame.bytes));
+    runCommand(command, this.#context);
+    return commandCost(command);
+  }
+
+  /** Queues an event for this user; see {@linkcode HubUser.deliver}. */
+  deliver(encoded: EncodedEvent, toSender: boolean): void {
+    const codec = this.#session.codec;
+    const bytes = toSender ? codec.event(encoded.event, true) : encoded.bytes(codec);
+    if (this.#held !== undefined) this.#held.push({ id: encoded.event.id, bytes });
+    else this.#session.send(bytes);
+  }
+
+  /** Queues a reply for this user. */
+  reply(reply: Reply): void {
+    this.#session.reply(reply);
+  }
+
+  /** Leaves at the user's request. */
+  quit(reason: string): void {
+    this.#quitReason = reason;
+    this.#session.end("quit");
+  }
+
+  /** Takes a new name, which the caller has checked is valid. */
+  rename(newName: string): ProtocolError | undefined {
+    const { hub, room, log } = this.#options;
+    const oldName = this.name;
+    if (newName === oldName) return undefined; // nothing changes, nothing to announce
+    const holder = hub.directory.rename(oldName, newName, this);
+    if (holder !== undefined) return takenError(newName, holder.name);
+    hub.rooms.leave(room, this);
+    this.#name = newName;
+    hub.rooms.join(room, this);
+    log.event("nick", { conn: this.#session.id, name: oldName, to: newName });
+    hub.publish({ room, kind: "nick", from: oldName, to: newName, text: "" });
+    return undefined;
+  }
+
+  /** Leaves the room once, telling the others why; see {@linkcode SessionHandler.ended}. */
+  ended(reason: EndReason): void {
+    if (!this.#present) return;
+    this.#present = false;
+    const { hub, room } = this.#options;
+    const name = this.name;
+    hub.rooms.leave(room, this);
+    hub.directory.release(name, this);
+    if (reason === "quit") {
+      this.#announce({ room, kind: "quit", from: name, to: "", text: this.#quitReason });
+      return;
+    }
+    const notice = endReasonInfo(reason).notice;
+    if (notice !== undefined) {
+      this.#announce({ room, kind: "disconnect", from: name, to: "", text: notice });
+    }
+  }
+
+  #login(frame: Frame): void {
+    if (frame.kind === "too-long") {
+      const problem = `Name is too long: it must be ${NAME_RULE}`;
+      return this.#session.end("name-invalid", ServerError.nameInvalid(problem));
+    }
+    const name = decodeSafeText(frame.bytes);
+    const problem = nameProblem(name);
+    if (problem !== undefined) {
+      return this.#session.end("name-invalid", ServerError.nameInvalid(problem));
+    }
+    const { hub, room, log, serverName, historyLines } = this.#options;
+    const holder = hub.directory.claim(name, this);
+    if (holder !== undefined) return this.#session.end("name-taken", takenError(name, holder.name));
+    this.#name = name;
+    this.#present = true;
+    this.#announce({ room, kind: "join", from: name, to: "", text: "" });
+    hub.rooms.join(room, this);
+    log.event("login", { conn: this.#session.id, name });
+    this.reply({ kind: "welcome", server: serverName, name, users: hub.rooms.size(room) });
+    if (historyLines > 0) void this.#sendHistory();
+  }
+
+  /**
+   * Sends the room's recent lines, then whatever arrived live meanwhile:
+   * the user is in the room already, so nothing said while the store
+   * answers is lost, and what the history holds too is not sent twice.
+   */
+  async #sendHistory(): Promise<void> {
+    const { hub, room, historyLines, log } = this.#options;
+    this.#held = [];
+    let events: readonly ChatEvent[] = [];
+    try {
+      events = await hub.history.recent(room, historyLines);
+      if (this.#present) {
+        for (const event of events) this.reply({ kind: "history", event });
+      }
+    } catch (error) {
+      log.event("history-error", { conn: this.#session.id, error: String(error) });
+    }
+    const held = this.#held;
+    this.#held = undefined;
+    if (!this.#present) return;
+    const seen = new Set(events.map((event) => event.id));
+    for (const { id, bytes } of held) if (!seen.has(id)) this.#session.send(bytes);
+  }
+
+  /**
+   * Tells the room about a join or a departure, unless the room is larger
+   * than `presenceMaxUsers`: there every login would cost a line for each of
+   * thousands of users (N² in all) and bury the chat in notices.
+   */
+  #announce(draft: EventDraft): void {
+    const { hub, room, presenceMaxUsers } = this.#options;
+    if (hub.rooms.size(room) <= presenceMaxUsers) hub.publish(draft);
+  }
+}
+
+/** Why a name cannot be had: someone has it, or a name it could pass for. */
+function takenError(name: string, holderName: string): ProtocolError {
+  return nameKey(name) === nameKey(holderName)
+    ? ServerError.nameTaken(name)
+    : ServerError.nameLookalike(name, holderName);
+}

@@ -1,0 +1,161 @@
+import assert from "@nanochat/assert";
+import type { ChatEvent } from "../../protocol/events.ts";
+import { lineCodec } from "../../protocol/line_codec.ts";
+import { ChatUser } from "../../server/chat_user.ts";
+import type { HistoryStore } from "../../server/hub/history_store.ts";
+import { Hub } from "../../server/hub/hub.ts";
+import { Logger } from "../../server/log.ts";
+import { Metrics } from "../../server/metrics.ts";
+import { Session, type SessionOptions } from "../../server/session.ts";
+import { TokenBucket } from "../../server/token_bucket.ts";
+import { FakeConnection } from "../support/fake_connection.ts";
+
+/** A clock the test moves by hand. */
+class FakeClock {
+  now = 0;
+  readonly read = () => this.now;
+}
+
+function world(options: { history?: HistoryStore; idleTimeoutMs?: number } = {}) {
+  const clock = new FakeClock();
+  const log: string[] = [];
+  const hub = new Hub<ChatUser>(options.history ? { history: options.history } : {});
+  const metrics = new Metrics();
+  const sessionOptions: SessionOptions = {
+    loginTimeoutMs: 60_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 0,
+    closeGraceMs: 1000,
+    rate: undefined,
+    log: new Logger((line) => log.push(line)),
+    metrics,
+    now: clock.read,
+  };
+  const running: Promise<void>[] = [];
+  const connect = () => {
+    const conn = new FakeConnection();
+    const session = new Session(conn, lineCodec, sessionOptions);
+    const user = new ChatUser(session, {
+      hub,
+      room: "#lobby",
+      serverName: "nanochat test",
+      historyLines: options.history ? 10 : 0,
+      presenceMaxUsers: 500,
+      log: sessionOptions.log,
+      logMessages: false,
+    });
+    running.push(session.run(user));
+    return { conn, session, user };
+  };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const finish = async (...conns: FakeConnection[]) => {
+    for (const conn of conns) conn.end();
+    await Promise.all(running);
+  };
+  return { clock, log, hub, metrics, connect, settle, finish };
+}
+
+Deno.test("ChatUser is welcomed first and announced to the others", async () => {
+  const w = world();
+  const alice = w.connect();
+  alice.conn.push("alice");
+  await w.settle();
+  const bob = w.connect();
+  bob.conn.push("bob");
+  await w.settle();
+  assert.deepEqual(alice.conn.lines, [
+    "NOTICE welcome: Welcome to nanochat test, alice! 1 user online. Type HELP for commands.",
+    "NOTICE join: bob joined",
+  ]);
+  assert.equal(
+    bob.conn.lines[0],
+    "NOTICE welcome: Welcome to nanochat test, bob! 2 users online. Type HELP for commands.",
+  );
+  await w.finish(alice.conn, bob.conn);
+});
+
+Deno.test("Session ends a silent user by the fake clock and the others see why, once", async () => {
+  const w = world({ idleTimeoutMs: 600_000 });
+  const alice = w.connect();
+  const bob = w.connect();
+  alice.conn.push("alice");
+  bob.conn.push("bob");
+  await w.settle();
+  w.clock.now = 599_999;
+  alice.session.checkIdle(w.clock.now);
+  assert.equal(alice.conn.closed, false);
+  bob.conn.push("PING"); // bob speaks at 599,999 ms
+  await w.settle();
+  w.clock.now = 600_000;
+  alice.session.checkIdle(w.clock.now);
+  bob.session.checkIdle(w.clock.now);
+  alice.session.checkIdle(w.clock.now); // a second sweep changes nothing
+  await w.settle();
+  assert.deepEqual(alice.conn.lines.slice(-1), ["ERROR idle-timeout: Nothing received for 600 s"]);
+  assert.equal(alice.conn.closed, true);
+  assert.deepEqual(bob.conn.lines.slice(-2), [
+    "PONG",
+    "NOTICE disconnect: alice was disconnected (idle timeout)",
+  ]);
+  await w.finish(bob.conn);
+  assert.equal(w.metrics.disconnects.get("idle-timeout"), 1);
+  assert.equal(w.log.filter((line) => line.includes("reason=idle-timeout")).length, 1);
+});
+
+Deno.test("ChatUser sends history first, then what was said while the store answered, nothing twice", async () => {
+  const answer = Promise.withResolvers<readonly ChatEvent[]>();
+  const stored: ChatEvent[] = [];
+  const history: HistoryStore = {
+    append: (event) => stored.push(event),
+    recent: () => answer.promise,
+  };
+  const w = world({ history });
+  const bob = w.connect();
+  bob.conn.push("bob");
+  await w.settle();
+  bob.conn.push("*before");
+  await w.settle();
+  const alice = w.connect();
+  alice.conn.push("alice");
+  await w.settle();
+  bob.conn.push("*during one", "*during two");
+  await w.settle();
+  // The slow store answers with what it had when asked, plus one line it caught up on.
+  answer.resolve(stored.slice(0, 2));
+  await w.settle();
+  assert.deepEqual(alice.conn.lines.map((line) => line.replace(/^HISTORY \S+ /, "HISTORY ")), [
+    "NOTICE welcome: Welcome to nanochat test, alice! 2 users online. Type HELP for commands.",
+    "HISTORY [bob]: before",
+    "HISTORY [bob]: during one",
+    "[bob]: during two",
+  ]);
+  await w.finish(alice.conn, bob.conn);
+});
+
+Deno.test("Session tells its user once and logs one disconnect, however the end is reached", async () => {
+  const w = world();
+  const alice = w.connect();
+  alice.conn.push("alice", "QUIT bye");
+  await w.settle();
+  alice.session.end("flood");
+  alice.session.slowReader();
+  alice.conn.end();
+  await w.finish();
+  assert.deepEqual(w.log.filter((line) => line.includes(" disconnect ")).length, 1);
+  assert.equal(w.metrics.disconnects.get("quit"), 1);
+  assert.equal(w.hub.directory.size, 0);
+  assert.equal(w.hub.rooms.size("#lobby"), 0);
+});
+
+Deno.test("TokenBucket makes a costly command wait as long as that many lines", () => {
+  const clock = new FakeClock();
+  const bucket = new TokenBucket({ ratePerSecond: 1, burst: 10, now: clock.read });
+  bucket.charge(5); // WHO
+  assert.equal(bucket.delay(), 0);
+  bucket.charge(5);
+  assert.equal(bucket.delay(), 1000);
+  clock.now = 1000;
+  assert.equal(bucket.delay(), 0);
+  bucket.charge(1);
+  clock.now = 1500;
+  assert.equal(bucket.delay(), 500);
+});
