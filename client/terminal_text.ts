@@ -5,11 +5,14 @@
  *
  * A bidi control such as U+202E RIGHT-TO-LEFT OVERRIDE makes a terminal that
  * implements bidi (VTE, Konsole, mlterm) show the characters after it in
- * another order than they were sent: `[mallory]: \u202Eevil.exe` can read as
- * something harmless, and a message can seem to say what it does not. New
- * servers replace these too, but the client may talk to an old or hostile
- * one, so it never passes them on. Like the protocol's controls, they become
- * U+FFFD rather than vanish, to keep the tampering visible.
+ * another order than they were sent: `[mallory]: \u202Etxt.exe` reads as
+ * `exe.txt`, and a message can seem to say what it does not. A server may
+ * replace the dangerous ones too, but the client may talk to an old or
+ * hostile one, so it passes none of them on, not even the marks and
+ * balanced isolates a server may leave: terminals lay out bidi text in too
+ * many different ways for any of them to be safe at the user's end. Like
+ * the protocol's controls, they become U+FFFD rather than vanish, to keep the
+ * tampering visible.
  *
  * @module
  */
