@@ -29,6 +29,8 @@ export const ErrorCode = {
   ServerFull: "server-full",
   /** The client's address has as many connections as one address may. */
   TooManyConnections: "too-many-connections",
+  /** The client's address opened too many connections too recently. */
+  TooManyNewConnections: "too-many-new-connections",
   /** The client stayed over its line rate too long. */
   Flood: "flood",
 } as const;
@@ -63,6 +65,7 @@ export const ERROR_CLOSES: Readonly<Record<ErrorCode, Closes>> = {
   "login-timeout": "always",
   "server-full": "always",
   "too-many-connections": "always",
+  "too-many-new-connections": "always",
   "flood": "always",
 };
 
@@ -109,6 +112,11 @@ export const ServerError = {
   tooManyConnections: (): ProtocolError => ({
     code: ErrorCode.TooManyConnections,
     text: "Too many connections from your address",
+  }),
+  /** @param retrySeconds When the address may connect again. */
+  tooManyNewConnections: (retrySeconds: number): ProtocolError => ({
+    code: ErrorCode.TooManyNewConnections,
+    text: `Too many new connections from your address; try again in ${retrySeconds} s`,
   }),
   flood: (): ProtocolError => ({
     code: ErrorCode.Flood,

@@ -28,6 +28,8 @@ const NANOCHAT_FLAGS = [
   "0",
   "--max-per-ip",
   "100000",
+  "--max-new-per-ip",
+  "0",
   "--max-connections",
   "20000",
   "--idle-timeout",

@@ -9,6 +9,7 @@
 import { parseArgs } from "@nanochat/args";
 import { formatHostPort, type HostPort, parseHostPort } from "../protocol/address.ts";
 import { describeWithCause } from "../transport/net_errors.ts";
+import { AddressList } from "./connection_limits.ts";
 import { type LogFormat, Logger } from "./log.ts";
 import { readPemFile } from "../transport/pem_file.ts";
 import {
@@ -78,6 +79,11 @@ const FLAGS: Record<string, Flag> = {
     value: spec.value,
     help: `${spec.help} (${shownDefault(spec.key, spec.unit)})`,
   }])),
+  "limit-exempt": {
+    type: "string",
+    value: "LIST",
+    help: "addresses or CIDR ranges free of the per-IP limits, comma-separated (none)",
+  },
   "metrics": {
     type: "string",
     value: "ADDR",
@@ -167,6 +173,8 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
     const value = text(spec.flag);
     if (value !== undefined) server[spec.key] = parseTunable(spec, value);
   }
+  const exempt = text("limit-exempt");
+  if (exempt !== undefined) server.limitExempt = new AddressList(exempt);
   const metrics = text("metrics");
   if (metrics !== undefined) {
     server.metrics = parseHostPort(metrics, { hostname: "127.0.0.1", port: 9464 });

@@ -12,6 +12,7 @@ import { DEFAULT_PORT, type HostPort } from "../protocol/address.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_splitter.ts";
 import { DEFAULT_MAX_QUEUED_BYTES } from "../transport/outbox.ts";
 import { parseNumber } from "../cli/numbers.ts";
+import type { AddressList } from "./connection_limits.ts";
 import { Logger } from "./log.ts";
 
 /** One address to listen on, plain or TLS. */
@@ -30,6 +31,10 @@ export interface Tunables {
   maxConnections: number;
   /** How many clients may be connected at once from one IP address (IPv6: one /64). */
   maxConnectionsPerIp: number;
+  /** How many new connections one IP address may open per window; 0 for no limit. */
+  maxNewConnectionsPerIp: number;
+  /** The window of `maxNewConnectionsPerIp`, in milliseconds. */
+  newConnectionWindowMs: number;
   /** Lines per second one client may send on average; 0 turns flood control off. */
   rateLinesPerSecond: number;
   /** Lines a client may send at once before the rate applies. */
@@ -56,6 +61,8 @@ export interface ServerConfig extends Tunables {
   metrics: HostPort | undefined;
   /** Whether chat text is written to the log. */
   logMessages: boolean;
+  /** Addresses the per-address limits do not apply to; none by default. */
+  limitExempt: AddressList | undefined;
   /** Where events are logged. */
   logger: Logger;
 }
@@ -65,7 +72,9 @@ export interface ServerConfig extends Tunables {
  * for the numbers). `listen` defaults to `0.0.0.0:7777`, `metrics` to off,
  * `logMessages` to false, `logger` to text lines on stderr.
  */
-export type ServerOptions = Partial<Omit<ServerConfig, "metrics">> & { metrics?: HostPort };
+export type ServerOptions =
+  & Partial<Omit<ServerConfig, "metrics" | "limitExempt">>
+  & { metrics?: HostPort; limitExempt?: AddressList };
 
 /** How a tunable is written on the command line. */
 export type Unit = "count" | "seconds";
@@ -115,6 +124,26 @@ export const TUNABLES: readonly TunableSpec[] = [
     max: MAX_COUNT,
     default: 16,
     help: "clients connected at once from one IP address",
+  },
+  {
+    key: "maxNewConnectionsPerIp",
+    flag: "max-new-per-ip",
+    value: "N",
+    unit: "count",
+    min: 0,
+    max: MAX_COUNT,
+    default: 32,
+    help: "new connections one IP address may open per window; 0 no limit",
+  },
+  {
+    key: "newConnectionWindowMs",
+    flag: "new-per-ip-window",
+    value: "SECONDS",
+    unit: "seconds",
+    min: 1,
+    max: MAX_SECONDS,
+    default: 600_000,
+    help: "the window of --max-new-per-ip",
   },
   {
     key: "rateLinesPerSecond",
@@ -264,6 +293,7 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
     listen: [DEFAULT_LISTEN],
     metrics: undefined,
     logMessages: false,
+    limitExempt: undefined,
     logger: options.logger ?? new Logger(),
   };
   for (const spec of TUNABLES) {
@@ -283,5 +313,6 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
   if (options.listen !== undefined) config.listen = Object.freeze([...options.listen]);
   if (options.metrics !== undefined) config.metrics = options.metrics;
   if (options.logMessages !== undefined) config.logMessages = options.logMessages;
+  if (options.limitExempt !== undefined) config.limitExempt = options.limitExempt;
   return Object.freeze(config);
 }

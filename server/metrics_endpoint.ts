@@ -6,6 +6,12 @@
  */
 
 import { formatHostPort, type HostPort } from "../protocol/address.ts";
+import {
+  type HttpRequest,
+  type HttpResponse,
+  HttpServer,
+  type HttpServerOptions,
+} from "../transport/http_server.ts";
 
 /** What the endpoint serves. */
 export interface MetricsSource {
@@ -18,33 +24,36 @@ export interface MetricsSource {
  *
  * @param address Where to listen.
  * @param source What to render.
- * @returns The HTTP server; shut it down with `shutdown()`.
+ * @param options Timeouts, the connection cap, admission, accept errors.
+ * @returns The HTTP server; stop it with `close()`.
  * @throws {Error} Naming the address, with the listen error as its cause.
  */
 export function serveMetrics(
   address: HostPort,
   source: MetricsSource,
-): Deno.HttpServer<Deno.NetAddr> {
-  const options = { hostname: address.hostname, port: address.port, onListen() {} };
+  options: HttpServerOptions = {},
+): HttpServer {
   try {
-    return Deno.serve(options, (request) => respond(request, source));
+    return HttpServer.listen(address, (request) => respond(request, source), options);
   } catch (error) {
     throw new Error(`cannot serve metrics on ${formatHostPort(address)}`, { cause: error });
   }
 }
 
-function respond(request: Request, source: MetricsSource): Response {
+function respond(request: HttpRequest, source: MetricsSource): HttpResponse {
   if (request.method !== "GET" && request.method !== "HEAD") {
-    return new Response("Method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
+    return { status: 405, headers: { allow: "GET, HEAD" }, body: "Method not allowed\n" };
   }
-  switch (new URL(request.url).pathname) {
+  switch (request.path) {
     case "/metrics":
-      return new Response(source.render(), {
+      return {
+        status: 200,
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-      });
+        body: source.render(),
+      };
     case "/healthz":
-      return new Response("ok\n", { headers: { "content-type": "text/plain; charset=utf-8" } });
+      return { status: 200, body: "ok\n" };
     default:
-      return new Response("Not found: try /metrics or /healthz\n", { status: 404 });
+      return { status: 404, body: "Not found: try /metrics or /healthz\n" };
   }
 }

@@ -10,10 +10,13 @@ import { formatHostPort } from "../protocol/address.ts";
 import { type ProtocolError, ServerError } from "../protocol/errors.ts";
 import { lineCodec } from "../protocol/line_codec.ts";
 import { FlushScheduler } from "../transport/flush_scheduler.ts";
+import type { HttpServer } from "../transport/http_server.ts";
 import { type ByteConn, ConnLineConnection } from "../transport/line_connection.ts";
 import { isPeerGone } from "../transport/net_errors.ts";
-import { TlsListener } from "../transport/tls_listener.ts";
+import { type TlsAdmission, type TlsConn, TlsListener } from "../transport/tls_listener.ts";
 import { ChatUser } from "./chat_user.ts";
+import { type ConnectionSlot, ConnectionLimits, type LimitRefusal } from "./connection_limits.ts";
+import { connectionBudget, openFileLimit } from "./fd_budget.ts";
 import {
   type ListenAddress,
   resolveConfig,
@@ -36,12 +39,9 @@ export const LOBBY = "#lobby";
 /** A plain TCP listener or a {@linkcode TlsListener}. */
 interface Listener {
   readonly addr: Deno.NetAddr;
-  accept(): Promise<ByteConn>;
+  accept(): Promise<TlsConn>;
   close(): void;
 }
-
-/** Why a connection was refused before a session started. */
-type LimitRefusal = "server-full" | "too-many-connections";
 
 const LAG_CHECK_MS = 1000;
 
@@ -57,9 +57,9 @@ export class ChatServer {
   readonly #metrics = new Metrics();
   readonly #sessions = new Set<Session>();
   readonly #running = new Set<Promise<void>>();
-  readonly #perIp = new Map<string, number>();
+  readonly #limits: ConnectionLimits;
   readonly #accepting: Promise<void>[];
-  readonly #metricsServer: Deno.HttpServer<Deno.NetAddr> | undefined;
+  readonly #metricsServer: HttpServer | undefined;
   readonly #lagTimer: ReturnType<typeof setInterval>;
   readonly #idleSweep: ReturnType<typeof setInterval> | undefined;
   readonly #flushes = new FlushScheduler(FLUSH_INTERVAL_MS);
@@ -71,19 +71,25 @@ export class ChatServer {
    *
    * @param config How to run, resolved.
    * @param listeners The open listeners; the server now owns them.
+   * @param limits Who may connect; the TLS listeners ask it already.
    */
-  constructor(config: Readonly<ServerConfig>, listeners: { listener: Listener; tls: boolean }[]) {
+  constructor(
+    config: Readonly<ServerConfig>,
+    listeners: { listener: Listener; tls: boolean }[],
+    limits: ConnectionLimits,
+  ) {
     this.#config = config;
     const log = config.logger;
     this.#listeners = listeners;
+    this.#limits = limits;
     try {
       this.#metricsServer = config.metrics && serveMetrics(config.metrics, {
         render: () =>
           this.#metrics.render({
             usersOnline: this.userCount,
-            connectionsOpen: this.#sessions.size,
+            connectionsOpen: this.#limits.open,
           }),
-      });
+      }, { onAcceptError: (error) => log.event("accept-error", { error: String(error) }) });
     } catch (error) {
       for (const { listener } of this.#listeners) listener.close();
       throw error;
@@ -162,13 +168,13 @@ export class ChatServer {
     for (const { listener } of this.#listeners) listener.close();
     await Promise.all(this.#accepting);
     for (const session of this.#sessions) session.shutdown();
-    await Promise.all([...this.#running, this.#metricsServer?.shutdown()]);
+    await Promise.all([...this.#running, this.#metricsServer?.close()]);
     this.#flushes.close();
   }
 
   async #acceptLoop(listener: Listener, tls: boolean): Promise<void> {
     for (;;) {
-      let conn: ByteConn;
+      let conn: TlsConn;
       try {
         conn = await listener.accept();
       } catch (error) {
@@ -182,32 +188,35 @@ export class ChatServer {
         continue;
       }
       this.#metrics.connectionsAccepted++;
-      const refusal = this.#checkLimits((conn.remoteAddr as Deno.NetAddr).hostname);
-      if (refusal) this.#refuse(conn, refusal);
-      else this.#start(conn, tls);
+      if (tls) {
+        // Admitted or refused before the handshake; an admitted socket gives its slot back.
+        if (conn.refusal === undefined) this.#start(conn, tls, undefined);
+        else this.#refuse(conn, ...(conn.refusal as [LimitRefusal, number]));
+        continue;
+      }
+      const admission = this.#limits.admit((conn.remoteAddr as Deno.NetAddr).hostname);
+      if (admission.admitted) this.#start(conn, tls, admission.slot);
+      else this.#refuse(conn, admission.refusal, admission.retrySeconds);
     }
   }
 
-  #checkLimits(ip: string): LimitRefusal | undefined {
-    if (this.#sessions.size >= this.#config.maxConnections) return "server-full";
-    if ((this.#perIp.get(ip) ?? 0) >= this.#config.maxConnectionsPerIp) {
-      return "too-many-connections";
-    }
-    return undefined;
-  }
 
   /**
    * Refuses a connection over a limit with one error line, without a
    * session; the write is bounded by `closeGraceMs`, then the connection is
    * closed. (TLS connections arrive here with their handshake done.)
    */
-  #refuse(conn: ByteConn, reason: LimitRefusal): void {
+  #refuse(conn: ByteConn, reason: LimitRefusal, retrySeconds: number): void {
     Metrics.increment(this.#metrics.connectionsRejected, reason);
-    const address = formatHostPort(conn.remoteAddr as Deno.NetAddr);
-    this.#config.logger.event("reject", { addr: address, reason });
+    this.#config.logger.event("reject", {
+      addr: formatHostPort(conn.remoteAddr as Deno.NetAddr),
+      reason,
+    });
     const error: ProtocolError = reason === "server-full"
       ? ServerError.serverFull()
-      : ServerError.tooManyConnections();
+      : reason === "too-many-connections"
+      ? ServerError.tooManyConnections()
+      : ServerError.tooManyNewConnections(retrySeconds);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.#config.closeGraceMs);
@@ -223,14 +232,12 @@ export class ChatServer {
     });
   }
 
-  #start(conn: ByteConn, tls: boolean): void {
+  #start(conn: ByteConn, tls: boolean, slot: ConnectionSlot | undefined): void {
     if (!tls) {
       // TLS sockets get these from the TlsListener.
       (conn as Deno.TcpConn).setNoDelay(true);
       (conn as Deno.TcpConn).setKeepAlive(true); // the OS finds peers that vanished without a FIN
     }
-    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
-    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
     const connection = new ConnLineConnection(conn, {
       maxLineBytes: this.#config.maxLineBytes,
       maxQueuedBytes: this.#config.maxOutboxBytes,
@@ -253,9 +260,7 @@ export class ChatServer {
     const running = session.run(user).finally(() => {
       this.#sessions.delete(session);
       this.#running.delete(running);
-      const left = this.#perIp.get(ip)! - 1;
-      if (left === 0) this.#perIp.delete(ip);
-      else this.#perIp.set(ip, left);
+      slot?.release();
     });
     this.#running.add(running);
   }
@@ -290,7 +295,11 @@ export class ChatServer {
 }
 
 /** Opens one listener; a failure names the address and keeps its cause. */
-async function listen(address: ListenAddress, handshakeTimeoutMs: number): Promise<Listener> {
+async function listen(
+  address: ListenAddress,
+  handshakeTimeoutMs: number,
+  admit: (ip: string) => TlsAdmission,
+): Promise<Listener> {
   try {
     if (!address.tls) return Deno.listen({ hostname: address.hostname, port: address.port });
     return await TlsListener.listen({
@@ -298,6 +307,7 @@ async function listen(address: ListenAddress, handshakeTimeoutMs: number): Promi
       port: address.port,
       ...address.tls,
       handshakeTimeoutMs,
+      admit,
     });
   } catch (error) {
     const kind = address.tls ? " for TLS" : "";
@@ -328,15 +338,36 @@ async function listen(address: ListenAddress, handshakeTimeoutMs: number): Promi
  */
 export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
   const config = resolveConfig(options);
+  const fdLimit = openFileLimit();
+  const maxConnections = connectionBudget(config.maxConnections, fdLimit);
+  const limits = new ConnectionLimits({
+    maxConnections,
+    maxPerAddress: config.maxConnectionsPerIp,
+    maxNewPerAddress: config.maxNewConnectionsPerIp,
+    newWindowMs: config.newConnectionWindowMs,
+    ...(config.limitExempt ? { exempt: config.limitExempt } : {}),
+  });
+  // TLS connections are admitted before their handshake; a refusal is told after it.
+  const admitTls = (ip: string): TlsAdmission => {
+    const admission = limits.admit(ip);
+    if (admission.admitted) return { release: admission.slot.release };
+    return { refusal: [admission.refusal, admission.retrySeconds] };
+  };
   const listeners: { listener: Listener; tls: boolean }[] = [];
   try {
     for (const address of config.listen) {
       listeners.push({
-        listener: await listen(address, config.loginTimeoutMs),
+        listener: await listen(address, config.loginTimeoutMs, admitTls),
         tls: !!address.tls,
       });
     }
-    return new ChatServer(config, listeners);
+    const server = new ChatServer(config, listeners, limits);
+    config.logger.event("limits", {
+      "max-connections": maxConnections,
+      "open-files": fdLimit,
+      ...(maxConnections < config.maxConnections ? { lowered: "to fit the open-file limit" } : {}),
+    });
+    return server;
   } catch (error) {
     for (const { listener } of listeners) listener.close();
     throw error;

@@ -11,6 +11,7 @@
  */
 
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import type * as net from "node:net";
 import * as tls from "node:tls";
 import type { ByteConn } from "./line_connection.ts";
 import { NodeSocketConn } from "./node_socket_conn.ts";
@@ -25,7 +26,32 @@ export interface TlsListenOptions {
   key: string;
   /** A connection that has not finished its handshake by then is dropped. */
   handshakeTimeoutMs: number;
+  /**
+   * Asked for each TCP connection as it arrives, before the handshake, so
+   * connections that never finish it count against the limits too.
+   */
+  admit?: (ip: string) => TlsAdmission;
 }
+
+/**
+ * The answer to `admit`: a function that gives the place back when the
+ * socket closes, or a refusal, which the server explains to the client
+ * after the handshake (see {@linkcode TlsConn.refusal}).
+ */
+export type TlsAdmission = { readonly release: () => void } | { readonly refusal: unknown };
+
+/** A connection after its handshake. */
+export interface TlsConn extends ByteConn {
+  /** Set when `admit` refused it: tell the client why, then close. */
+  readonly refusal?: unknown;
+}
+
+/**
+ * Refused connections allowed to finish their handshake at once, to be told
+ * why; past that they are closed before it, so refusals cannot hold
+ * descriptors either.
+ */
+const MAX_REFUSED_IN_HANDSHAKE = 16;
 
 /** Told about a failed handshake (a plain client, an old protocol, …). */
 export type HandshakeErrorHandler = (peer: string, error: Error) => void;
@@ -36,17 +62,35 @@ export class TlsListener {
   /** Told about each failed handshake. */
   onHandshakeError: HandshakeErrorHandler | undefined;
   readonly #server: tls.Server;
-  readonly #ready: ByteConn[] = [];
-  #waiting: PromiseWithResolvers<ByteConn> | undefined;
+  readonly #ready: TlsConn[] = [];
+  readonly #refused = new Map<string, unknown>();
+  #waiting: PromiseWithResolvers<TlsConn> | undefined;
   #closed = false;
 
-  private constructor(server: tls.Server, addr: Deno.NetAddr) {
+  private constructor(server: tls.Server, addr: Deno.NetAddr, options: TlsListenOptions) {
     this.#server = server;
     this.addr = addr;
+    const admit = options.admit;
+    if (admit) {
+      server.on("connection", (socket: net.Socket) => {
+        const admission = admit(socket.remoteAddress ?? "");
+        if ("release" in admission) {
+          socket.once("close", admission.release);
+        } else if (this.#refused.size < MAX_REFUSED_IN_HANDSHAKE) {
+          const peer = peerKey(socket);
+          this.#refused.set(peer, admission.refusal);
+          socket.once("close", () => this.#refused.delete(peer));
+        } else {
+          socket.destroy();
+        }
+      });
+    }
     server.on("secureConnection", (socket: tls.TLSSocket) => {
       socket.setNoDelay(true);
       socket.setKeepAlive(true); // the OS finds peers that vanished without a FIN
-      const conn = new NodeSocketConn(socket, { hostname: "", port: 0 });
+      const conn: TlsConn = Object.assign(new NodeSocketConn(socket, { hostname: "", port: 0 }), {
+        refusal: this.#refused.get(peerKey(socket)),
+      });
       if (this.#waiting) {
         this.#waiting.resolve(conn);
         this.#waiting = undefined;
@@ -85,7 +129,7 @@ export class TlsListener {
             transport: "tcp",
             hostname: address.address,
             port: address.port,
-          }),
+          }, options),
         );
       });
     });
@@ -96,7 +140,7 @@ export class TlsListener {
    *
    * @throws {Deno.errors.BadResource} Once the listener is closed.
    */
-  accept(): Promise<ByteConn> {
+  accept(): Promise<TlsConn> {
     const next = this.#ready.shift();
     if (next) return Promise.resolve(next);
     if (this.#closed) return Promise.reject(new Deno.errors.BadResource("Listener closed"));
@@ -112,6 +156,11 @@ export class TlsListener {
     this.#waiting?.reject(new Deno.errors.BadResource("Listener closed"));
     this.#waiting = undefined;
   }
+}
+
+/** Tells live connections apart: their peer's address and port. */
+function peerKey(socket: net.Socket): string {
+  return `${socket.remoteAddress}:${socket.remotePort}`;
 }
 
 /**

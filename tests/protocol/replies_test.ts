@@ -47,6 +47,7 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
     LoginTimeout: "login-timeout",
     ServerFull: "server-full",
     TooManyConnections: "too-many-connections",
+    TooManyNewConnections: "too-many-new-connections",
     Flood: "flood",
   });
   assert.deepEqual(NoticeCode, {

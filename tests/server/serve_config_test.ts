@@ -126,13 +126,14 @@ Deno.test("nanochat serve --log-format json writes one JSON object per event", a
   const events = server.stderr.lines.map((line) => JSON.parse(line));
   assert.deepEqual(events.map((event) => event.event), [
     "listening",
+    "limits",
     "connect",
     "login",
     "disconnect",
   ]);
-  assert.equal(events[3].reason, "quit");
-  assert.equal(events[3].name, "alice");
-  assert.equal(events[2].conn, events[3].conn);
+  assert.equal(events[4].reason, "quit");
+  assert.equal(events[4].name, "alice");
+  assert.equal(events[3].conn, events[4].conn);
   assert.match(events[0].time, /^\d{4}-\d\d-\d\dT/);
 });
 

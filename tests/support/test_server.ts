@@ -68,6 +68,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   const server = await serve({
     // Tests drive many clients from one address, faster than people type.
     maxConnectionsPerIp: 100_000,
+    maxNewConnectionsPerIp: 0,
     rateLinesPerSecond: 0,
     ...options,
     listen: [{ hostname: "127.0.0.1", port: 0 }],
