@@ -239,7 +239,12 @@ export function resolveServeCommand(command: ServeCommand): ServerOptions {
   const listen: ListenAddress[] = tls && command.tlsListen.length === 0
     ? plain.map((address) => ({ ...address, tls }))
     : [...plain, ...command.tlsListen.map((address) => ({ ...address, tls: tls! }))];
-  return { ...command.server, listen, logger: new Logger(undefined, command.logFormat) };
+  return {
+    ...command.server,
+    listen,
+    logger: new Logger(undefined, command.logFormat),
+    fitToFreeDescriptors: true,
+  };
 }
 
 /**

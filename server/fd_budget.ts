@@ -2,62 +2,71 @@
  * How many connections the process can hold: each is a file descriptor,
  * and a process that runs out of them cannot accept, open files, or answer
  * its metrics endpoint. Like Redis sizing `maxclients` from the fd limit,
- * the server lowers its connection limit to what the limit allows after a
- * reserve for itself.
+ * the server lowers its connection limit to what is free after a reserve
+ * for itself.
+ *
+ * Deno reads `/proc/self/limits` only with `--allow-all` and has no
+ * `getrlimit`, so the server counts instead: it opens `/dev/null` until it
+ * has as many descriptors as it could need or the system says no, then
+ * closes them all. That measures what is really free, whatever the limit.
  *
  * @module
  */
 
 /**
- * Descriptors kept for the process itself: the runtime (about 26 here),
- * listeners, metrics connections, files, and a margin.
+ * Descriptors kept for the process itself beyond its clients: listeners,
+ * metrics connections, TLS refusals in progress, files, and a margin.
  */
 export const RESERVED_FDS = 64;
 
 /**
- * Reads the soft limit on open files, where the platform tells it.
+ * Counts the file descriptors this process could still open, up to `wanted`.
  *
- * @returns The limit, or `undefined` where it cannot be read (not Linux,
- * no read permission for `/proc/self/limits`, or unlimited).
+ * @param wanted Stop counting here: more are not needed.
+ * @returns How many could be opened (`wanted` when there is room for all),
+ * or `undefined` where it cannot be measured (Windows, or no read
+ * permission for `/dev/null`).
  */
-export function openFileLimit(): number | undefined {
-  const path = "/proc/self/limits";
-  if (Deno.build.os !== "linux") return undefined;
+export function freeFileDescriptors(wanted: number): number | undefined {
+  const path = "/dev/null";
+  if (Deno.build.os === "windows") return undefined;
   if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return undefined;
+  const opened: Deno.FsFile[] = [];
   try {
-    const line = Deno.readTextFileSync(path).split("\n").find((row) => row.startsWith("Max open files"));
-    const soft = line?.split(/\s{2,}/)[1];
-    return soft !== undefined && /^\d+$/.test(soft) ? Number(soft) : undefined;
+    while (opened.length < wanted) opened.push(Deno.openSync(path));
   } catch {
-    return undefined;
+    // Out of descriptors (EMFILE or ENFILE): what was opened is what is free.
+  } finally {
+    for (const file of opened) file.close();
   }
+  return opened.length;
 }
 
 /**
  * The connection limit the descriptor budget allows.
  *
  * @param maxConnections The configured limit.
- * @param fdLimit The process's limit on open files, if known.
- * @returns The limit to enforce: the configured one, or fewer if the
+ * @param free The descriptors free now, if known.
+ * @returns The limit to enforce: the configured one, or fewer if the free
  * descriptors after the reserve are fewer.
- * @throws {RangeError} If the limit leaves no descriptor for a single client.
+ * @throws {RangeError} If no descriptor is left for a single client.
  *
  * @example
  * ```ts
  * import { connectionBudget } from "./fd_budget.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(connectionBudget(10_000, 1024), 960);
- * assert.equal(connectionBudget(100, 1024), 100);
+ * assert.equal(connectionBudget(10_000, 1000), 936);
+ * assert.equal(connectionBudget(100, 1000), 100);
  * assert.equal(connectionBudget(100, undefined), 100);
  * ```
  */
-export function connectionBudget(maxConnections: number, fdLimit: number | undefined): number {
-  if (fdLimit === undefined) return maxConnections;
-  const available = fdLimit - RESERVED_FDS;
+export function connectionBudget(maxConnections: number, free: number | undefined): number {
+  if (free === undefined) return maxConnections;
+  const available = free - RESERVED_FDS;
   if (available < 1) {
     throw new RangeError(
-      `the limit on open files (${fdLimit}) leaves no room for clients after ${RESERVED_FDS} for the server; raise it (ulimit -n)`,
+      `only ${free} file descriptors are free, and the server keeps ${RESERVED_FDS}; raise the limit (ulimit -n)`,
     );
   }
   return Math.min(maxConnections, available);

@@ -15,8 +15,8 @@ import { type ByteConn, ConnLineConnection } from "../transport/line_connection.
 import { isPeerGone } from "../transport/net_errors.ts";
 import { type TlsAdmission, type TlsConn, TlsListener } from "../transport/tls_listener.ts";
 import { ChatUser } from "./chat_user.ts";
-import { type ConnectionSlot, ConnectionLimits, type LimitRefusal } from "./connection_limits.ts";
-import { connectionBudget, openFileLimit } from "./fd_budget.ts";
+import { ConnectionLimits, type ConnectionSlot, type LimitRefusal } from "./connection_limits.ts";
+import { connectionBudget, freeFileDescriptors, RESERVED_FDS } from "./fd_budget.ts";
 import {
   type ListenAddress,
   resolveConfig,
@@ -200,7 +200,6 @@ export class ChatServer {
     }
   }
 
-
   /**
    * Refuses a connection over a limit with one error line, without a
    * session; the write is bounded by `closeGraceMs`, then the connection is
@@ -338,8 +337,10 @@ async function listen(
  */
 export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
   const config = resolveConfig(options);
-  const fdLimit = openFileLimit();
-  const maxConnections = connectionBudget(config.maxConnections, fdLimit);
+  const freeFds = config.fitToFreeDescriptors
+    ? freeFileDescriptors(config.maxConnections + RESERVED_FDS)
+    : undefined;
+  const maxConnections = connectionBudget(config.maxConnections, freeFds);
   const limits = new ConnectionLimits({
     maxConnections,
     maxPerAddress: config.maxConnectionsPerIp,
@@ -364,8 +365,10 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
     const server = new ChatServer(config, listeners, limits);
     config.logger.event("limits", {
       "max-connections": maxConnections,
-      "open-files": fdLimit,
-      ...(maxConnections < config.maxConnections ? { lowered: "to fit the open-file limit" } : {}),
+      "free-descriptors": freeFds,
+      ...(maxConnections < config.maxConnections
+        ? { lowered: "to fit the free file descriptors" }
+        : {}),
     });
     return server;
   } catch (error) {

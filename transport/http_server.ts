@@ -179,7 +179,6 @@ export class HttpServer {
   }
 }
 
-
 function parseRequestLine(head: string): HttpRequest | undefined {
   const match = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r?\n/.exec(head);
   if (!match) return undefined;

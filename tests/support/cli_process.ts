@@ -121,10 +121,28 @@ export class NanochatProcess implements AsyncDisposable {
    * @param args The arguments after the program name.
    * @param stdin Whether the test writes to its stdin (else it is empty).
    * @param permissions Deno permission flags beyond `--allow-net`.
+   * @param options A lower limit on open files (`ulimit -n`) for the process.
    */
-  constructor(args: string[], stdin = false, permissions: string[] = []) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: nanochatArgs(args, permissions),
+  constructor(
+    args: string[],
+    stdin = false,
+    permissions: string[] = [],
+    options: { openFileLimit?: number } = {},
+  ) {
+    // A lower open-file limit needs the shell's ulimit before exec.
+    const [command, commandArgs] = options.openFileLimit === undefined
+      ? [Deno.execPath(), nanochatArgs(args, permissions)]
+      : [
+        "sh",
+        [
+          "-c",
+          `ulimit -n ${options.openFileLimit} && exec "$0" "$@"`,
+          Deno.execPath(),
+          ...nanochatArgs(args, permissions),
+        ],
+      ];
+    this.child = new Deno.Command(command as string, {
+      args: commandArgs as string[],
       stdin: stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
@@ -197,18 +215,19 @@ export class ServerProcess extends NanochatProcess {
    *
    * @param flags Flags for `serve`; without `--listen` or `--tls-listen`,
    * the address `127.0.0.1:0` is added.
-   * @param options How many listeners to wait for, and Deno permissions
-   * beyond `--allow-net`.
+   * @param options How many listeners to wait for, Deno permissions beyond
+   * `--allow-net`, and a lower limit on open files.
    */
   static async start(
     flags: string[] = [],
-    options: { listeners?: number; permissions?: string[] } = {},
+    options: { listeners?: number; permissions?: string[]; openFileLimit?: number } = {},
   ): Promise<ServerProcess> {
     const hasAddress = flags.includes("--listen") || flags.includes("--tls-listen");
     const server = new ServerProcess(
       ["serve", ...(hasAddress ? [] : ["127.0.0.1:0"]), ...flags],
       false,
       options.permissions,
+      options.openFileLimit === undefined ? {} : { openFileLimit: options.openFileLimit },
     );
     const wanted = options.listeners ?? 1;
     const listeners = () => server.stderr.lines.flatMap(parseListening);

@@ -6,15 +6,20 @@
  * @module
  */
 
+import { connectFrom } from "./connect_from.ts";
+
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /** How long a test waits for a line before it fails. */
 export const LINE_TIMEOUT_MS = 5_000;
 
+/** What a test client needs of its connection. */
+export type TestConn = Pick<Deno.TcpConn, "read" | "write" | "close" | "closeWrite">;
+
 /** A test's connection to a server. */
 export class TestClient {
-  readonly conn: Deno.TcpConn;
+  readonly conn: TestConn;
   readonly #lines: string[] = [];
   #ignored: RegExp | undefined;
   #ended = false;
@@ -22,7 +27,7 @@ export class TestClient {
   #wake: (() => void) | undefined;
   readonly #reading: Promise<void>;
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: TestConn) {
     this.conn = conn;
     this.#reading = this.#readLoop();
   }
@@ -35,6 +40,16 @@ export class TestClient {
    */
   static async connect(port: number, hostname = "127.0.0.1"): Promise<TestClient> {
     return new TestClient(await Deno.connect({ hostname, port }));
+  }
+
+  /**
+   * Connects to a server on 127.0.0.1 from another loopback address.
+   *
+   * @param port The server's port.
+   * @param source The client's address, such as `127.0.0.2`.
+   */
+  static async connectFrom(port: number, source: string): Promise<TestClient> {
+    return new TestClient(await connectFrom(port, source));
   }
 
   /**

@@ -1,0 +1,143 @@
+/**
+ * The limits that keep one address, or many, from exhausting the server
+ * (issue 16, findings 1 and 3). Connections come from many loopback
+ * addresses: the whole of 127.0.0.0/8 is local.
+ */
+import assert from "@nanochat/assert";
+import { ServerProcess } from "../support/cli_process.ts";
+import { makeTestCerts } from "../support/certs.ts";
+import { connectFrom, type SourcedConn } from "../support/connect_from.ts";
+import { LINE_TIMEOUT_MS, TestClient } from "../support/test_client.ts";
+import { startServer } from "../support/test_server.ts";
+import { Logger } from "../../server/log.ts";
+import { serve } from "../../server/server.ts";
+
+/** Resolves with what ended the read: the server closing or resetting the socket. */
+async function closedByServer(conn: Pick<Deno.Conn, "read">): Promise<"closed"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error("the server kept the connection open")),
+      LINE_TIMEOUT_MS,
+    );
+  });
+  const read = (async () => {
+    const buffer = new Uint8Array(1024);
+    try {
+      while (await conn.read(buffer) !== null) { /* a refusal line, then the end */ }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
+    }
+    return "closed" as const;
+  })();
+  try {
+    return await Promise.race([read, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function scrape(port: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+  assert.equal(response.status, 200);
+  return await response.text();
+}
+
+Deno.test({
+  name: "a server short of file descriptors caps its connections and keeps answering /metrics",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using server = await ServerProcess.start(
+      ["--metrics", "127.0.0.1:0", "--max-new-per-ip", "0"],
+      { openFileLimit: 128, permissions: ["--allow-read=/dev/null"] },
+    );
+    const limits = await server.stderr.waitFor(/ limits max-connections=\d+ .*lowered=/);
+    const max = Number(limits.match(/max-connections=(\d+)/)![1]);
+    assert.ok(max > 0 && max < 128 - 64, limits);
+    const metricsLine = await server.stderr.waitFor(/ metrics addr=/);
+    const metricsPort = Number(metricsLine.match(/:(\d+)$/)![1]);
+    const conns: SourcedConn[] = [];
+    try {
+      // 200 connections from 200 addresses: far more than 128 descriptors.
+      for (let i = 0; i < 200; i++) conns.push(await connectFrom(server.port, `127.0.1.${i + 1}`));
+      await server.stderr.waitFor(() =>
+        server.stderr.lines.filter((line) => / reject .*reason=server-full/.test(line)).length ===
+          200 - max
+      );
+      const metrics = await scrape(metricsPort);
+      assert.match(metrics, new RegExp(`^nanochat_connections_open ${max}$`, "m"));
+      assert.match(
+        metrics,
+        new RegExp(
+          `^nanochat_connections_rejected_total\\{reason="server-full"\\} ${200 - max}$`,
+          "m",
+        ),
+      );
+      assert.match(await scrape(metricsPort), /nanochat_connections_open/, "a second scrape too");
+      assert.ok(!server.stderr.lines.some((line) => /accept-error|Uncaught/.test(line)));
+    } finally {
+      for (const conn of conns) conn.close();
+    }
+  },
+});
+
+Deno.test("TLS connections that never handshake count against the per-address limit", async () => {
+  await using certs = await makeTestCerts();
+  const log: string[] = [];
+  await using server = await serve({
+    listen: [{
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: {
+        cert: await Deno.readTextFile(certs.leafCert),
+        key: await Deno.readTextFile(certs.leafKey),
+      },
+    }],
+    maxConnectionsPerIp: 2,
+    maxNewConnectionsPerIp: 0,
+    logger: new Logger((line) => log.push(line)),
+  });
+  const { port } = server.address;
+  const held: SourcedConn[] = [];
+  try {
+    // Two take the address's places; sixteen more wait to be told why after a handshake.
+    for (let i = 0; i < 18; i++) held.push(await connectFrom(port, "127.0.0.5"));
+    const squatter = await connectFrom(port, "127.0.0.5");
+    assert.equal(await closedByServer(squatter), "closed");
+    squatter.close();
+    // Another address is not affected.
+    const conn = await Deno.connectTls({
+      hostname: "localhost",
+      port,
+      caCerts: [await Deno.readTextFile(certs.caCert)],
+    });
+    await conn.write(new TextEncoder().encode("carol\n"));
+    const reply = new Uint8Array(256);
+    const count = await conn.read(reply);
+    assert.match(new TextDecoder().decode(reply.subarray(0, count ?? 0)), /^NOTICE welcome: /);
+    conn.close();
+  } finally {
+    for (const conn of held) conn.close();
+  }
+});
+
+Deno.test("an address that opens connections too quickly is refused until its window refills", async () => {
+  await using ts = await startServer({
+    maxNewConnectionsPerIp: 3,
+    newConnectionWindowMs: 600_000,
+  });
+  for (let i = 0; i < 3; i++) {
+    await using client = await TestClient.login(ts.port, `user${i}`);
+    await client.readLine();
+    await client.send("QUIT");
+    await client.readUntilClosed();
+  }
+  await using churner = await TestClient.connect(ts.port);
+  assert.deepEqual(await churner.readUntilClosed(), [
+    "ERROR too-many-new-connections: Too many new connections from your address; try again in 200 s",
+  ]);
+  await using neighbour = await TestClient.connectFrom(ts.port, "127.0.0.2");
+  await neighbour.send("neighbour");
+  assert.match(await neighbour.readLine(), /^NOTICE welcome: /);
+  await ts.waitForLog(/reject addr=127\.0\.0\.1:\d+ reason=too-many-new-connections/);
+});
