@@ -79,8 +79,8 @@ export type Reply =
   }
   /** A public event from before the user arrived. */
   | { readonly kind: "history"; readonly event: ChatEvent }
-  /** The users in a room, sorted. */
-  | { readonly kind: "who"; readonly names: readonly string[] }
+  /** How many users are in a room, and the first of their names, sorted. */
+  | { readonly kind: "who"; readonly count: number; readonly names: readonly string[] }
   /** The answer to PING. */
   | { readonly kind: "pong"; readonly token: string }
   /** One command in the HELP list. */
@@ -108,6 +108,31 @@ export interface Codec {
    * @returns The bytes.
    */
   reply(reply: Reply): Uint8Array;
+}
+
+/** History lines already encoded, per codec and event. */
+const historyLines = new WeakMap<Codec, WeakMap<ChatEvent, Uint8Array>>();
+
+/**
+ * An event as a history reply, encoded once per codec however many users
+ * are shown it: every login replays the same recent events.
+ *
+ * @param codec The recipient's codec.
+ * @param event A remembered event; the cache lives as long as it does.
+ * @returns The bytes, shared; never change them.
+ */
+export function encodeHistory(codec: Codec, event: ChatEvent): Uint8Array {
+  let lines = historyLines.get(codec);
+  if (lines === undefined) {
+    lines = new WeakMap();
+    historyLines.set(codec, lines);
+  }
+  let bytes = lines.get(event);
+  if (bytes === undefined) {
+    bytes = codec.reply({ kind: "history", event });
+    lines.set(event, bytes);
+  }
+  return bytes;
 }
 
 /**

@@ -79,7 +79,7 @@ export function replyLine(reply: Reply): string {
     case "history":
       return historyLine(new Date(reply.event.time), eventLine(reply.event, false));
     case "who":
-      return whoLine(reply.names);
+      return whoLine(reply.names, reply.count);
     case "pong":
       return pongLine(reply.token);
     case "help":

@@ -113,11 +113,12 @@ export function sentLine(to: string, text: string): string {
 /**
  * The reply to `WHO`.
  *
- * @param names The users online.
+ * @param names The users online, or the first of them.
+ * @param count How many are online; the number of names by default.
  * @returns `WHO count: name name …`
  */
-export function whoLine(names: readonly string[]): string {
-  return `WHO ${names.length}: ${names.join(" ")}`;
+export function whoLine(names: readonly string[], count = names.length): string {
+  return `WHO ${count}: ${names.join(" ")}`;
 }
 
 /**

@@ -9,7 +9,13 @@
 
 import { commandCost, parseCommand } from "../protocol/commands.ts";
 import { type ProtocolError, ServerError } from "../protocol/errors.ts";
-import type { ChatEvent, EncodedEvent, EventDraft, Reply } from "../protocol/events.ts";
+import {
+  type ChatEvent,
+  type EncodedEvent,
+  encodeHistory,
+  type EventDraft,
+  type Reply,
+} from "../protocol/events.ts";
 import type { Frame } from "../protocol/line_splitter.ts";
 import { decodeSafeText } from "../protocol/text.ts";
 import { NAME_RULE, nameKey, nameProblem } from "../protocol/username.ts";
@@ -18,6 +24,7 @@ import { type CommandUser, type HandlerContext, runCommand } from "./handlers.ts
 import type { Hub, HubUser } from "./hub/hub.ts";
 import type { Logger } from "./log.ts";
 import type { Session, SessionHandler } from "./session.ts";
+import type { TokenBucket } from "./token_bucket.ts";
 
 /** What every user of a server shares. */
 export interface ChatUserOptions {
@@ -35,7 +42,24 @@ export interface ChatUserOptions {
   readonly log: Logger;
   /** Whether chat text goes into the log. */
   readonly logMessages: boolean;
+  /** The most bytes one reply, or one login's history, may take. */
+  readonly maxReplyBytes: number;
+  /**
+   * The most bytes of live events held back while a user's history goes
+   * out; past it the user is dropped as a slow reader.
+   */
+  readonly maxHeldBytes: number;
+  /**
+   * Presence notices the room may still get now: a crowd that logs in and
+   * out fast must not bury everyone in notices.
+   */
+  readonly presenceBudget: TokenBucket;
+  /** History bytes logins may still be sent now, for the whole server. */
+  readonly historyBudget: TokenBucket;
 }
+
+/** History goes out in chunks of about this size, each once the last was written. */
+const REPLAY_CHUNK_BYTES = 8 * 1024;
 
 /** A live event held back while the user's history is still on its way. */
 interface HeldEvent {
@@ -53,6 +77,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   #quitReason = "";
   /** Live events that arrived before the history was sent; undefined once it was. */
   #held: HeldEvent[] | undefined;
+  #heldBytes = 0;
 
   /**
    * Creates the user for a session.
@@ -69,6 +94,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       room: options.room,
       log: options.log,
       logMessages: options.logMessages,
+      maxReplyBytes: options.maxReplyBytes,
     };
   }
 
@@ -106,8 +132,12 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   deliver(encoded: EncodedEvent, toSender: boolean): void {
     const codec = this.#session.codec;
     const bytes = toSender ? codec.event(encoded.event, true) : encoded.bytes(codec);
-    if (this.#held !== undefined) this.#held.push({ id: encoded.event.id, bytes });
-    else this.#session.send(bytes);
+    if (this.#held === undefined) return this.#session.send(bytes);
+    // A user who does not take the history does not get to hold more than
+    // the outbox would: past that, it is a slow reader like any other.
+    this.#heldBytes += bytes.length;
+    if (this.#heldBytes > this.#options.maxHeldBytes) this.#session.slowReader();
+    else this.#held.push({ id: encoded.event.id, bytes });
   }
 
   /** Queues a reply for this user. */
@@ -187,27 +217,62 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     let events: readonly ChatEvent[] = [];
     try {
       events = await hub.history.recent(room, historyLines);
-      if (this.#present) {
-        for (const event of events) this.reply({ kind: "history", event });
-      }
+      if (this.#present) await this.#replay(events);
     } catch (error) {
       log.event("history-error", { conn: this.#session.id, error: String(error) });
     }
     const held = this.#held;
     this.#held = undefined;
+    this.#heldBytes = 0;
     if (!this.#present) return;
     const seen = new Set(events.map((event) => event.id));
     for (const { id, bytes } of held) if (!seen.has(id)) this.#session.send(bytes);
   }
 
   /**
+   * Sends the newest of `events` that fit the reply budget and what the
+   * server's replay budget has left, oldest first: history must neither
+   * overflow the user's outbox nor, over many logins, the server's output.
+   * It goes out a chunk at a time, each once the last was written, so a
+   * user who never reads holds one chunk, not the whole history.
+   */
+  async #replay(events: readonly ChatEvent[]): Promise<void> {
+    const { historyBudget, maxReplyBytes } = this.#options;
+    const codec = this.#session.codec;
+    const encode = (event: ChatEvent) => encodeHistory(codec, event);
+    const budget = Math.min(maxReplyBytes, historyBudget.available());
+    let first = events.length;
+    let bytes = 0;
+    while (first > 0) {
+      const length = encode(events[first - 1]!).length;
+      if (bytes + length > budget) break;
+      bytes += length;
+      first--;
+    }
+    historyBudget.charge(bytes);
+    let chunk = 0;
+    for (let index = first; index < events.length && this.#present; index++) {
+      const line = encode(events[index]!);
+      this.#session.send(line);
+      chunk += line.length;
+      if (chunk >= REPLAY_CHUNK_BYTES) {
+        chunk = 0;
+        await this.#session.flushed();
+      }
+    }
+  }
+
+  /**
    * Tells the room about a join or a departure, unless the room is larger
-   * than `presenceMaxUsers`: there every login would cost a line for each of
-   * thousands of users (N² in all) and bury the chat in notices.
+   * than `presenceMaxUsers` (there every login would cost a line for each
+   * of thousands of users, N² in all) or the room's presence budget is
+   * spent (a crowd churning from many addresses).
    */
   #announce(draft: EventDraft): void {
-    const { hub, room, presenceMaxUsers } = this.#options;
-    if (hub.rooms.size(room) <= presenceMaxUsers) hub.publish(draft);
+    const { hub, room, presenceMaxUsers, presenceBudget } = this.#options;
+    if (hub.rooms.size(room) > presenceMaxUsers || presenceBudget.available() < 1) return;
+    presenceBudget.charge(1);
+    hub.publish(draft);
   }
 }
 

@@ -44,6 +44,27 @@ export interface HandlerContext {
   readonly log: Logger;
   /** Whether chat text goes into the log. */
   readonly logMessages: boolean;
+  /**
+   * The most bytes one reply may take, well under the outbox's cap, so no
+   * reply the server generates can drop its asker as a slow reader.
+   */
+  readonly maxReplyBytes: number;
+}
+
+/** The most names one `WHO` reply lists; its count is always the whole room's. */
+export const WHO_MAX_NAMES = 1000;
+
+/**
+ * How many of the names surely fit in a reply of `maxBytes`: a UTF-16 unit
+ * is at most 3 bytes of UTF-8, plus room for any codec's quoting.
+ */
+function namesWithin(names: readonly string[], maxBytes: number): number {
+  let bytes = 64;
+  for (let count = 0; count < names.length; count++) {
+    bytes += names[count]!.length * 3 + 4;
+    if (bytes > maxBytes) return count;
+  }
+  return names.length;
 }
 
 type Handlers = {
@@ -66,7 +87,14 @@ const HANDLERS: Handlers = {
     const refusal = problem === undefined ? user.rename(name) : ServerError.nameInvalid(problem);
     if (refusal !== undefined) error(user, refusal);
   },
-  who: (_, { user, hub, room }) => user.reply({ kind: "who", names: hub.rooms.names(room) }),
+  who: (_, { user, hub, room, maxReplyBytes }) => {
+    const names = hub.rooms.names(room, WHO_MAX_NAMES);
+    user.reply({
+      kind: "who",
+      count: hub.rooms.size(room),
+      names: names.slice(0, namesWithin(names, maxReplyBytes)),
+    });
+  },
   ping: ({ token }, { user }) => user.reply({ kind: "pong", token }),
   help: (_, { user }) => {
     for (const spec of COMMANDS) {

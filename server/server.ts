@@ -14,7 +14,7 @@ import type { HttpServer } from "../transport/http_server.ts";
 import { type ByteConn, ConnLineConnection } from "../transport/line_connection.ts";
 import { isPeerGone } from "../transport/net_errors.ts";
 import { type TlsAdmission, type TlsConn, TlsListener } from "../transport/tls_listener.ts";
-import { ChatUser } from "./chat_user.ts";
+import { ChatUser, type ChatUserOptions } from "./chat_user.ts";
 import { ConnectionLimits, type ConnectionSlot, type LimitRefusal } from "./connection_limits.ts";
 import { connectionBudget, freeFileDescriptors, RESERVED_FDS } from "./fd_budget.ts";
 import {
@@ -28,6 +28,7 @@ import { MemoryHistoryStore } from "./hub/history_store.ts";
 import { serveMetrics } from "./metrics_endpoint.ts";
 import { Metrics } from "./metrics.ts";
 import { Session, type SessionOptions } from "./session.ts";
+import { TokenBucket } from "./token_bucket.ts";
 import { VERSION } from "./version.ts";
 
 export type { ListenAddress, ServerOptions } from "./config.ts";
@@ -42,6 +43,18 @@ interface Listener {
   accept(): Promise<TlsConn>;
   close(): void;
 }
+
+/**
+ * Presence notices per second a room gets at most (after a burst): ten
+ * people coming or going a second is a lively room; more is a flood.
+ */
+const PRESENCE_RATE = { ratePerSecond: 10, burst: 100 };
+
+/**
+ * History bytes per second sent to logins, in all (after a burst): 4 MiB/s
+ * is about forty full 50-line replays a second.
+ */
+const HISTORY_REPLAY_RATE = { ratePerSecond: 4 * 1024 * 1024, burst: 16 * 1024 * 1024 };
 
 const LAG_CHECK_MS = 1000;
 
@@ -58,6 +71,10 @@ export class ChatServer {
   readonly #sessions = new Set<Session>();
   readonly #running = new Set<Promise<void>>();
   readonly #limits: ConnectionLimits;
+  readonly #userBudgets: Pick<
+    ChatUserOptions,
+    "maxReplyBytes" | "maxHeldBytes" | "presenceBudget" | "historyBudget"
+  >;
   readonly #accepting: Promise<void>[];
   readonly #metricsServer: HttpServer | undefined;
   readonly #lagTimer: ReturnType<typeof setInterval>;
@@ -95,6 +112,12 @@ export class ChatServer {
       throw error;
     }
     this.#hub = new Hub({ history: new MemoryHistoryStore(config.historyLines) });
+    this.#userBudgets = {
+      maxReplyBytes: Math.floor(config.maxOutboxBytes / 4),
+      maxHeldBytes: config.maxOutboxBytes,
+      presenceBudget: new TokenBucket(PRESENCE_RATE),
+      historyBudget: new TokenBucket(HISTORY_REPLAY_RATE),
+    };
     this.#sessionOptions = {
       loginTimeoutMs: config.loginTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
@@ -247,6 +270,7 @@ export class ChatServer {
     });
     const session = new Session(connection, lineCodec, this.#sessionOptions);
     const user = new ChatUser(session, {
+      ...this.#userBudgets,
       hub: this.#hub,
       room: LOBBY,
       serverName: `nanochat ${VERSION}`,

@@ -114,6 +114,11 @@ export class Session {
     this.#conn.send(bytes);
   }
 
+  /** Resolves once everything sent so far is written, or the connection is closed. */
+  flushed(): Promise<void> {
+    return this.#conn.flushed();
+  }
+
   /** Queues a reply for the client. */
   reply(reply: Reply): void {
     this.send(this.#codec.reply(reply));

@@ -69,6 +69,16 @@ export class TokenBucket {
     return this.#tokens >= 1 ? 0 : (1 - this.#tokens) / this.#ratePerMs;
   }
 
+  /**
+   * How many tokens the bucket holds now (none while in debt).
+   *
+   * @returns The tokens, never below 0.
+   */
+  available(): number {
+    this.#refill();
+    return Math.max(0, this.#tokens);
+  }
+
   #refill(): void {
     const now = this.#now();
     this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#ratePerMs);

@@ -19,8 +19,13 @@ export interface Rooms<U extends NameHolder> {
   members(room: string): Iterable<U>;
   /** How many users are in a room. */
   size(room: string): number;
-  /** The members' names, sorted ignoring case; a snapshot. */
-  names(room: string): readonly string[];
+  /**
+   * The first members' names, sorted ignoring case; a snapshot.
+   *
+   * @param room The room.
+   * @param limit The most names to return.
+   */
+  names(room: string, limit: number): readonly string[];
 }
 
 /** One room's members. */
@@ -96,7 +101,7 @@ export class MemoryRooms<U extends NameHolder> implements Rooms<U> {
     return this.#rooms.get(room)?.users.size ?? 0;
   }
 
-  names(room: string): readonly string[] {
-    return [...(this.#rooms.get(room)?.names ?? [])];
+  names(room: string, limit: number): readonly string[] {
+    return this.#rooms.get(room)?.names.slice(0, limit) ?? [];
   }
 }

@@ -116,13 +116,14 @@ Deno.test("MemoryHistoryStore keeps the last N events per room, oldest first", a
 
 Deno.test("MemoryRooms lists names sorted ignoring case, kept in order through joins and leaves", () => {
   const { hub, users } = hubWith(["carol", "Bob", "alice", "ZED", "dave"]);
-  assert.deepEqual(hub.rooms.names("#lobby"), ["alice", "Bob", "carol", "dave", "ZED"]);
+  assert.deepEqual(hub.rooms.names("#lobby", 10), ["alice", "Bob", "carol", "dave", "ZED"]);
+  assert.deepEqual(hub.rooms.names("#lobby", 2), ["alice", "Bob"]);
   hub.rooms.leave("#lobby", users[1]!);
   hub.rooms.leave("#lobby", users[1]!);
-  assert.deepEqual(hub.rooms.names("#lobby"), ["alice", "carol", "dave", "ZED"]);
+  assert.deepEqual(hub.rooms.names("#lobby", 10), ["alice", "carol", "dave", "ZED"]);
   assert.equal(hub.rooms.size("#lobby"), 4);
   for (const user of users) hub.rooms.leave("#lobby", user);
-  assert.deepEqual(hub.rooms.names("#lobby"), []);
+  assert.deepEqual(hub.rooms.names("#lobby", 10), []);
   assert.equal(hub.rooms.size("#lobby"), 0);
 });
 

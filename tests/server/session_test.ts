@@ -2,7 +2,7 @@ import assert from "@nanochat/assert";
 import type { ChatEvent } from "../../protocol/events.ts";
 import { lineCodec } from "../../protocol/line_codec.ts";
 import { ChatUser } from "../../server/chat_user.ts";
-import type { HistoryStore } from "../../server/hub/history_store.ts";
+import { type HistoryStore, MemoryHistoryStore } from "../../server/hub/history_store.ts";
 import { Hub } from "../../server/hub/hub.ts";
 import { Logger } from "../../server/log.ts";
 import { Metrics } from "../../server/metrics.ts";
@@ -16,8 +16,24 @@ class FakeClock {
   readonly read = () => this.now;
 }
 
-function world(options: { history?: HistoryStore; idleTimeoutMs?: number } = {}) {
+function world(
+  options: {
+    history?: HistoryStore;
+    idleTimeoutMs?: number;
+    maxReplyBytes?: number;
+    presence?: { ratePerSecond: number; burst: number };
+    historyBytes?: { ratePerSecond: number; burst: number };
+  } = {},
+) {
   const clock = new FakeClock();
+  const presenceBudget = new TokenBucket({
+    ...(options.presence ?? { ratePerSecond: 1000, burst: 1000 }),
+    now: clock.read,
+  });
+  const historyBudget = new TokenBucket({
+    ...(options.historyBytes ?? { ratePerSecond: 1e9, burst: 1e9 }),
+    now: clock.read,
+  });
   const log: string[] = [];
   const hub = new Hub<ChatUser>(options.history ? { history: options.history } : {});
   const metrics = new Metrics();
@@ -42,6 +58,10 @@ function world(options: { history?: HistoryStore; idleTimeoutMs?: number } = {})
       presenceMaxUsers: 500,
       log: sessionOptions.log,
       logMessages: false,
+      maxReplyBytes: options.maxReplyBytes ?? 256 * 1024,
+      maxHeldBytes: 1024 * 1024,
+      presenceBudget,
+      historyBudget,
     });
     running.push(session.run(user));
     return { conn, session, user };
@@ -158,4 +178,113 @@ Deno.test("TokenBucket makes a costly command wait as long as that many lines", 
   bucket.charge(1);
   clock.now = 1500;
   assert.equal(bucket.delay(), 500);
+});
+
+/** Puts `count` users into the hub without connections, as `WHO` and presence see them. */
+function crowd(hub: Hub<ChatUser>, count: number, prefix = "user"): void {
+  for (let i = 0; i < count; i++) {
+    const user = { name: `${prefix}${String(i).padStart(5, "0")}`, deliver() {} };
+    hub.directory.claim(user.name, user as unknown as ChatUser);
+    hub.rooms.join("#lobby", user as unknown as ChatUser);
+  }
+}
+
+Deno.test("WHO lists at most 1,000 names, and always counts the whole room", async () => {
+  const w = world();
+  crowd(w.hub, 1200);
+  const alice = w.connect();
+  alice.conn.push("alice", "WHO");
+  await w.settle();
+  const who = alice.conn.lines.at(-1)!;
+  assert.match(who, /^WHO 1201: alice user00000 user00001 /);
+  assert.equal(who.split(": ")[1]!.split(" ").length, 1000);
+  await w.finish(alice.conn);
+});
+
+Deno.test("WHO fits the reply budget, however long the names", async () => {
+  const w = world({ maxReplyBytes: 16 * 1024 });
+  crowd(w.hub, 1000, "x".repeat(27));
+  const alice = w.connect();
+  alice.conn.push("alice", "WHO");
+  await w.settle();
+  const who = alice.conn.lines.at(-1)!;
+  assert.match(who, /^WHO 1001: alice x{27}00000 /);
+  assert.ok(new TextEncoder().encode(who).length <= 16 * 1024, `${who.length} bytes`);
+  await w.finish(alice.conn);
+});
+
+Deno.test("history replay sends the newest lines that fit the reply budget, oldest first", async () => {
+  const store = new MemoryHistoryStore(50);
+  const w = world({ history: store, maxReplyBytes: 10 * 1024 });
+  for (let i = 0; i < 50; i++) {
+    store.append({
+      id: String(i),
+      time: 0,
+      room: "#lobby",
+      kind: "message",
+      from: "bob",
+      to: "",
+      text: `${i} ${"z".repeat(1000)}`,
+    });
+  }
+  const alice = w.connect();
+  alice.conn.push("alice");
+  await w.settle();
+  const history = alice.conn.lines.slice(1).map((line) => line.split(" ")[3]);
+  assert.deepEqual(history, ["41", "42", "43", "44", "45", "46", "47", "48", "49"]);
+  await w.finish(alice.conn);
+});
+
+Deno.test("history replays share one budget per second across all logins", async () => {
+  const store = new MemoryHistoryStore(10);
+  const w = world({ history: store, historyBytes: { ratePerSecond: 1000, burst: 2000 } });
+  for (let i = 0; i < 10; i++) {
+    const text = `${i} ${"z".repeat(150)}`;
+    store.append({
+      id: String(i),
+      time: 0,
+      room: "#lobby",
+      kind: "message",
+      from: "bob",
+      to: "",
+      text,
+    });
+  }
+  const replayed = async (name: string) => {
+    const user = w.connect();
+    user.conn.push(name);
+    await w.settle();
+    return { conn: user.conn, count: user.conn.lines.length - 1 };
+  };
+  const first = await replayed("alice");
+  const second = await replayed("carol");
+  assert.equal(first.count, 10);
+  assert.ok(second.count < 10, `the second login got ${second.count} lines`);
+  w.clock.now += 2000;
+  const third = await replayed("dave");
+  assert.equal(third.count, 10);
+  await w.finish(first.conn, second.conn, third.conn);
+});
+
+Deno.test("presence notices stop while the room's budget is spent, and come back with time", async () => {
+  const w = world({ presence: { ratePerSecond: 1, burst: 2 } });
+  const alice = w.connect();
+  alice.conn.push("alice"); // spends one
+  await w.settle();
+  const others = ["bob", "carol", "dave"].map((name) => {
+    const user = w.connect();
+    user.conn.push(name);
+    return user;
+  });
+  await w.settle();
+  assert.deepEqual(alice.conn.lines.slice(1), ["NOTICE join: bob joined"]);
+  w.clock.now += 1000;
+  const erin = w.connect();
+  erin.conn.push("erin");
+  await w.settle();
+  assert.deepEqual(alice.conn.lines.slice(1), [
+    "NOTICE join: bob joined",
+    "NOTICE join: erin joined",
+  ]);
+  await w.finish(alice.conn, erin.conn, ...others.map((user) => user.conn));
 });
