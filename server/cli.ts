@@ -84,6 +84,11 @@ const FLAGS: Record<string, Flag> = {
     value: "LIST",
     help: "addresses or CIDR ranges free of the per-IP limits, comma-separated (none)",
   },
+  "trusted-proxy": {
+    type: "string",
+    value: "LIST",
+    help: "proxies whose plain connections start with a PROXY header (v1 or v2) (none)",
+  },
   "metrics": {
     type: "string",
     value: "ADDR",
@@ -175,6 +180,8 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
   }
   const exempt = text("limit-exempt");
   if (exempt !== undefined) server.limitExempt = new AddressList(exempt);
+  const proxies = text("trusted-proxy");
+  if (proxies !== undefined) server.trustedProxies = new AddressList(proxies);
   const metrics = text("metrics");
   if (metrics !== undefined) {
     server.metrics = parseHostPort(metrics, { hostname: "127.0.0.1", port: 9464 });

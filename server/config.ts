@@ -64,6 +64,11 @@ export interface ServerConfig extends Tunables {
   /** Addresses the per-address limits do not apply to; none by default. */
   limitExempt: AddressList | undefined;
   /**
+   * Proxies whose connections on the plain listeners start with a PROXY
+   * protocol header naming the real client; none by default.
+   */
+  trustedProxies: AddressList | undefined;
+  /**
    * Whether to lower `maxConnections` to the file descriptors free at start
    * (counting them costs about 15 µs per connection allowed, so `nanochat
    * serve` does and embedded servers in tests need not).
@@ -79,8 +84,8 @@ export interface ServerConfig extends Tunables {
  * `logMessages` to false, `logger` to text lines on stderr.
  */
 export type ServerOptions =
-  & Partial<Omit<ServerConfig, "metrics" | "limitExempt">>
-  & { metrics?: HostPort; limitExempt?: AddressList };
+  & Partial<Omit<ServerConfig, "metrics" | "limitExempt" | "trustedProxies">>
+  & { metrics?: HostPort; limitExempt?: AddressList; trustedProxies?: AddressList };
 
 /** How a tunable is written on the command line. */
 export type Unit = "count" | "seconds";
@@ -196,7 +201,8 @@ export const TUNABLES: readonly TunableSpec[] = [
     flag: "max-outbox",
     value: "BYTES",
     unit: "count",
-    min: 1,
+    // Replies may take a quarter of it; a quarter of 64 KiB holds a long line and then some.
+    min: 64 * 1024,
     max: MAX_COUNT,
     default: DEFAULT_MAX_QUEUED_BYTES,
     help: "output queued for a client before it is dropped as a slow reader",
@@ -300,6 +306,7 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
     metrics: undefined,
     logMessages: false,
     limitExempt: undefined,
+    trustedProxies: undefined,
     fitToFreeDescriptors: false,
     logger: options.logger ?? new Logger(),
   };
@@ -321,6 +328,7 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
   if (options.metrics !== undefined) config.metrics = options.metrics;
   if (options.logMessages !== undefined) config.logMessages = options.logMessages;
   if (options.limitExempt !== undefined) config.limitExempt = options.limitExempt;
+  if (options.trustedProxies !== undefined) config.trustedProxies = options.trustedProxies;
   if (options.fitToFreeDescriptors !== undefined) {
     config.fitToFreeDescriptors = options.fitToFreeDescriptors;
   }

@@ -6,13 +6,14 @@
  * @module
  */
 
-import { formatHostPort } from "../protocol/address.ts";
+import { formatHostPort, type HostPort } from "../protocol/address.ts";
 import { type ProtocolError, ServerError } from "../protocol/errors.ts";
 import { lineCodec } from "../protocol/line_codec.ts";
 import { FlushScheduler } from "../transport/flush_scheduler.ts";
 import type { HttpServer } from "../transport/http_server.ts";
 import { type ByteConn, ConnLineConnection } from "../transport/line_connection.ts";
 import { isPeerGone } from "../transport/net_errors.ts";
+import { type ProxyHeaderRead, readProxyHeader } from "../transport/proxy_reader.ts";
 import { type TlsAdmission, type TlsConn, TlsListener } from "../transport/tls_listener.ts";
 import { ChatUser, type ChatUserOptions } from "./chat_user.ts";
 import { ConnectionLimits, type ConnectionSlot, type LimitRefusal } from "./connection_limits.ts";
@@ -71,6 +72,8 @@ export class ChatServer {
   readonly #sessions = new Set<Session>();
   readonly #running = new Set<Promise<void>>();
   readonly #limits: ConnectionLimits;
+  /** Connections from trusted proxies whose PROXY header is still on its way. */
+  readonly #proxyHeaderReads = new Set<ByteConn>();
   readonly #userBudgets: Pick<
     ChatUserOptions,
     "maxReplyBytes" | "maxHeldBytes" | "presenceBudget" | "historyBudget"
@@ -190,6 +193,7 @@ export class ChatServer {
     clearInterval(this.#idleSweep);
     for (const { listener } of this.#listeners) listener.close();
     await Promise.all(this.#accepting);
+    for (const conn of this.#proxyHeaderReads) closeQuietly(conn);
     for (const session of this.#sessions) session.shutdown();
     await Promise.all([...this.#running, this.#metricsServer?.close()]);
     this.#flushes.close();
@@ -214,13 +218,55 @@ export class ChatServer {
       if (tls) {
         // Admitted or refused before the handshake; an admitted socket gives its slot back.
         if (conn.refusal === undefined) this.#start(conn, tls, undefined);
-        else this.#refuse(conn, ...(conn.refusal as [LimitRefusal, number]));
+        else {
+          const peer = conn.remoteAddr as Deno.NetAddr;
+          this.#refuse(conn, peer, ...(conn.refusal as [LimitRefusal, number]));
+        }
         continue;
       }
-      const admission = this.#limits.admit((conn.remoteAddr as Deno.NetAddr).hostname);
-      if (admission.admitted) this.#start(conn, tls, admission.slot);
-      else this.#refuse(conn, admission.refusal, admission.retrySeconds);
+      const peer = conn.remoteAddr as Deno.NetAddr;
+      if (this.#config.trustedProxies?.includes(peer.hostname)) {
+        const reading = this.#acceptProxied(conn).finally(() => this.#running.delete(reading));
+        this.#running.add(reading);
+        continue;
+      }
+      this.#admit(conn, peer, new Uint8Array());
     }
+  }
+
+  /** Applies the limits to the client's address, then starts a session or refuses. */
+  #admit(conn: ByteConn, peer: HostPort, firstBytes: Uint8Array): void {
+    const admission = this.#limits.admit(peer.hostname);
+    if (admission.admitted) this.#start(conn, false, admission.slot, { peer, firstBytes });
+    else this.#refuse(conn, peer, admission.refusal, admission.retrySeconds);
+  }
+
+  /**
+   * Reads the PROXY header a trusted proxy sends first, then admits the
+   * connection as coming from the client it names. A proxy that sends no
+   * valid header in time is closed without a reply.
+   */
+  async #acceptProxied(conn: ByteConn): Promise<void> {
+    const proxy = conn.remoteAddr as Deno.NetAddr;
+    let header: ProxyHeaderRead;
+    this.#proxyHeaderReads.add(conn);
+    try {
+      header = await readProxyHeader(conn, { timeoutMs: this.#config.loginTimeoutMs });
+    } catch (error) {
+      if (this.#shutdown !== undefined) return closeQuietly(conn);
+      Metrics.increment(this.#metrics.connectionsRejected, "proxy-header");
+      this.#config.logger.event("reject", {
+        addr: formatHostPort(proxy),
+        reason: "proxy-header",
+        error: error instanceof Error ? error.message : String(error),
+      });
+      closeQuietly(conn);
+      return;
+    } finally {
+      this.#proxyHeaderReads.delete(conn);
+    }
+    if (this.#shutdown !== undefined) return closeQuietly(conn);
+    this.#admit(conn, header.source ?? proxy, header.rest);
   }
 
   /**
@@ -228,12 +274,9 @@ export class ChatServer {
    * session; the write is bounded by `closeGraceMs`, then the connection is
    * closed. (TLS connections arrive here with their handshake done.)
    */
-  #refuse(conn: ByteConn, reason: LimitRefusal, retrySeconds: number): void {
+  #refuse(conn: ByteConn, peer: HostPort, reason: LimitRefusal, retrySeconds: number): void {
     Metrics.increment(this.#metrics.connectionsRejected, reason);
-    this.#config.logger.event("reject", {
-      addr: formatHostPort(conn.remoteAddr as Deno.NetAddr),
-      reason,
-    });
+    this.#config.logger.event("reject", { addr: formatHostPort(peer), reason });
     const error: ProtocolError = reason === "server-full"
       ? ServerError.serverFull()
       : reason === "too-many-connections"
@@ -246,15 +289,16 @@ export class ChatServer {
     const line = lineCodec.reply({ kind: "error", error });
     void Promise.race([conn.write(line).catch(() => {}), grace]).finally(() => {
       clearTimeout(timer);
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
+      closeQuietly(conn);
     });
   }
 
-  #start(conn: ByteConn, tls: boolean, slot: ConnectionSlot | undefined): void {
+  #start(
+    conn: ByteConn,
+    tls: boolean,
+    slot: ConnectionSlot | undefined,
+    proxied: { peer: HostPort; firstBytes: Uint8Array } | undefined = undefined,
+  ): void {
     if (!tls) {
       // TLS sockets get these from the TlsListener.
       (conn as Deno.TcpConn).setNoDelay(true);
@@ -267,6 +311,7 @@ export class ChatServer {
       refuseTls: !tls,
       metrics: this.#metrics,
       schedule: this.#schedule,
+      ...proxied,
     });
     const session = new Session(connection, lineCodec, this.#sessionOptions);
     const user = new ChatUser(session, {
@@ -314,6 +359,14 @@ export class ChatServer {
     }, LAG_CHECK_MS);
     Deno.unrefTimer(timer);
     return timer;
+  }
+}
+
+function closeQuietly(conn: ByteConn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
   }
 }
 

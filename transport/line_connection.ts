@@ -63,6 +63,10 @@ export interface ConnLineConnectionOptions {
   refuseTls?: boolean;
   /** Where bytes in and out are counted. */
   metrics?: TrafficCounters;
+  /** The peer's real address when a trusted proxy told it; the socket's own by default. */
+  peer?: { hostname: string; port: number };
+  /** Bytes already read from the connection (after a PROXY header), handled before any read. */
+  firstBytes?: Uint8Array;
   /** When the outbox writes; see the `schedule` option of {@linkcode Outbox}. */
   schedule?: (flush: () => void) => void;
 }
@@ -84,6 +88,7 @@ export class ConnLineConnection implements LineConnection {
   #readBuffer = new Uint8Array(FIRST_READ_BUFFER_BYTES);
   readonly #metrics: TrafficCounters | undefined;
   #checkForTls: boolean;
+  #firstBytes: Uint8Array | undefined;
   #closed = false;
   #sawTlsHandshake = false;
 
@@ -95,7 +100,10 @@ export class ConnLineConnection implements LineConnection {
    */
   constructor(conn: ByteConn, options: ConnLineConnectionOptions) {
     this.#conn = conn;
-    this.remote = describeAddress(conn.remoteAddr);
+    this.remote = options.peer
+      ? formatHostPort(options.peer)
+      : describeAddress(conn.remoteAddr);
+    if (options.firstBytes?.length) this.#firstBytes = options.firstBytes;
     this.#splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes });
     this.#metrics = options.metrics;
     this.#checkForTls = options.refuseTls ?? false;
@@ -116,6 +124,9 @@ export class ConnLineConnection implements LineConnection {
 
   async readFrames(): Promise<Frame[] | null> {
     if (this.#closed) return null;
+    const first = this.#firstBytes;
+    this.#firstBytes = undefined;
+    if (first !== undefined) return this.#split(first, first.length);
     let count: number | null;
     try {
       count = await this.#conn.read(this.#readBuffer);
@@ -125,15 +136,20 @@ export class ConnLineConnection implements LineConnection {
     }
     if (count === null) return null;
     if (this.#metrics) this.#metrics.bytesReceived += count;
+    return this.#split(this.#readBuffer, count);
+  }
+
+  /** Splits the first `count` bytes of `buffer` into frames, or ends at a TLS handshake. */
+  #split(buffer: Uint8Array, count: number): Frame[] | null {
     if (this.#checkForTls) {
       this.#checkForTls = false;
-      if (looksLikeTlsHandshake(this.#readBuffer, count)) {
+      if (looksLikeTlsHandshake(buffer, count)) {
         this.#sawTlsHandshake = true;
         return null;
       }
     }
-    const frames = this.#splitter.push(this.#readBuffer.subarray(0, count));
-    if (count === this.#readBuffer.length && count < MAX_READ_BUFFER_BYTES) {
+    const frames = this.#splitter.push(buffer.subarray(0, count));
+    if (buffer === this.#readBuffer && count === buffer.length && count < MAX_READ_BUFFER_BYTES) {
       // The splitter kept no reference to the old buffer.
       this.#readBuffer = new Uint8Array(Math.min(count * 4, MAX_READ_BUFFER_BYTES));
     }
