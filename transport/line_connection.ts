@@ -100,9 +100,7 @@ export class ConnLineConnection implements LineConnection {
    */
   constructor(conn: ByteConn, options: ConnLineConnectionOptions) {
     this.#conn = conn;
-    this.remote = options.peer
-      ? formatHostPort(options.peer)
-      : describeAddress(conn.remoteAddr);
+    this.remote = options.peer ? formatHostPort(options.peer) : describeAddress(conn.remoteAddr);
     if (options.firstBytes?.length) this.#firstBytes = options.firstBytes;
     this.#splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes });
     this.#metrics = options.metrics;
