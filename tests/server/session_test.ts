@@ -218,7 +218,7 @@ Deno.test("history replay sends the newest lines that fit the reply budget, olde
   const w = world({ history: store, maxReplyBytes: 10 * 1024 });
   for (let i = 0; i < 50; i++) {
     store.append({
-      id: String(i),
+      id: `old${i}`,
       time: 0,
       room: "#lobby",
       kind: "message",
@@ -241,7 +241,7 @@ Deno.test("history replays share one budget per second across all logins", async
   for (let i = 0; i < 10; i++) {
     const text = `${i} ${"z".repeat(150)}`;
     store.append({
-      id: String(i),
+      id: `old${i}`,
       time: 0,
       room: "#lobby",
       kind: "message",
@@ -287,4 +287,70 @@ Deno.test("presence notices stop while the room's budget is spent, and come back
     "NOTICE join: erin joined",
   ]);
   await w.finish(alice.conn, erin.conn, ...others.map((user) => user.conn));
+});
+
+Deno.test("history goes out a part at a time as the client takes it, live lines after it", async () => {
+  const store = new MemoryHistoryStore(50);
+  const w = world({ history: store });
+  for (let i = 0; i < 10; i++) {
+    const text = `${i} ${"z".repeat(2000)}`;
+    store.append({
+      id: `old${i}`,
+      time: 0,
+      room: "#lobby",
+      kind: "message",
+      from: "bob",
+      to: "",
+      text,
+    });
+  }
+  const bob = w.connect();
+  bob.conn.push("bob");
+  const alice = w.connect();
+  alice.conn.stalled = true; // alice reads nothing yet
+  alice.conn.push("alice");
+  await w.settle();
+  bob.conn.push("*live");
+  await w.settle();
+  const sent = () => alice.conn.lines.slice(1).map((line) => line.split(" ")[3] ?? line);
+  assert.deepEqual(sent(), ["0", "1", "2", "3", "4"], "one part of 8 KiB or so, then a wait");
+  alice.conn.resume();
+  await w.settle();
+  assert.deepEqual(sent(), ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "[bob]: live"]);
+  await w.finish(alice.conn, bob.conn);
+});
+
+Deno.test("a user who never takes the history is dropped once live lines held for it pass the cap", async () => {
+  const store = new MemoryHistoryStore(50);
+  const w = world({ history: store });
+  for (let i = 0; i < 10; i++) {
+    const text = `${i} ${"z".repeat(2000)}`;
+    store.append({
+      id: `old${i}`,
+      time: 0,
+      room: "#lobby",
+      kind: "message",
+      from: "bob",
+      to: "",
+      text,
+    });
+  }
+  const bob = w.connect();
+  bob.conn.push("bob");
+  const alice = w.connect();
+  alice.conn.stalled = true;
+  alice.conn.push("alice");
+  await w.settle();
+  const line = "*" + "y".repeat(3000);
+  for (let i = 0; i < 400 && !alice.conn.closed; i++) {
+    bob.conn.push(line);
+    await w.settle();
+  }
+  assert.equal(alice.conn.closed, true, "alice was dropped");
+  assert.ok(
+    bob.conn.lines.includes(
+      "NOTICE disconnect: alice was disconnected (not reading: too much output queued)",
+    ),
+  );
+  await w.finish(bob.conn);
 });

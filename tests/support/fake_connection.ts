@@ -21,6 +21,9 @@ export class FakeConnection implements LineConnection {
   /** Everything sent, one entry per `send()`. */
   readonly sent: string[] = [];
   closed = false;
+  /** While true the client reads nothing: `flushed()` waits. */
+  stalled = false;
+  #flushWaiters: (() => void)[] = [];
   #frames: Frame[][] = [];
   #wake: (() => void) | undefined;
   #ended = false;
@@ -54,11 +57,19 @@ export class FakeConnection implements LineConnection {
   }
 
   flushed(): Promise<void> {
-    return Promise.resolve();
+    if (!this.stalled || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.#flushWaiters.push(resolve));
+  }
+
+  /** The client reads again: whatever waited for a flush goes on. */
+  resume(): void {
+    this.stalled = false;
+    for (const wake of this.#flushWaiters.splice(0)) wake();
   }
 
   close(): void {
     this.closed = true;
     this.#wake?.();
+    for (const wake of this.#flushWaiters.splice(0)) wake();
   }
 }
