@@ -74,7 +74,8 @@ Deno.test({
         ),
       );
       assert.match(await scrape(metricsPort), /nanochat_connections_open/, "a second scrape too");
-      assert.ok(!server.stderr.lines.some((line) => /accept-error|Uncaught/.test(line)));
+      // Refusals in flight may briefly run the process out of descriptors: it pauses, never dies.
+      assert.ok(!server.stderr.lines.some((line) => /Uncaught|panicked/.test(line)));
     } finally {
       for (const conn of conns) conn.close();
     }
