@@ -157,6 +157,11 @@ export class HttpServer {
         ? { status: 400, body: "Bad request\n" }
         : this.#handler(request);
       await writeAll(conn, encodeResponse(response, request?.method === "HEAD"));
+      // Closing with unread bytes would reset the connection and lose the
+      // answer: end the output, then let the client finish (by the deadline).
+      await (conn as Deno.TcpConn).closeWrite();
+      const sink = new Uint8Array(1024);
+      while (await conn.read(sink) !== null) { /* discard the rest of the request */ }
     } catch {
       // Timed out, reset or closed: nothing to answer.
     } finally {
