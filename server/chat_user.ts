@@ -22,28 +22,19 @@ import { NAME_RULE, nameKey, nameProblem } from "../protocol/username.ts";
 import { type EndReason, endReasonInfo } from "./end_reasons.ts";
 import { type CommandUser, type HandlerContext, runCommand } from "./handlers.ts";
 import type { Hub, HubUser } from "./hub/hub.ts";
-import type { Logger } from "./log.ts";
 import type { Session, SessionHandler } from "./session.ts";
 import type { TokenBucket } from "./token_bucket.ts";
 
-/** What every user of a server shares. */
-export interface ChatUserOptions {
-  /** Names, rooms, history and fan-out. */
+/** What every user of a server shares; also what the command handlers use. */
+export interface ChatUserOptions extends HandlerContext {
+  /** Names, rooms, history and fan-out, with users of this kind. */
   readonly hub: Hub<ChatUser>;
-  /** The room every user is in. */
-  readonly room: string;
   /** Named in the welcome, such as `nanochat 0.1.0`. */
   readonly serverName: string;
   /** How many recent public lines a user who logs in is shown. */
   readonly historyLines: number;
   /** Joins and departures are announced only while the room has at most this many users. */
   readonly presenceMaxUsers: number;
-  /** The event log. */
-  readonly log: Logger;
-  /** Whether chat text goes into the log. */
-  readonly logMessages: boolean;
-  /** The most bytes one reply, or one login's history, may take. */
-  readonly maxReplyBytes: number;
   /**
    * The most bytes of live events held back while a user's history goes
    * out; past it the user is dropped as a slow reader.
@@ -71,7 +62,6 @@ interface HeldEvent {
 export class ChatUser implements HubUser, SessionHandler, CommandUser {
   readonly #session: Session;
   readonly #options: ChatUserOptions;
-  readonly #context: HandlerContext;
   #name: string | undefined;
   #present = false;
   #quitReason = "";
@@ -88,14 +78,6 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   constructor(session: Session, options: ChatUserOptions) {
     this.#session = session;
     this.#options = options;
-    this.#context = {
-      user: this,
-      hub: options.hub,
-      room: options.room,
-      log: options.log,
-      logMessages: options.logMessages,
-      maxReplyBytes: options.maxReplyBytes,
-    };
   }
 
   /** The user's name; empty until logged in. */
@@ -124,7 +106,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       return 1;
     }
     const command = parseCommand(decodeSafeText(frame.bytes));
-    runCommand(command, this.#context);
+    runCommand(command, this, this.#options);
     return commandCost(command);
   }
 

@@ -32,10 +32,8 @@ export interface CommandUser {
   rename(name: string): ProtocolError | undefined;
 }
 
-/** Everything a handler may use. */
+/** What every handler may use; one object for the whole server. */
 export interface HandlerContext {
-  /** Who sent the command. */
-  readonly user: CommandUser;
   /** Names, rooms, history and fan-out. */
   readonly hub: Hub<HubUser>;
   /** The room public lines go to. */
@@ -70,24 +68,25 @@ function namesWithin(names: readonly string[], maxBytes: number): number {
 type Handlers = {
   readonly [K in Command["kind"]]: (
     command: Extract<Command, { kind: K }>,
+    user: CommandUser,
     context: HandlerContext,
   ) => void;
 };
 
 const HANDLERS: Handlers = {
-  message: ({ text }, context) => sayInPublic(context, "message", text),
-  me: ({ text }, context) => sayInPublic(context, "action", text),
-  msg: ({ target, text }, { user, hub }) => {
+  message: ({ text }, user, context) => sayInPublic(user, context, "message", text),
+  me: ({ text }, user, context) => sayInPublic(user, context, "action", text),
+  msg: ({ target, text }, user, { hub }) => {
     const recipient = hub.directory.holder(target);
     if (recipient === undefined) return error(user, ServerError.noSuchUser(target));
     hub.publish({ room: "", kind: "private", from: user.name, to: recipient.name, text });
   },
-  nick: ({ name }, { user }) => {
+  nick: ({ name }, user) => {
     const problem = nameProblem(name);
     const refusal = problem === undefined ? user.rename(name) : ServerError.nameInvalid(problem);
     if (refusal !== undefined) error(user, refusal);
   },
-  who: (_, { user, hub, room, maxReplyBytes }) => {
+  who: (_, user, { hub, room, maxReplyBytes }) => {
     const names = hub.rooms.names(room, WHO_MAX_NAMES);
     user.reply({
       kind: "who",
@@ -95,15 +94,15 @@ const HANDLERS: Handlers = {
       names: names.slice(0, namesWithin(names, maxReplyBytes)),
     });
   },
-  ping: ({ token }, { user }) => user.reply({ kind: "pong", token }),
-  help: (_, { user }) => {
+  ping: ({ token }, user) => user.reply({ kind: "pong", token }),
+  help: (_, user) => {
     for (const spec of COMMANDS) {
       user.reply({ kind: "help", usage: commandUsage(spec), summary: spec.summary });
     }
   },
-  quit: ({ reason }, { user }) => user.quit(reason),
-  usage: ({ usage }, { user }) => error(user, ServerError.usage(usage)),
-  unknown: ({ word }, { user }) => error(user, ServerError.unknownCommand(word)),
+  quit: ({ reason }, user) => user.quit(reason),
+  usage: ({ usage }, user) => error(user, ServerError.usage(usage)),
+  unknown: ({ word }, user) => error(user, ServerError.unknownCommand(word)),
   nothing: () => {},
 };
 
@@ -111,21 +110,25 @@ const HANDLERS: Handlers = {
  * Carries out one command.
  *
  * @param command The parsed line.
- * @param context Who sent it, and what the handlers may use.
+ * @param user Who sent it.
+ * @param context What the handlers may use.
  */
-export function runCommand(command: Command, context: HandlerContext): void {
-  (HANDLERS[command.kind] as (command: Command, context: HandlerContext) => void)(
-    command,
-    context,
-  );
+export function runCommand(command: Command, user: CommandUser, context: HandlerContext): void {
+  type Handler = (command: Command, user: CommandUser, context: HandlerContext) => void;
+  (HANDLERS[command.kind] as Handler)(command, user, context);
 }
 
 function error(user: CommandUser, protocolError: ProtocolError): void {
   user.reply({ kind: "error", error: protocolError });
 }
 
-function sayInPublic(context: HandlerContext, kind: EventDraft["kind"], text: string): void {
-  const { user, hub, room, log, logMessages } = context;
+function sayInPublic(
+  user: CommandUser,
+  context: HandlerContext,
+  kind: EventDraft["kind"],
+  text: string,
+): void {
+  const { hub, room, log, logMessages } = context;
   hub.publish({ room, kind, from: user.name, to: "", text });
   if (logMessages) log.event("message", { conn: user.connectionId, name: user.name, text });
 }

@@ -9,6 +9,7 @@
 import { formatHostPort, type HostPort } from "../protocol/address.ts";
 import { type ProtocolError, ServerError } from "../protocol/errors.ts";
 import { lineCodec } from "../protocol/line_codec.ts";
+import { nameSkeleton } from "../protocol/username.ts";
 import { FlushScheduler } from "../transport/flush_scheduler.ts";
 import type { HttpServer } from "../transport/http_server.ts";
 import { type ByteConn, ConnLineConnection } from "../transport/line_connection.ts";
@@ -414,6 +415,8 @@ async function listen(
  */
 export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
   const config = resolveConfig(options);
+  // The confusables table (about 10 MiB once parsed) loads now, not at the first login.
+  nameSkeleton("");
   const freeFds = config.fitToFreeDescriptors
     ? freeFileDescriptors(config.maxConnections + RESERVED_FDS)
     : undefined;

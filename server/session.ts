@@ -66,6 +66,8 @@ export interface SessionHandler {
   ended(reason: EndReason): void;
 }
 
+const performanceNow = () => performance.now();
+
 /** A connection from accept to close. */
 export class Session {
   readonly #conn: LineConnection;
@@ -93,7 +95,7 @@ export class Session {
     this.#conn = conn;
     this.#codec = codec;
     this.#options = options;
-    this.#now = options.now ?? (() => performance.now());
+    this.#now = options.now ?? performanceNow;
     this.#lastHeard = this.#now();
     this.#bucket = options.rate && new TokenBucket({ ...options.rate, now: this.#now });
   }
