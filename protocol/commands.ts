@@ -15,8 +15,20 @@ export type Command =
   | { readonly kind: "message"; readonly text: string }
   /** `QUIT [reason]`: the client is leaving. */
   | { readonly kind: "quit"; readonly reason: string }
-  /** `WHO`: list the users online. */
-  | { readonly kind: "who" }
+  /** `WHO [#room]`: list the users in a room (the current one by default). */
+  | { readonly kind: "who"; readonly room: string }
+  /** `JOIN #room`: join a room and make it current. */
+  | { readonly kind: "join"; readonly room: string }
+  /** `PART [#room] [reason]`: leave a room (the current one by default). */
+  | { readonly kind: "part"; readonly room: string; readonly reason: string }
+  /** `SAY #room text`: speak in a room without switching to it. */
+  | { readonly kind: "say"; readonly room: string; readonly text: string }
+  /** `SWITCH #room`: make a room one is in the current room. */
+  | { readonly kind: "switch"; readonly room: string }
+  /** `LIST`: the rooms, their sizes and topics. */
+  | { readonly kind: "list" }
+  /** `TOPIC [#room] [text]`: show a room's topic (empty text), or set it. */
+  | { readonly kind: "topic"; readonly room: string; readonly text: string }
   /** `MSG name text`: a private message to one user. */
   | { readonly kind: "msg"; readonly target: string; readonly text: string }
   /** `NICK name`: change one's name. */
@@ -66,7 +78,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     kind: "message",
     word: "*",
     args: "text",
-    summary: "say text to everyone else",
+    summary: "say text to everyone else in your current room",
     cost: 1,
     parse: (text) => ({ kind: "message", text }),
   },
@@ -99,12 +111,70 @@ export const COMMANDS: readonly CommandSpec[] = [
     parse: (name) => name === "" || name.includes(" ") ? undefined : { kind: "nick", name },
   },
   {
+    kind: "join",
+    word: "JOIN",
+    args: "#room",
+    summary: "join a room, creating it, and talk there",
+    cost: 2,
+    parse: (room) => room === "" || room.includes(" ") ? undefined : { kind: "join", room },
+  },
+  {
+    kind: "part",
+    word: "PART",
+    args: "[#room] [reason]",
+    summary: "leave a room (the current one)",
+    cost: 1,
+    parse: (args) => {
+      const [room, reason] = splitRoom(args);
+      return { kind: "part", room, reason };
+    },
+  },
+  {
+    kind: "say",
+    word: "SAY",
+    args: "#room text",
+    summary: "say text in a room without switching to it",
+    cost: 1,
+    parse: (args) => {
+      const [room, text] = splitRoom(args);
+      return room === "" || text === "" ? undefined : { kind: "say", room, text };
+    },
+  },
+  {
+    kind: "switch",
+    word: "SWITCH",
+    args: "#room",
+    summary: "make a room you are in the current one",
+    cost: 1,
+    parse: (room) =>
+      room.startsWith("#") && !room.includes(" ") ? { kind: "switch", room } : undefined,
+  },
+  {
+    kind: "list",
+    word: "LIST",
+    args: "",
+    summary: "list the rooms, their users and topics",
+    cost: 5,
+    parse: () => ({ kind: "list" }),
+  },
+  {
+    kind: "topic",
+    word: "TOPIC",
+    args: "[#room] [text]",
+    summary: "show a room's topic, or set it (- clears it)",
+    cost: 2,
+    parse: (args) => {
+      const [room, text] = splitRoom(args);
+      return { kind: "topic", room, text };
+    },
+  },
+  {
     kind: "who",
     word: "WHO",
-    args: "",
-    summary: "list the users online",
+    args: "[#room]",
+    summary: "list the users in a room (the current one)",
     cost: 5,
-    parse: () => ({ kind: "who" }),
+    parse: (room) => room.includes(" ") ? undefined : { kind: "who", room },
   },
   {
     kind: "ping",
@@ -131,6 +201,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     parse: (reason) => ({ kind: "quit", reason }),
   },
 ];
+
+/**
+ * Splits arguments that may start with a room: `#rust bye` is the room and
+ * the rest; `bye` is no room and everything.
+ */
+function splitRoom(args: string): [room: string, rest: string] {
+  if (!args.startsWith("#")) return ["", args];
+  const space = args.indexOf(" ");
+  return space === -1 ? [args, ""] : [args.slice(0, space), args.slice(space + 1).trim()];
+}
 
 /**
  * How a command is written: `*text`, `MSG name text`, `QUIT [reason]`.

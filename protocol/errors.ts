@@ -33,6 +33,16 @@ export const ErrorCode = {
   TooManyNewConnections: "too-many-new-connections",
   /** The client stayed over its line rate too long. */
   Flood: "flood",
+  /** A room name breaks the rule, or looks like an existing room's. */
+  RoomInvalid: "room-invalid",
+  /** A command about a room the user is not in. */
+  NotInRoom: "not-in-room",
+  /** `WHO` or `TOPIC` of a room that does not exist. */
+  NoSuchRoom: "no-such-room",
+  /** A `JOIN` past the rooms a user may be in, or the server may hold. */
+  TooManyRooms: "too-many-rooms",
+  /** Chat while in no room at all. */
+  NoCurrentRoom: "no-current-room",
 } as const;
 
 /** One of {@linkcode ErrorCode}'s values. */
@@ -67,6 +77,11 @@ export const ERROR_CLOSES: Readonly<Record<ErrorCode, Closes>> = {
   "too-many-connections": "always",
   "too-many-new-connections": "always",
   "flood": "always",
+  "room-invalid": "never",
+  "not-in-room": "never",
+  "no-such-room": "never",
+  "too-many-rooms": "never",
+  "no-current-room": "never",
 };
 
 /** One builder per error: the only place error texts are written. */
@@ -117,6 +132,32 @@ export const ServerError = {
   tooManyNewConnections: (retrySeconds: number): ProtocolError => ({
     code: ErrorCode.TooManyNewConnections,
     text: `Too many new connections from your address; try again in ${retrySeconds} s`,
+  }),
+  /** @param problem The rule the room name breaks, from `roomProblem()`. */
+  roomInvalid: (problem: string): ProtocolError => ({ code: ErrorCode.RoomInvalid, text: problem }),
+  roomLookalike: (room: string, other: string): ProtocolError => ({
+    code: ErrorCode.RoomInvalid,
+    text: `The room ${room} looks too much like ${other}`,
+  }),
+  notInRoom: (room: string): ProtocolError => ({
+    code: ErrorCode.NotInRoom,
+    text: `You are not in ${room}`,
+  }),
+  noSuchRoom: (room: string): ProtocolError => ({
+    code: ErrorCode.NoSuchRoom,
+    text: `There is no room ${room}`,
+  }),
+  tooManyRoomsForUser: (count: number): ProtocolError => ({
+    code: ErrorCode.TooManyRooms,
+    text: `You are in ${count} rooms already`,
+  }),
+  tooManyRoomsOnServer: (count: number): ProtocolError => ({
+    code: ErrorCode.TooManyRooms,
+    text: `The server has ${count} rooms already`,
+  }),
+  noCurrentRoom: (): ProtocolError => ({
+    code: ErrorCode.NoCurrentRoom,
+    text: "You are in no room; JOIN one",
   }),
   flood: (): ProtocolError => ({
     code: ErrorCode.Flood,

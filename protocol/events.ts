@@ -21,6 +21,10 @@ export type EventKind =
   | "private"
   /** `from` arrived in `room`. */
   | "join"
+  /** `from` left `room` with PART; `text` is the reason, possibly empty. */
+  | "part"
+  /** `from` set `room`'s topic to `text` (empty: cleared it). */
+  | "topic"
   /** `from` left with QUIT; `text` is the reason, possibly empty. */
   | "quit"
   /** `from`'s connection ended without QUIT; `text` says why. */
@@ -63,6 +67,8 @@ export const ECHOED: Readonly<Record<EventKind, boolean>> = {
   action: false,
   private: true,
   join: false,
+  part: false,
+  topic: true,
   quit: false,
   disconnect: false,
   nick: true,
@@ -80,7 +86,34 @@ export type Reply =
   /** A public event from before the user arrived. */
   | { readonly kind: "history"; readonly event: ChatEvent }
   /** How many users are in a room, and the first of their names, sorted. */
-  | { readonly kind: "who"; readonly count: number; readonly names: readonly string[] }
+  | {
+    readonly kind: "who";
+    readonly room: string;
+    readonly count: number;
+    readonly names: readonly string[];
+  }
+  /** You joined a room. */
+  | {
+    readonly kind: "joined";
+    readonly room: string;
+    readonly users: number;
+    readonly topic: string;
+  }
+  /** You left a room. */
+  | { readonly kind: "parted"; readonly room: string }
+  /** A room is your current room now. */
+  | { readonly kind: "current"; readonly room: string }
+  /** A room's topic, as `TOPIC` shows it. */
+  | { readonly kind: "topic"; readonly room: string; readonly topic: string }
+  /** The rooms, sorted by name. */
+  | {
+    readonly kind: "list";
+    readonly rooms: readonly {
+      readonly room: string;
+      readonly users: number;
+      readonly topic: string;
+    }[];
+  }
   /** The answer to PING. */
   | { readonly kind: "pong"; readonly token: string }
   /** One command in the HELP list. */

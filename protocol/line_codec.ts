@@ -14,19 +14,27 @@ import {
   encodeLine,
   errorLine,
   historyLine,
+  listEndLine,
+  listLine,
   NoticeCode,
   noticeLine,
   pongLine,
   privateLine,
+  roomLine,
   sentLine,
+  topicLine,
   whoLine,
 } from "./replies.ts";
 
+/** The room users start in, when the server is not told otherwise. */
+export const DEFAULT_ROOM = "#lobby";
+
 /** Width of the usage column in `HELP` lines. */
-const HELP_USAGE_WIDTH = 14;
+const HELP_USAGE_WIDTH = 20;
 
 /**
- * The line an event becomes.
+ * The line an event becomes, without its room: see {@linkcode LineCodec}
+ * for where the room goes.
  *
  * @param event The event.
  * @param toSender Whether the recipient is the user it is from.
@@ -52,6 +60,13 @@ export function eventLine(event: ChatEvent, toSender: boolean): string {
       return toSender ? sentLine(to, text) : privateLine(from, text);
     case "join":
       return noticeLine(NoticeCode.Join, `${from} joined`);
+    case "part":
+      return noticeLine(NoticeCode.Part, text === "" ? `${from} left` : `${from} left (${text})`);
+    case "topic":
+      return noticeLine(
+        NoticeCode.Topic,
+        text === "" ? `${from} cleared the topic` : `${from} set the topic: ${text}`,
+      );
     case "quit":
       return noticeLine(NoticeCode.Quit, text === "" ? `${from} left` : `${from} left (${text})`);
     case "disconnect":
@@ -62,40 +77,88 @@ export function eventLine(event: ChatEvent, toSender: boolean): string {
 }
 
 /**
- * The line a reply becomes.
+ * The lines a reply becomes, without a room prefix.
  *
  * @param reply The reply.
- * @returns The line, without its LF.
+ * @param inRoom Puts a line about a room other than the default one behind its room.
+ * @returns The lines, each without its LF.
  */
-export function replyLine(reply: Reply): string {
+function replyLines(reply: Reply, inRoom: (room: string, line: string) => string): string[] {
   switch (reply.kind) {
     case "welcome": {
       const users = reply.users === 1 ? "1 user" : `${reply.users} users`;
-      return noticeLine(
+      return [noticeLine(
         NoticeCode.Welcome,
         `Welcome to ${reply.server}, ${reply.name}! ${users} online. Type HELP for commands.`,
-      );
+      )];
     }
     case "history":
-      return historyLine(new Date(reply.event.time), eventLine(reply.event, false));
+      return [inRoom(
+        reply.event.room,
+        historyLine(new Date(reply.event.time), eventLine(reply.event, false)),
+      )];
     case "who":
-      return whoLine(reply.names, reply.count);
+      return [inRoom(reply.room, whoLine(reply.names, reply.count))];
     case "pong":
-      return pongLine(reply.token);
+      return [pongLine(reply.token)];
     case "help":
-      return noticeLine(
-        NoticeCode.Help,
-        `${reply.usage.padEnd(HELP_USAGE_WIDTH)} ${reply.summary}`,
-      );
+      return [
+        noticeLine(NoticeCode.Help, `${reply.usage.padEnd(HELP_USAGE_WIDTH)} ${reply.summary}`),
+      ];
     case "shutdown":
-      return noticeLine(NoticeCode.Shutdown, "The server is shutting down");
+      return [noticeLine(NoticeCode.Shutdown, "The server is shutting down")];
     case "error":
-      return errorLine(reply.error);
+      return [errorLine(reply.error)];
+    case "joined": {
+      const users = reply.users === 1 ? "1 user" : `${reply.users} users`;
+      const topic = reply.topic === "" ? "" : ` Topic: ${reply.topic}`;
+      return [inRoom(
+        reply.room,
+        noticeLine(NoticeCode.Joined, `You joined ${reply.room}: ${users}.${topic}`),
+      )];
+    }
+    case "parted":
+      return [inRoom(reply.room, noticeLine(NoticeCode.Parted, `You left ${reply.room}`))];
+    case "current":
+      return [noticeLine(NoticeCode.Current, `${reply.room} is your current room`)];
+    case "topic":
+      return [inRoom(reply.room, topicLine(reply.topic))];
+    case "list":
+      return [
+        ...reply.rooms.map(({ room, users, topic }) => listLine(room, users, topic)),
+        listEndLine(reply.rooms.length),
+      ];
   }
 }
 
-/** Events and replies as LF-terminated UTF-8 lines. */
-export const lineCodec: Codec = {
-  event: (event, toSender) => encodeLine(eventLine(event, toSender)),
-  reply: (reply) => encodeLine(replyLine(reply)),
-};
+/**
+ * The line protocol's codec for a server whose default room is `defaultRoom`:
+ * lines about that room read exactly as the seed server's did, lines about
+ * any other room start with the room and a space.
+ */
+export class LineCodec implements Codec {
+  readonly #defaultRoom: string;
+  readonly #inRoom = (room: string, line: string): string =>
+    room === "" || room === this.#defaultRoom ? line : roomLine(room, line);
+
+  /**
+   * Creates the codec.
+   *
+   * @param defaultRoom The room whose lines carry no room.
+   */
+  constructor(defaultRoom: string = DEFAULT_ROOM) {
+    this.#defaultRoom = defaultRoom;
+  }
+
+  event(event: ChatEvent, toSender: boolean): Uint8Array {
+    return encodeLine(this.#inRoom(event.room, eventLine(event, toSender)));
+  }
+
+  reply(reply: Reply): Uint8Array {
+    const lines = replyLines(reply, this.#inRoom);
+    return encodeLine(lines.join("\n"));
+  }
+}
+
+/** The line codec of a server whose default room is `#lobby`. */
+export const lineCodec: Codec = new LineCodec();

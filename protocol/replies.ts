@@ -27,6 +27,16 @@ export const NoticeCode = {
   Help: "help",
   /** The server is going down; the connection closes next. */
   Shutdown: "shutdown",
+  /** You joined a room: its size and topic. */
+  Joined: "joined",
+  /** Another user left a room with PART. */
+  Part: "part",
+  /** You left a room. */
+  Parted: "parted",
+  /** A room is your current room now. */
+  Current: "current",
+  /** A member changed a room's topic. */
+  Topic: "topic",
 } as const;
 
 /** One of {@linkcode NoticeCode}'s values. */
@@ -119,6 +129,49 @@ export function sentLine(to: string, text: string): string {
  */
 export function whoLine(names: readonly string[], count = names.length): string {
   return `WHO ${count}: ${names.join(" ")}`;
+}
+
+/**
+ * A room's topic, as `TOPIC` shows it.
+ *
+ * @param topic The topic; empty when there is none.
+ * @returns `TOPIC: topic`
+ */
+export function topicLine(topic: string): string {
+  return `TOPIC: ${topic}`;
+}
+
+/**
+ * One room in the reply to `LIST`.
+ *
+ * @param room The room.
+ * @param users How many are in it.
+ * @param topic Its topic; may be empty.
+ * @returns `LIST #room users: topic`
+ */
+export function listLine(room: string, users: number, topic: string): string {
+  return `LIST ${room} ${users}: ${topic}`;
+}
+
+/**
+ * The last line of the reply to `LIST`.
+ *
+ * @param rooms How many rooms were listed.
+ * @returns `LIST END: N rooms`
+ */
+export function listEndLine(rooms: number): string {
+  return `LIST END: ${rooms} ${rooms === 1 ? "room" : "rooms"}`;
+}
+
+/**
+ * A line about a room other than the default one: the room, a space, the line.
+ *
+ * @param room The room, such as `#rust`.
+ * @param line Any room line.
+ * @returns `#rust line`
+ */
+export function roomLine(room: string, line: string): string {
+  return `${room} ${line}`;
 }
 
 /**

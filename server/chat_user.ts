@@ -1,8 +1,9 @@
 /**
- * The user behind a connection: logs in with the first line, joins the
- * room, turns each later line into a command, receives events from the hub,
- * and leaves once, telling the others why. The connection itself (reading,
- * flood control, timeouts, closing) is the {@linkcode Session}'s.
+ * The user behind a connection: logs in with the first line, is in rooms
+ * (the default room first), turns each later line into a command, receives
+ * events from the hub, and leaves once, telling every room why. The
+ * connection itself (reading, flood control, timeouts, closing) is the
+ * {@linkcode Session}'s.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import {
   type Reply,
 } from "../protocol/events.ts";
 import type { Frame } from "../protocol/line_splitter.ts";
+import { roomProblem } from "../protocol/room_name.ts";
 import { decodeSafeText } from "../protocol/text.ts";
 import { NAME_RULE, nameKey, nameProblem } from "../protocol/username.ts";
 import { type EndReason, endReasonInfo } from "./end_reasons.ts";
@@ -31,28 +33,32 @@ export interface ChatUserOptions extends HandlerContext {
   readonly hub: Hub<ChatUser>;
   /** Named in the welcome, such as `nanochat 0.1.0`. */
   readonly serverName: string;
-  /** How many recent public lines a user who logs in is shown. */
+  /** How many recent public lines a user who joins a room is shown. */
   readonly historyLines: number;
-  /** Joins and departures are announced only while the room has at most this many users. */
+  /** Joins and departures are announced only in rooms of at most this many users. */
   readonly presenceMaxUsers: number;
+  /** The most rooms one user may be in. */
+  readonly maxRoomsPerUser: number;
+  /** The most rooms the server may hold. */
+  readonly maxRooms: number;
   /**
    * The most bytes of live events held back while a user's history goes
    * out; past it the user is dropped as a slow reader.
    */
   readonly maxHeldBytes: number;
   /**
-   * Presence notices the room may still get now: a crowd that logs in and
-   * out fast must not bury everyone in notices.
+   * Whether a room may get one more presence notice now, and takes it: a
+   * crowd that comes and goes fast must not bury everyone in notices.
    */
-  readonly presenceBudget: TokenBucket;
-  /** History bytes logins may still be sent now, for the whole server. */
+  readonly presenceAllowed: (room: string) => boolean;
+  /** History bytes joins may still be sent now, for the whole server. */
   readonly historyBudget: TokenBucket;
 }
 
 /** History goes out in chunks of about this size, each once the last was written. */
 const REPLAY_CHUNK_BYTES = 8 * 1024;
 
-/** A live event held back while the user's history is still on its way. */
+/** A live event held back while a history is still on its way. */
 interface HeldEvent {
   readonly id: string;
   readonly bytes: Uint8Array;
@@ -65,9 +71,17 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   #name: string | undefined;
   #present = false;
   #quitReason = "";
-  /** Live events that arrived before the history was sent; undefined once it was. */
+  /** The rooms the user is in, in the order joined. */
+  #rooms: string[] = [];
+  #current: string | undefined;
+  /** Live events that arrived while a history was on its way; undefined when none is. */
   #held: HeldEvent[] | undefined;
   #heldBytes = 0;
+  /** The ids of the held events: those a history must not show again. */
+  #heldIds = new Set<string>();
+  /** Histories still to send, one after the other. */
+  #replays: Promise<void> = Promise.resolve();
+  #replaysPending = 0;
 
   /**
    * Creates the user for a session.
@@ -95,6 +109,11 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     return this.#session.id;
   }
 
+  /** The room `*text` goes to; `undefined` after parting every room. */
+  get currentRoom(): string | undefined {
+    return this.#current;
+  }
+
   /** Handles one line from the client; see {@linkcode SessionHandler.line}. */
   line(frame: Frame): number {
     if (this.#name === undefined) {
@@ -119,7 +138,10 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     // the outbox would: past that, it is a slow reader like any other.
     this.#heldBytes += bytes.length;
     if (this.#heldBytes > this.#options.maxHeldBytes) this.#session.slowReader();
-    else this.#held.push({ id: encoded.event.id, bytes });
+    else {
+      this.#held.push({ id: encoded.event.id, bytes });
+      this.#heldIds.add(encoded.event.id);
+    }
   }
 
   /** Queues a reply for this user. */
@@ -133,36 +155,89 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     this.#session.end("quit");
   }
 
+  /** The room a command names (by its name as created), or the current one when it names none. */
+  roomFor(room: string): string | ProtocolError {
+    if (room === "") return this.#current ?? ServerError.noCurrentRoom();
+    return this.#options.hub.rooms.find(room) ?? ServerError.noSuchRoom(room);
+  }
+
+  /** Whether the user is in a room (by its name as created). */
+  isIn(room: string): boolean {
+    return this.#rooms.includes(room);
+  }
+
+  /** Joins a room, creating it, and makes it current; see `JOIN`. */
+  join(name: string): ProtocolError | undefined {
+    const problem = roomProblem(name);
+    if (problem !== undefined) return ServerError.roomInvalid(problem);
+    const { hub, maxRooms, maxRoomsPerUser } = this.#options;
+    const existing = hub.rooms.find(name);
+    if (existing !== undefined && this.isIn(existing)) return this.switchTo(existing);
+    if (this.#rooms.length >= maxRoomsPerUser) {
+      return ServerError.tooManyRoomsForUser(this.#rooms.length);
+    }
+    if (existing === undefined && hub.rooms.count >= maxRooms) {
+      return ServerError.tooManyRoomsOnServer(hub.rooms.count);
+    }
+    const opened = hub.rooms.open(name);
+    if ("lookalike" in opened) return ServerError.roomLookalike(name, opened.lookalike);
+    this.#enter(opened.room, true);
+    return undefined;
+  }
+
+  /** Leaves a room; see `PART`. */
+  part(room: string, reason: string): ProtocolError | undefined {
+    if (!this.isIn(room)) return ServerError.notInRoom(room);
+    this.#options.hub.rooms.leave(room, this);
+    this.#rooms = this.#rooms.filter((joined) => joined !== room);
+    if (this.#current === room) this.#current = this.#rooms.at(-1);
+    this.#announce({ room, kind: "part", from: this.name, to: "", text: reason });
+    this.reply({ kind: "parted", room });
+    return undefined;
+  }
+
+  /** Makes a room the user is in current; see `SWITCH`. */
+  switchTo(room: string): ProtocolError | undefined {
+    if (!this.isIn(room)) return ServerError.notInRoom(room);
+    this.#current = room;
+    this.reply({ kind: "current", room });
+    return undefined;
+  }
+
   /** Takes a new name, which the caller has checked is valid. */
   rename(newName: string): ProtocolError | undefined {
-    const { hub, room, log } = this.#options;
+    const { hub, log } = this.#options;
     const oldName = this.name;
     if (newName === oldName) return undefined; // nothing changes, nothing to announce
     const holder = hub.directory.rename(oldName, newName, this);
     if (holder !== undefined) return takenError(newName, holder.name);
-    hub.rooms.leave(room, this);
+    for (const room of this.#rooms) hub.rooms.leave(room, this);
     this.#name = newName;
-    hub.rooms.join(room, this);
+    for (const room of this.#rooms) hub.rooms.join(room, this);
     log.event("nick", { conn: this.#session.id, name: oldName, to: newName });
-    hub.publish({ room, kind: "nick", from: oldName, to: newName, text: "" });
+    for (const room of this.#rooms) {
+      hub.publish({ room, kind: "nick", from: oldName, to: newName, text: "" });
+    }
     return undefined;
   }
 
-  /** Leaves the room once, telling the others why; see {@linkcode SessionHandler.ended}. */
+  /** Leaves every room once, telling each why; see {@linkcode SessionHandler.ended}. */
   ended(reason: EndReason): void {
     if (!this.#present) return;
     this.#present = false;
-    const { hub, room } = this.#options;
+    const { hub } = this.#options;
     const name = this.name;
-    hub.rooms.leave(room, this);
+    const rooms = this.#rooms;
+    this.#rooms = [];
+    for (const room of rooms) hub.rooms.leave(room, this);
     hub.directory.release(name, this);
-    if (reason === "quit") {
-      this.#announce({ room, kind: "quit", from: name, to: "", text: this.#quitReason });
-      return;
-    }
     const notice = endReasonInfo(reason).notice;
-    if (notice !== undefined) {
-      this.#announce({ room, kind: "disconnect", from: name, to: "", text: notice });
+    for (const room of rooms) {
+      if (reason === "quit") {
+        this.#announce({ room, kind: "quit", from: name, to: "", text: this.#quitReason });
+      } else if (notice !== undefined) {
+        this.#announce({ room, kind: "disconnect", from: name, to: "", text: notice });
+      }
     }
   }
 
@@ -176,45 +251,75 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (problem !== undefined) {
       return this.#session.end("name-invalid", ServerError.nameInvalid(problem));
     }
-    const { hub, room, log, serverName, historyLines } = this.#options;
+    const { hub, defaultRoom, log, serverName } = this.#options;
     const holder = hub.directory.claim(name, this);
     if (holder !== undefined) return this.#session.end("name-taken", takenError(name, holder.name));
     this.#name = name;
     this.#present = true;
-    this.#announce({ room, kind: "join", from: name, to: "", text: "" });
-    hub.rooms.join(room, this);
     log.event("login", { conn: this.#session.id, name });
-    this.reply({ kind: "welcome", server: serverName, name, users: hub.rooms.size(room) });
-    if (historyLines > 0) void this.#sendHistory();
+    this.reply({ kind: "welcome", server: serverName, name, users: hub.directory.size });
+    this.#enter(defaultRoom, false);
   }
 
   /**
-   * Sends the room's recent lines, then whatever arrived live meanwhile:
-   * the user is in the room already, so nothing said while the store
-   * answers is lost, and what the history holds too is not sent twice.
+   * Joins a room open in the hub: announces it, makes it current, and sends
+   * its history. A login enters the default room without the `joined`
+   * notice, as the seed protocol knew no rooms.
    */
-  async #sendHistory(): Promise<void> {
-    const { hub, room, historyLines, log } = this.#options;
-    this.#held = [];
-    let events: readonly ChatEvent[] = [];
-    try {
-      events = await hub.history.recent(room, historyLines);
-      if (this.#present) await this.#replay(events);
-    } catch (error) {
-      log.event("history-error", { conn: this.#session.id, error: String(error) });
+  #enter(room: string, tellUser: boolean): void {
+    const { hub, historyLines } = this.#options;
+    this.#announce({ room, kind: "join", from: this.name, to: "", text: "" });
+    hub.rooms.join(room, this);
+    this.#rooms.push(room);
+    this.#current = room;
+    if (tellUser) {
+      this.reply({
+        kind: "joined",
+        room,
+        users: hub.rooms.size(room),
+        topic: hub.rooms.topic(room),
+      });
     }
-    const held = this.#held;
-    this.#held = undefined;
-    this.#heldBytes = 0;
-    if (!this.#present) return;
-    const seen = new Set(events.map((event) => event.id));
-    for (const { id, bytes } of held) if (!seen.has(id)) this.#session.send(bytes);
+    if (historyLines > 0) this.#queueHistory(room);
+  }
+
+  /**
+   * Sends a room's recent lines, then whatever arrived live meanwhile: the
+   * user is in the room already, so nothing said while the store answers is
+   * lost. An event both live and in the history is sent live, in its place
+   * after the history, never twice.
+   */
+  #queueHistory(room: string): void {
+    const { hub, historyLines } = this.#options;
+    this.#held ??= [];
+    this.#replaysPending++;
+    const recent = hub.history.recent(room, historyLines);
+    this.#replays = this.#replays.then(() => this.#sendHistory(recent)).then(() => {
+      if (--this.#replaysPending > 0) return;
+      const held = this.#held ?? [];
+      this.#held = undefined;
+      this.#heldIds = new Set();
+      this.#heldBytes = 0;
+      if (!this.#present) return;
+      for (const { bytes } of held) this.#session.send(bytes);
+    });
+  }
+
+  async #sendHistory(recent: Promise<readonly ChatEvent[]>): Promise<void> {
+    try {
+      const events = await recent;
+      // Everything published since the user joined was delivered live, and held.
+      const older = events.filter((event) => !this.#heldIds.has(event.id));
+      if (this.#present) await this.#replay(older);
+    } catch (error) {
+      this.#options.log.event("history-error", { conn: this.#session.id, error: String(error) });
+    }
   }
 
   /**
    * Sends the newest of `events` that fit the reply budget and what the
    * server's replay budget has left, oldest first: history must neither
-   * overflow the user's outbox nor, over many logins, the server's output.
+   * overflow the user's outbox nor, over many joins, the server's output.
    * It goes out a chunk at a time, each once the last was written, so a
    * user who never reads holds one chunk, not the whole history.
    */
@@ -245,15 +350,14 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   }
 
   /**
-   * Tells the room about a join or a departure, unless the room is larger
+   * Tells a room about a join or a departure, unless the room is larger
    * than `presenceMaxUsers` (there every login would cost a line for each
    * of thousands of users, N² in all) or the room's presence budget is
    * spent (a crowd churning from many addresses).
    */
   #announce(draft: EventDraft): void {
-    const { hub, room, presenceMaxUsers, presenceBudget } = this.#options;
-    if (hub.rooms.size(room) > presenceMaxUsers || presenceBudget.available() < 1) return;
-    presenceBudget.charge(1);
+    const { hub, presenceMaxUsers, presenceAllowed } = this.#options;
+    if (hub.rooms.size(draft.room) > presenceMaxUsers || !presenceAllowed(draft.room)) return;
     hub.publish(draft);
   }
 }

@@ -9,6 +9,7 @@
 import { parseArgs } from "@nanochat/args";
 import { formatHostPort, type HostPort, parseHostPort } from "../protocol/address.ts";
 import { describeWithCause } from "../transport/net_errors.ts";
+import { roomProblem } from "../protocol/room_name.ts";
 import { AddressList } from "./connection_limits.ts";
 import { type LogFormat, Logger } from "./log.ts";
 import { readPemFile } from "../transport/pem_file.ts";
@@ -79,6 +80,11 @@ const FLAGS: Record<string, Flag> = {
     value: spec.value,
     help: `${spec.help} (${shownDefault(spec.key, spec.unit)})`,
   }])),
+  "default-room": {
+    type: "string",
+    value: "ROOM",
+    help: "the room every user starts in, whose lines carry no room (#lobby)",
+  },
   "limit-exempt": {
     type: "string",
     value: "LIST",
@@ -177,6 +183,12 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
   for (const spec of TUNABLES) {
     const value = text(spec.flag);
     if (value !== undefined) server[spec.key] = parseTunable(spec, value);
+  }
+  const defaultRoom = text("default-room");
+  if (defaultRoom !== undefined) {
+    const problem = roomProblem(defaultRoom);
+    if (problem !== undefined) throw new RangeError(`--default-room: ${problem}`);
+    server.defaultRoom = defaultRoom;
   }
   const exempt = text("limit-exempt");
   if (exempt !== undefined) server.limitExempt = new AddressList(exempt);

@@ -12,6 +12,8 @@ import { DEFAULT_PORT, type HostPort } from "../protocol/address.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_splitter.ts";
 import { DEFAULT_MAX_QUEUED_BYTES } from "../transport/outbox.ts";
 import { parseNumber } from "../cli/numbers.ts";
+import { DEFAULT_ROOM } from "../protocol/line_codec.ts";
+import { roomProblem } from "../protocol/room_name.ts";
 import type { AddressList } from "./connection_limits.ts";
 import { Logger } from "./log.ts";
 
@@ -51,6 +53,12 @@ export interface Tunables {
   presenceMaxUsers: number;
   /** How long shutdown, QUIT and refusals wait for output to be flushed, in milliseconds. */
   closeGraceMs: number;
+  /** The most rooms one user may be in. */
+  maxRoomsPerUser: number;
+  /** The most rooms the server may hold, empty ones included. */
+  maxRooms: number;
+  /** How long a room nobody is in (and without a topic) is kept, in milliseconds. */
+  roomExpiryMs: number;
 }
 
 /** How the server runs, every field resolved. */
@@ -74,6 +82,8 @@ export interface ServerConfig extends Tunables {
    * serve` does and embedded servers in tests need not).
    */
   fitToFreeDescriptors: boolean;
+  /** The room every user starts in, and whose lines carry no room. */
+  defaultRoom: string;
   /** Where events are logged. */
   logger: Logger;
 }
@@ -248,6 +258,36 @@ export const TUNABLES: readonly TunableSpec[] = [
     help: "announce joins and departures only up to this many users",
   },
   {
+    key: "maxRoomsPerUser",
+    flag: "max-rooms-per-user",
+    value: "N",
+    unit: "count",
+    min: 1,
+    max: 1000,
+    default: 20,
+    help: "rooms one user may be in",
+  },
+  {
+    key: "maxRooms",
+    flag: "max-rooms",
+    value: "N",
+    unit: "count",
+    min: 1,
+    max: 1_000_000,
+    default: 1000,
+    help: "rooms the server may hold",
+  },
+  {
+    key: "roomExpiryMs",
+    flag: "room-expiry",
+    value: "SECONDS",
+    unit: "seconds",
+    min: 1,
+    max: MAX_SECONDS,
+    default: 600_000,
+    help: "forget a room nobody is in after this long, unless it has a topic",
+  },
+  {
     key: "closeGraceMs",
     flag: "close-grace",
     value: "SECONDS",
@@ -308,6 +348,7 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
     limitExempt: undefined,
     trustedProxies: undefined,
     fitToFreeDescriptors: false,
+    defaultRoom: DEFAULT_ROOM,
     logger: options.logger ?? new Logger(),
   };
   for (const spec of TUNABLES) {
@@ -329,6 +370,11 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
   if (options.logMessages !== undefined) config.logMessages = options.logMessages;
   if (options.limitExempt !== undefined) config.limitExempt = options.limitExempt;
   if (options.trustedProxies !== undefined) config.trustedProxies = options.trustedProxies;
+  if (options.defaultRoom !== undefined) {
+    const problem = roomProblem(options.defaultRoom);
+    if (problem !== undefined) throw new RangeError(`--default-room: ${problem}`);
+    config.defaultRoom = options.defaultRoom;
+  }
   if (options.fitToFreeDescriptors !== undefined) {
     config.fitToFreeDescriptors = options.fitToFreeDescriptors;
   }

@@ -20,6 +20,8 @@ export interface CommandUser {
   readonly name: string;
   /** The connection's id, for logs. */
   readonly connectionId: number;
+  /** The room `*text` goes to; `undefined` after parting every room. */
+  readonly currentRoom: string | undefined;
   /** Queues a reply for this user. */
   reply(reply: Reply): void;
   /** Leaves at the user's request; `reason` is shown to the others. */
@@ -30,14 +32,24 @@ export interface CommandUser {
    * @returns The error to report if someone else holds it.
    */
   rename(name: string): ProtocolError | undefined;
+  /** The room a command names (as created), or the current one for an empty name. */
+  roomFor(room: string): string | ProtocolError;
+  /** Whether the user is in a room (by its name as created). */
+  isIn(room: string): boolean;
+  /** Joins a room, creating it; the error if it cannot. */
+  join(room: string): ProtocolError | undefined;
+  /** Leaves a room (by its name as created); the error if it cannot. */
+  part(room: string, reason: string): ProtocolError | undefined;
+  /** Makes a room the user is in current; the error if it cannot. */
+  switchTo(room: string): ProtocolError | undefined;
 }
 
 /** What every handler may use; one object for the whole server. */
 export interface HandlerContext {
   /** Names, rooms, history and fan-out. */
   readonly hub: Hub<HubUser>;
-  /** The room public lines go to. */
-  readonly room: string;
+  /** The room every user starts in. */
+  readonly defaultRoom: string;
   /** The event log. */
   readonly log: Logger;
   /** Whether chat text goes into the log. */
@@ -52,18 +64,8 @@ export interface HandlerContext {
 /** The most names one `WHO` reply lists; its count is always the whole room's. */
 export const WHO_MAX_NAMES = 1000;
 
-/**
- * How many of the names surely fit in a reply of `maxBytes`: a UTF-16 unit
- * is at most 3 bytes of UTF-8, plus room for any codec's quoting.
- */
-function namesWithin(names: readonly string[], maxBytes: number): number {
-  let bytes = 64;
-  for (let count = 0; count < names.length; count++) {
-    bytes += names[count]!.length * 3 + 4;
-    if (bytes > maxBytes) return count;
-  }
-  return names.length;
-}
+/** The longest topic, in UTF-16 units. */
+export const MAX_TOPIC_LENGTH = 300;
 
 type Handlers = {
   readonly [K in Command["kind"]]: (
@@ -74,8 +76,13 @@ type Handlers = {
 };
 
 const HANDLERS: Handlers = {
-  message: ({ text }, user, context) => sayInPublic(user, context, "message", text),
-  me: ({ text }, user, context) => sayInPublic(user, context, "action", text),
+  message: ({ text }, user, context) => say(user, context, user.currentRoom, "message", text),
+  me: ({ text }, user, context) => say(user, context, user.currentRoom, "action", text),
+  say: ({ room, text }, user, context) => {
+    const found = user.roomFor(room);
+    if (typeof found !== "string") return error(user, found);
+    say(user, context, found, "message", text);
+  },
   msg: ({ target, text }, user, { hub }) => {
     const recipient = hub.directory.holder(target);
     if (recipient === undefined) return error(user, ServerError.noSuchUser(target));
@@ -86,12 +93,47 @@ const HANDLERS: Handlers = {
     const refusal = problem === undefined ? user.rename(name) : ServerError.nameInvalid(problem);
     if (refusal !== undefined) error(user, refusal);
   },
-  who: (_, user, { hub, room, maxReplyBytes }) => {
-    const names = hub.rooms.names(room, WHO_MAX_NAMES);
+  join: ({ room }, user) => orError(user, user.join(room)),
+  part: ({ room, reason }, user) => {
+    const found = user.roomFor(room);
+    if (typeof found !== "string") return error(user, found);
+    orError(user, user.part(found, reason));
+  },
+  switch: ({ room }, user) => {
+    const found = user.roomFor(room);
+    if (typeof found !== "string") return error(user, ServerError.notInRoom(room));
+    orError(user, user.switchTo(found));
+  },
+  list: (_, user, { hub, maxReplyBytes }) => {
+    const rooms = hub.rooms.list();
+    user.reply({ kind: "list", rooms: rooms.slice(0, fitting(rooms, maxReplyBytes, roomBytes)) });
+  },
+  topic: ({ room, text }, user, { hub }) => {
+    const found = user.roomFor(room);
+    if (typeof found !== "string") return error(user, found);
+    if (text === "") {
+      return user.reply({ kind: "topic", room: found, topic: hub.rooms.topic(found) });
+    }
+    if (!user.isIn(found)) return error(user, ServerError.notInRoom(found));
+    if (text.length > MAX_TOPIC_LENGTH) {
+      return error(
+        user,
+        ServerError.usage(`TOPIC [#room] [text] (at most ${MAX_TOPIC_LENGTH} characters)`),
+      );
+    }
+    const topic = text === "-" ? "" : text;
+    hub.rooms.setTopic(found, topic);
+    hub.publish({ room: found, kind: "topic", from: user.name, to: "", text: topic });
+  },
+  who: ({ room }, user, { hub, maxReplyBytes }) => {
+    const found = user.roomFor(room);
+    if (typeof found !== "string") return error(user, found);
+    const names = hub.rooms.names(found, WHO_MAX_NAMES);
     user.reply({
       kind: "who",
-      count: hub.rooms.size(room),
-      names: names.slice(0, namesWithin(names, maxReplyBytes)),
+      room: found,
+      count: hub.rooms.size(found),
+      names: names.slice(0, fitting(names, maxReplyBytes, (name) => name.length * 3 + 4)),
     });
   },
   ping: ({ token }, user) => user.reply({ kind: "pong", token }),
@@ -122,13 +164,35 @@ function error(user: CommandUser, protocolError: ProtocolError): void {
   user.reply({ kind: "error", error: protocolError });
 }
 
-function sayInPublic(
+function orError(user: CommandUser, protocolError: ProtocolError | undefined): void {
+  if (protocolError !== undefined) error(user, protocolError);
+}
+
+/** How many of the items surely fit in a reply of `maxBytes`, by an upper bound on each. */
+function fitting<T>(items: readonly T[], maxBytes: number, bytesOf: (item: T) => number): number {
+  let bytes = 64;
+  for (let count = 0; count < items.length; count++) {
+    bytes += bytesOf(items[count]!);
+    if (bytes > maxBytes) return count;
+  }
+  return items.length;
+}
+
+/** An upper bound on a LIST line's bytes: a UTF-16 unit is at most 3 bytes of UTF-8. */
+function roomBytes(room: { room: string; topic: string }): number {
+  return (room.room.length + room.topic.length) * 3 + 24;
+}
+
+function say(
   user: CommandUser,
   context: HandlerContext,
+  room: string | undefined,
   kind: EventDraft["kind"],
   text: string,
 ): void {
-  const { hub, room, log, logMessages } = context;
+  if (room === undefined) return error(user, ServerError.noCurrentRoom());
+  if (!user.isIn(room)) return error(user, ServerError.notInRoom(room));
+  const { hub, log, logMessages } = context;
   hub.publish({ room, kind, from: user.name, to: "", text });
-  if (logMessages) log.event("message", { conn: user.connectionId, name: user.name, text });
+  if (logMessages) log.event("message", { conn: user.connectionId, name: user.name, text, room });
 }

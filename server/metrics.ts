@@ -7,6 +7,9 @@
  * @module
  */
 
+/** The upper bounds of the room-size histogram's buckets. */
+const ROOM_SIZE_BUCKETS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+
 /** The server's counters and gauges. */
 export class Metrics {
   /** Connections accepted by the listener (before any limit). */
@@ -44,7 +47,7 @@ export class Metrics {
    * @param gauges The values read from the server at scrape time.
    * @returns The `/metrics` body.
    */
-  render(gauges: { usersOnline: number; connectionsOpen: number }): string {
+  render(gauges: { usersOnline: number; connectionsOpen: number; roomSizes?: number[] }): string {
     const lines: string[] = [];
     const metric = (
       name: string,
@@ -59,6 +62,21 @@ export class Metrics {
       [...counter].sort().map(([reason, value]) => [`{reason="${reason}"}`, value]);
 
     metric("users_online", "gauge", "Users logged in.", [["", gauges.usersOnline]]);
+    const roomSizes = gauges.roomSizes ?? [];
+    metric("rooms_open", "gauge", "Rooms, empty ones included.", [["", roomSizes.length]]);
+    // A histogram, not a label per room: room names are unbounded.
+    lines.push(
+      "# HELP nanochat_room_members Users per room.",
+      "# TYPE nanochat_room_members histogram",
+    );
+    for (const bound of [...ROOM_SIZE_BUCKETS, Infinity]) {
+      const count = roomSizes.filter((size) => size <= bound).length;
+      lines.push(
+        `nanochat_room_members_bucket{le="${bound === Infinity ? "+Inf" : bound}"} ${count}`,
+      );
+    }
+    lines.push(`nanochat_room_members_sum ${roomSizes.reduce((sum, size) => sum + size, 0)}`);
+    lines.push(`nanochat_room_members_count ${roomSizes.length}`);
     metric("connections_open", "gauge", "Open client connections.", [["", gauges.connectionsOpen]]);
     metric("connections_accepted_total", "counter", "Connections accepted.", [[
       "",

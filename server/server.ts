@@ -8,7 +8,7 @@
 
 import { formatHostPort, type HostPort } from "../protocol/address.ts";
 import { type ProtocolError, ServerError } from "../protocol/errors.ts";
-import { lineCodec } from "../protocol/line_codec.ts";
+import { LineCodec } from "../protocol/line_codec.ts";
 import { nameSkeleton } from "../protocol/username.ts";
 import { FlushScheduler } from "../transport/flush_scheduler.ts";
 import type { HttpServer } from "../transport/http_server.ts";
@@ -35,9 +35,6 @@ import { VERSION } from "./version.ts";
 
 export type { ListenAddress, ServerOptions } from "./config.ts";
 export { SERVER_DEFAULTS } from "./config.ts";
-
-/** The room every user is in. */
-export const LOBBY = "#lobby";
 
 /** A plain TCP listener or a {@linkcode TlsListener}. */
 interface Listener {
@@ -75,10 +72,11 @@ export class ChatServer {
   readonly #limits: ConnectionLimits;
   /** Connections from trusted proxies whose PROXY header is still on its way. */
   readonly #proxyHeaderReads = new Set<ByteConn>();
-  readonly #userBudgets: Pick<
-    ChatUserOptions,
-    "maxReplyBytes" | "maxHeldBytes" | "presenceBudget" | "historyBudget"
-  >;
+  readonly #codec: LineCodec;
+  readonly #userOptions: ChatUserOptions;
+  /** Each room's budget of presence notices, made when first needed. */
+  readonly #presenceBudgets = new Map<string, TokenBucket>();
+  readonly #roomSweep: ReturnType<typeof setInterval>;
   readonly #accepting: Promise<void>[];
   readonly #metricsServer: HttpServer | undefined;
   readonly #lagTimer: ReturnType<typeof setInterval>;
@@ -109,6 +107,7 @@ export class ChatServer {
           this.#metrics.render({
             usersOnline: this.userCount,
             connectionsOpen: this.#limits.open,
+            roomSizes: this.#hub.rooms.list().map((room) => room.users),
           }),
       }, { onAcceptError: (error) => log.event("accept-error", { error: String(error) }) });
     } catch (error) {
@@ -116,12 +115,24 @@ export class ChatServer {
       throw error;
     }
     this.#hub = new Hub({ history: new MemoryHistoryStore(config.historyLines) });
-    this.#userBudgets = {
+    this.#hub.rooms.open(config.defaultRoom);
+    this.#codec = new LineCodec(config.defaultRoom);
+    this.#userOptions = {
+      hub: this.#hub,
+      defaultRoom: config.defaultRoom,
+      serverName: `nanochat ${VERSION}`,
+      historyLines: config.historyLines,
+      presenceMaxUsers: config.presenceMaxUsers,
+      maxRoomsPerUser: config.maxRoomsPerUser,
+      maxRooms: config.maxRooms,
+      log,
+      logMessages: config.logMessages,
       maxReplyBytes: Math.floor(config.maxOutboxBytes / 4),
       maxHeldBytes: config.maxOutboxBytes,
-      presenceBudget: new TokenBucket(PRESENCE_RATE),
+      presenceAllowed: (room) => this.#presenceAllowed(room),
       historyBudget: new TokenBucket(HISTORY_REPLAY_RATE),
     };
+    this.#roomSweep = this.#sweepEmptyRooms();
     this.#sessionOptions = {
       loginTimeoutMs: config.loginTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
@@ -192,6 +203,7 @@ export class ChatServer {
     this.#config.logger.event("shutdown", { users: this.userCount });
     clearInterval(this.#lagTimer);
     clearInterval(this.#idleSweep);
+    clearInterval(this.#roomSweep);
     for (const { listener } of this.#listeners) listener.close();
     await Promise.all(this.#accepting);
     for (const conn of this.#proxyHeaderReads) closeQuietly(conn);
@@ -287,7 +299,7 @@ export class ChatServer {
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.#config.closeGraceMs);
     });
-    const line = lineCodec.reply({ kind: "error", error });
+    const line = this.#codec.reply({ kind: "error", error });
     void Promise.race([conn.write(line).catch(() => {}), grace]).finally(() => {
       clearTimeout(timer);
       closeQuietly(conn);
@@ -314,17 +326,8 @@ export class ChatServer {
       schedule: this.#schedule,
       ...proxied,
     });
-    const session = new Session(connection, lineCodec, this.#sessionOptions);
-    const user = new ChatUser(session, {
-      ...this.#userBudgets,
-      hub: this.#hub,
-      room: LOBBY,
-      serverName: `nanochat ${VERSION}`,
-      historyLines: this.#config.historyLines,
-      presenceMaxUsers: this.#config.presenceMaxUsers,
-      log: this.#config.logger,
-      logMessages: this.#config.logMessages,
-    });
+    const session = new Session(connection, this.#codec, this.#sessionOptions);
+    const user = new ChatUser(session, this.#userOptions);
     this.#sessions.add(session);
     const running = session.run(user).finally(() => {
       this.#sessions.delete(session);
@@ -346,6 +349,31 @@ export class ChatServer {
       const now = performance.now();
       for (const session of this.#sessions) session.checkIdle(now);
     }, Math.min(Math.max(idleTimeoutMs / 10, 10), 10_000));
+    Deno.unrefTimer(timer);
+    return timer;
+  }
+
+  /** Takes one presence notice from a room's budget, if it has one left. */
+  #presenceAllowed(room: string): boolean {
+    let budget = this.#presenceBudgets.get(room);
+    if (budget === undefined) {
+      budget = new TokenBucket(PRESENCE_RATE);
+      this.#presenceBudgets.set(room, budget);
+    }
+    if (budget.available() < 1) return false;
+    budget.charge(1);
+    return true;
+  }
+
+  /** Forgets rooms left empty (and without a topic) for the room expiry. */
+  #sweepEmptyRooms(): ReturnType<typeof setInterval> {
+    const { roomExpiryMs, defaultRoom } = this.#config;
+    const timer = setInterval(() => {
+      for (const room of this.#hub.rooms.expire(roomExpiryMs, defaultRoom)) {
+        this.#presenceBudgets.delete(room);
+        this.#config.logger.event("room-expired", { room });
+      }
+    }, Math.min(Math.max(roomExpiryMs / 10, 10), 60_000));
     Deno.unrefTimer(timer);
     return timer;
   }

@@ -48,6 +48,11 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
     ServerFull: "server-full",
     TooManyConnections: "too-many-connections",
     TooManyNewConnections: "too-many-new-connections",
+    RoomInvalid: "room-invalid",
+    NotInRoom: "not-in-room",
+    NoSuchRoom: "no-such-room",
+    TooManyRooms: "too-many-rooms",
+    NoCurrentRoom: "no-current-room",
     Flood: "flood",
   });
   assert.deepEqual(NoticeCode, {
@@ -58,6 +63,11 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
     Nick: "nick",
     Help: "help",
     Shutdown: "shutdown",
+    Joined: "joined",
+    Part: "part",
+    Parted: "parted",
+    Current: "current",
+    Topic: "topic",
   });
   const codes = [...Object.values(ErrorCode), ...Object.values(NoticeCode)];
   for (const code of codes) assert.match(code, KEBAB_CASE, code);

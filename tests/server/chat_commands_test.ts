@@ -176,14 +176,20 @@ Deno.test("HELP lists every command, one line each", async () => {
   await using alice = await ts.login("alice");
   await alice.send("HELP");
   assert.deepEqual(await alice.readLines(COMMANDS.length), [
-    "NOTICE help: *text          say text to everyone else",
-    "NOTICE help: ME text        act: everyone else sees * yourname text",
-    "NOTICE help: MSG name text  send text to one user only",
-    "NOTICE help: NICK name      change your name",
-    "NOTICE help: WHO            list the users online",
-    "NOTICE help: PING [token]   the server answers PONG [token]",
-    "NOTICE help: HELP           this list",
-    "NOTICE help: QUIT [reason]  leave",
+    "NOTICE help: *text                say text to everyone else in your current room",
+    "NOTICE help: ME text              act: everyone else sees * yourname text",
+    "NOTICE help: MSG name text        send text to one user only",
+    "NOTICE help: NICK name            change your name",
+    "NOTICE help: JOIN #room           join a room, creating it, and talk there",
+    "NOTICE help: PART [#room] [reason] leave a room (the current one)",
+    "NOTICE help: SAY #room text       say text in a room without switching to it",
+    "NOTICE help: SWITCH #room         make a room you are in the current one",
+    "NOTICE help: LIST                 list the rooms, their users and topics",
+    "NOTICE help: TOPIC [#room] [text] show a room's topic, or set it (- clears it)",
+    "NOTICE help: WHO [#room]          list the users in a room (the current one)",
+    "NOTICE help: PING [token]         the server answers PONG [token]",
+    "NOTICE help: HELP                 this list",
+    "NOTICE help: QUIT [reason]        leave",
   ]);
 });
 

@@ -22,6 +22,7 @@ function hubWith(names: string[], options: { history?: number; clock?: () => num
     history: new MemoryHistoryStore(options.history ?? 0),
     fanOut: new MemoryFanOut(options.clock),
   });
+  hub.rooms.open("#lobby");
   const users = names.map((name) => {
     const user = new FakeUser(name);
     assert.equal(hub.directory.claim(name, user), undefined);
@@ -51,6 +52,7 @@ Deno.test("Hub encodes an event once per codec, however many receive it", () => 
     reply: (reply: Reply) => lineCodec.reply(reply),
   };
   const hub = new Hub<FakeUser>();
+  hub.rooms.open("#lobby");
   for (let i = 0; i < 100; i++) {
     const user = new FakeUser(`user${i}`, i < 90 ? lineCodec : counting);
     hub.directory.claim(user.name, user);
