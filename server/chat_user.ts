@@ -173,6 +173,8 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     const { hub, maxRooms, maxRoomsPerUser } = this.#options;
     const existing = hub.rooms.find(name);
     if (existing !== undefined && this.isIn(existing)) return this.switchTo(existing);
+    const lookalike = hub.rooms.lookalike(name);
+    if (lookalike !== undefined) return ServerError.roomLookalike(name, lookalike);
     if (this.#rooms.length >= maxRoomsPerUser) {
       return ServerError.tooManyRoomsForUser(this.#rooms.length);
     }

@@ -36,6 +36,8 @@ export interface Rooms<U extends NameHolder> {
   readonly count: number;
   /** The room's name as created, found ignoring case; `undefined` if there is none. */
   find(room: string): string | undefined;
+  /** The existing room a new room's name could pass for, if any. */
+  lookalike(room: string): string | undefined;
   /** Finds a room, or creates it unless it looks like an existing one. */
   open(room: string): RoomOpening;
   /** Adds `user` to a room `open` returned; does nothing if already in. */
@@ -146,6 +148,11 @@ export class MemoryRooms<U extends NameHolder> implements Rooms<U> {
 
   find(room: string): string | undefined {
     return this.#rooms.get(roomKey(room))?.name;
+  }
+
+  lookalike(room: string): string | undefined {
+    if (this.#rooms.has(roomKey(room))) return undefined;
+    return this.#bySkeleton.get(roomSkeleton(room))?.name;
   }
 
   open(room: string): RoomOpening {

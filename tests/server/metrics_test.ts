@@ -91,3 +91,21 @@ Deno.test("the metrics endpoint is off unless asked for", async () => {
   await using ts = await startServer();
   assert.equal(ts.server.metricsAddress, undefined);
 });
+
+Deno.test("/metrics counts rooms and their sizes in a histogram, with no label per room", async () => {
+  await using ts = await startServer({ metrics: { hostname: "127.0.0.1", port: 0 } });
+  await using alice = await ts.login("alice");
+  await using bob = await ts.login("bob");
+  for (const [client, room] of [[alice, "#a"], [bob, "#a"], [bob, "#b"]] as const) {
+    await client.send(`JOIN ${room}`);
+    await client.readLine();
+  }
+  const text = await (await scrape(ts.server.metricsAddress!.port, "/metrics")).text();
+  const metrics = parseMetrics(text);
+  assert.equal(metrics.get("nanochat_rooms_open"), 3);
+  assert.equal(metrics.get('nanochat_room_members_bucket{le="1"}'), 1);
+  assert.equal(metrics.get('nanochat_room_members_bucket{le="2"}'), 3);
+  assert.equal(metrics.get('nanochat_room_members_bucket{le="+Inf"}'), 3);
+  assert.equal(metrics.get("nanochat_room_members_sum"), 5);
+  assert.ok(!text.includes("#a"), "no room names in the metrics");
+});

@@ -39,7 +39,7 @@ export async function floodUntilSlowReaderDropped(
 }
 
 /** The notices about other users coming and going. */
-export const PRESENCE_NOTICE = /^NOTICE (join|quit|disconnect|nick): /;
+export const PRESENCE_NOTICE = /^(#\S+ )?NOTICE (join|part|quit|disconnect|nick): /;
 
 /** A server under test and its log. */
 export interface TestServer extends AsyncDisposable {
