@@ -58,11 +58,13 @@ export interface ChatUserOptions extends HandlerContext {
 /** History goes out in chunks of about this size, each once the last was written. */
 const REPLAY_CHUNK_BYTES = 8 * 1024;
 
-/** A live event held back while a history is still on its way. */
-interface HeldEvent {
-  readonly id: string;
-  readonly bytes: Uint8Array;
-}
+/**
+ * What waits while a history is on its way, in the order it is to be sent:
+ * a line (a live event, with its id, or a reply) or another room's history.
+ */
+type Pending =
+  | { readonly bytes: Uint8Array; readonly id?: string }
+  | { readonly history: Promise<readonly ChatEvent[]> };
 
 /** One user, from the name line to the departure. */
 export class ChatUser implements HubUser, SessionHandler, CommandUser {
@@ -74,14 +76,11 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   /** The rooms the user is in, in the order joined. */
   #rooms: string[] = [];
   #current: string | undefined;
-  /** Live events that arrived while a history was on its way; undefined when none is. */
-  #held: HeldEvent[] | undefined;
-  #heldBytes = 0;
-  /** The ids of the held events: those a history must not show again. */
-  #heldIds = new Set<string>();
-  /** Histories still to send, one after the other. */
-  #replays: Promise<void> = Promise.resolve();
-  #replaysPending = 0;
+  /** Output that waits for a history to be sent; undefined when none is on its way. */
+  #pending: Pending[] | undefined;
+  #pendingBytes = 0;
+  /** The ids of the waiting live events: those a history must not show again. */
+  #pendingIds = new Set<string>();
 
   /**
    * Creates the user for a session.
@@ -133,20 +132,23 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   deliver(encoded: EncodedEvent, toSender: boolean): void {
     const codec = this.#session.codec;
     const bytes = toSender ? codec.event(encoded.event, true) : encoded.bytes(codec);
-    if (this.#held === undefined) return this.#session.send(bytes);
-    // A user who does not take the history does not get to hold more than
-    // the outbox would: past that, it is a slow reader like any other.
-    this.#heldBytes += bytes.length;
-    if (this.#heldBytes > this.#options.maxHeldBytes) this.#session.slowReader();
-    else {
-      this.#held.push({ id: encoded.event.id, bytes });
-      this.#heldIds.add(encoded.event.id);
-    }
+    this.#send(bytes, encoded.event.id);
   }
 
-  /** Queues a reply for this user. */
+  /** Queues a reply for this user, in order with everything else it is sent. */
   reply(reply: Reply): void {
-    this.#session.reply(reply);
+    this.#send(this.#session.codec.reply(reply));
+  }
+
+  /** Sends a line now, or after the history on its way, in the order it came. */
+  #send(bytes: Uint8Array, id?: string): void {
+    if (this.#pending === undefined) return this.#session.send(bytes);
+    // A user who does not take the history does not get to make the server
+    // hold more than the outbox would: past that, it is a slow reader.
+    this.#pendingBytes += bytes.length;
+    if (this.#pendingBytes > this.#options.maxHeldBytes) return this.#session.slowReader();
+    this.#pending.push(id === undefined ? { bytes } : { bytes, id });
+    if (id !== undefined) this.#pendingIds.add(id);
   }
 
   /** Leaves at the user's request. */
@@ -286,32 +288,41 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   }
 
   /**
-   * Sends a room's recent lines, then whatever arrived live meanwhile: the
-   * user is in the room already, so nothing said while the store answers is
-   * lost. An event both live and in the history is sent live, in its place
-   * after the history, never twice.
+   * Sends a room's recent lines, then whatever came meanwhile (live events
+   * and replies, in order): the user is in the room already, so nothing said
+   * while the store answers is lost. An event both live and in the history
+   * is sent live, in its place after the history, never twice.
    */
   #queueHistory(room: string): void {
     const { hub, historyLines } = this.#options;
-    this.#held ??= [];
-    this.#replaysPending++;
-    const recent = hub.history.recent(room, historyLines);
-    this.#replays = this.#replays.then(() => this.#sendHistory(recent)).then(() => {
-      if (--this.#replaysPending > 0) return;
-      const held = this.#held ?? [];
-      this.#held = undefined;
-      this.#heldIds = new Set();
-      this.#heldBytes = 0;
-      if (!this.#present) return;
-      for (const { bytes } of held) this.#session.send(bytes);
-    });
+    const history = hub.history.recent(room, historyLines);
+    if (this.#pending !== undefined) return void this.#pending.push({ history });
+    this.#pending = [{ history }];
+    void this.#drain();
+  }
+
+  /** Sends what waits, histories included, until nothing does. */
+  async #drain(): Promise<void> {
+    for (let next = this.#pending?.shift(); next !== undefined; next = this.#pending?.shift()) {
+      if (!this.#present) break;
+      if ("history" in next) {
+        await this.#sendHistory(next.history);
+        continue;
+      }
+      this.#pendingBytes -= next.bytes.length;
+      if (next.id !== undefined) this.#pendingIds.delete(next.id);
+      this.#session.send(next.bytes);
+    }
+    this.#pending = undefined;
+    this.#pendingIds = new Set();
+    this.#pendingBytes = 0;
   }
 
   async #sendHistory(recent: Promise<readonly ChatEvent[]>): Promise<void> {
     try {
       const events = await recent;
-      // Everything published since the user joined was delivered live, and held.
-      const older = events.filter((event) => !this.#heldIds.has(event.id));
+      // What was published since the user joined is waiting to be sent live.
+      const older = events.filter((event) => !this.#pendingIds.has(event.id));
       if (this.#present) await this.#replay(older);
     } catch (error) {
       this.#options.log.event("history-error", { conn: this.#session.id, error: String(error) });

@@ -3,8 +3,9 @@
  * once from one address, and so many new ones per window from one address
  * (ergo's defaults: 16 at once, 32 per 10 minutes). An IPv6 address counts
  * by its /64, since anyone with one has all of it. Every listener asks here
- * when a connection arrives, before any byte is read or any handshake
- * done, and gives the slot back when the connection closes.
+ * when a connection arrives, before any byte is read or any handshake done
+ * (but for the PROXY header of a trusted proxy, which names the client),
+ * and gives the slot back when the connection closes.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
- * The nanochat server: listens on plain and TLS addresses, enforces the
- * connection limits, and runs a {@linkcode Session} for each client, all in
- * one {@linkcode ChatRoom}.
+ * The nanochat server: listens on plain and TLS addresses, admits each
+ * connection through the limits, and runs a {@linkcode Session} and a
+ * {@linkcode ChatUser} for each client, all sharing one {@linkcode Hub}.
  *
  * @module
  */
@@ -13,7 +13,7 @@ import { nameSkeleton } from "../protocol/username.ts";
 import { FlushScheduler } from "../transport/flush_scheduler.ts";
 import type { HttpServer } from "../transport/http_server.ts";
 import { type ByteConn, ConnLineConnection } from "../transport/line_connection.ts";
-import { isPeerGone } from "../transport/net_errors.ts";
+import { closeQuietly, isPeerGone } from "../transport/net_errors.ts";
 import { type ProxyHeaderRead, readProxyHeader } from "../transport/proxy_reader.ts";
 import { type TlsAdmission, type TlsConn, TlsListener } from "../transport/tls_listener.ts";
 import { ChatUser, type ChatUserOptions } from "./chat_user.ts";
@@ -27,6 +27,7 @@ import {
 } from "./config.ts";
 import { Hub } from "./hub/hub.ts";
 import { MemoryHistoryStore } from "./hub/history_store.ts";
+import type { Logger } from "./log.ts";
 import { serveMetrics } from "./metrics_endpoint.ts";
 import { Metrics } from "./metrics.ts";
 import { Session, type SessionOptions } from "./session.ts";
@@ -66,7 +67,7 @@ export class ChatServer {
   readonly #listeners: { listener: Listener; tls: boolean }[];
   readonly #hub: Hub<ChatUser>;
   readonly #sessionOptions: SessionOptions;
-  readonly #metrics = new Metrics();
+  readonly #metrics: Metrics;
   readonly #sessions = new Set<Session>();
   readonly #running = new Set<Promise<void>>();
   readonly #limits: ConnectionLimits;
@@ -96,24 +97,22 @@ export class ChatServer {
     config: Readonly<ServerConfig>,
     listeners: { listener: Listener; tls: boolean }[],
     limits: ConnectionLimits,
+    metrics: Metrics,
   ) {
     this.#config = config;
+    this.#metrics = metrics;
     const log = config.logger;
     this.#listeners = listeners;
     this.#limits = limits;
-    try {
-      this.#metricsServer = config.metrics && serveMetrics(config.metrics, {
-        render: () =>
-          this.#metrics.render({
-            usersOnline: this.userCount,
-            connectionsOpen: this.#limits.open,
-            roomSizes: this.#hub.rooms.list().map((room) => room.users),
-          }),
-      }, { onAcceptError: (error) => log.event("accept-error", { error: String(error) }) });
-    } catch (error) {
-      for (const { listener } of this.#listeners) listener.close();
-      throw error;
-    }
+    // If this throws (a metrics port in use), serve() closes the listeners.
+    this.#metricsServer = config.metrics && serveMetrics(config.metrics, {
+      render: () =>
+        this.#metrics.render({
+          usersOnline: this.userCount,
+          connectionsOpen: this.#limits.open,
+          roomSizes: this.#hub.rooms.list().map((room) => room.users),
+        }),
+    }, { onAcceptError: (error) => log.event("accept-error", { error: String(error) }) });
     this.#hub = new Hub({ history: new MemoryHistoryStore(config.historyLines) });
     this.#hub.rooms.open(config.defaultRoom);
     this.#codec = new LineCodec(config.defaultRoom);
@@ -227,16 +226,15 @@ export class ChatServer {
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
-      this.#metrics.connectionsAccepted++;
       if (tls) {
-        // Admitted or refused before the handshake; an admitted socket gives its slot back.
-        if (conn.refusal === undefined) this.#start(conn, tls, undefined);
-        else {
-          const peer = conn.remoteAddr as Deno.NetAddr;
-          this.#refuse(conn, peer, ...(conn.refusal as [LimitRefusal, number]));
-        }
+        // Counted, and admitted or refused, before the handshake; an admitted
+        // socket gives its slot back when it closes.
+        const refusal = conn.refusal as Refusal | undefined;
+        if (refusal === undefined) this.#start(conn, tls, undefined);
+        else this.#refuse(conn, refusal);
         continue;
       }
+      this.#metrics.connectionsAccepted++;
       const peer = conn.remoteAddr as Deno.NetAddr;
       if (this.#config.trustedProxies?.includes(peer.hostname)) {
         const reading = this.#acceptProxied(conn).finally(() => this.#running.delete(reading));
@@ -250,8 +248,9 @@ export class ChatServer {
   /** Applies the limits to the client's address, then starts a session or refuses. */
   #admit(conn: ByteConn, peer: HostPort, firstBytes: Uint8Array): void {
     const admission = this.#limits.admit(peer.hostname);
-    if (admission.admitted) this.#start(conn, false, admission.slot, { peer, firstBytes });
-    else this.#refuse(conn, peer, admission.refusal, admission.retrySeconds);
+    if (admission.admitted) return this.#start(conn, false, admission.slot, { peer, firstBytes });
+    countRefusal(this.#metrics, this.#config.logger, peer, admission.refusal);
+    this.#refuse(conn, { reason: admission.refusal, retrySeconds: admission.retrySeconds });
   }
 
   /**
@@ -283,13 +282,12 @@ export class ChatServer {
   }
 
   /**
-   * Refuses a connection over a limit with one error line, without a
-   * session; the write is bounded by `closeGraceMs`, then the connection is
-   * closed. (TLS connections arrive here with their handshake done.)
+   * Tells a refused connection why in one error line, without a session;
+   * the write is bounded by `closeGraceMs`, then the connection is closed.
+   * (The refusal is counted where it was decided; TLS connections arrive
+   * here with their handshake done.)
    */
-  #refuse(conn: ByteConn, peer: HostPort, reason: LimitRefusal, retrySeconds: number): void {
-    Metrics.increment(this.#metrics.connectionsRejected, reason);
-    this.#config.logger.event("reject", { addr: formatHostPort(peer), reason });
+  #refuse(conn: ByteConn, { reason, retrySeconds }: Refusal): void {
     const error: ProtocolError = reason === "server-full"
       ? ServerError.serverFull()
       : reason === "too-many-connections"
@@ -300,10 +298,13 @@ export class ChatServer {
       timer = setTimeout(resolve, this.#config.closeGraceMs);
     });
     const line = this.#codec.reply({ kind: "error", error });
-    void Promise.race([conn.write(line).catch(() => {}), grace]).finally(() => {
+    const written = conn.write(line).then(() => {}, () => {});
+    const refusing: Promise<void> = Promise.race([written, grace]).finally(() => {
       clearTimeout(timer);
       closeQuietly(conn);
+      this.#running.delete(refusing);
     });
+    this.#running.add(refusing);
   }
 
   #start(
@@ -391,19 +392,24 @@ export class ChatServer {
   }
 }
 
-function closeQuietly(conn: ByteConn): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
-  }
+/** A limit's refusal, as the client is told it. */
+interface Refusal {
+  readonly reason: LimitRefusal;
+  /** For `too-many-new-connections`: when to try again, in seconds. */
+  readonly retrySeconds: number;
+}
+
+/** Counts and logs a refusal, where it is decided. */
+function countRefusal(metrics: Metrics, log: Logger, peer: HostPort, reason: LimitRefusal): void {
+  Metrics.increment(metrics.connectionsRejected, reason);
+  log.event("reject", { addr: formatHostPort(peer), reason });
 }
 
 /** Opens one listener; a failure names the address and keeps its cause. */
 async function listen(
   address: ListenAddress,
   handshakeTimeoutMs: number,
-  admit: (ip: string) => TlsAdmission,
+  admit: (ip: string, port: number) => TlsAdmission,
 ): Promise<Listener> {
   try {
     if (!address.tls) return Deno.listen({ hostname: address.hostname, port: address.port });
@@ -456,11 +462,16 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
     newWindowMs: config.newConnectionWindowMs,
     ...(config.limitExempt ? { exempt: config.limitExempt } : {}),
   });
-  // TLS connections are admitted before their handshake; a refusal is told after it.
-  const admitTls = (ip: string): TlsAdmission => {
+  const metrics = new Metrics();
+  // TLS connections are counted and admitted before their handshake; a
+  // refusal is told after it.
+  const admitTls = (ip: string, port: number): TlsAdmission => {
+    metrics.connectionsAccepted++;
     const admission = limits.admit(ip);
     if (admission.admitted) return { release: admission.slot.release };
-    return { refusal: [admission.refusal, admission.retrySeconds] };
+    countRefusal(metrics, config.logger, { hostname: ip, port }, admission.refusal);
+    const refusal: Refusal = { reason: admission.refusal, retrySeconds: admission.retrySeconds };
+    return { refusal };
   };
   const listeners: { listener: Listener; tls: boolean }[] = [];
   try {
@@ -470,7 +481,7 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
         tls: !!address.tls,
       });
     }
-    const server = new ChatServer(config, listeners, limits);
+    const server = new ChatServer(config, listeners, limits, metrics);
     config.logger.event("limits", {
       "max-connections": maxConnections,
       "free-descriptors": freeFds,

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { isPeerGone } from "./net_errors.ts";
+import { closeQuietly, isPeerGone } from "./net_errors.ts";
 
 /** A request, as far as the endpoints need it. */
 export interface HttpRequest {
@@ -212,13 +212,5 @@ function encodeResponse(response: HttpResponse, headOnly: boolean): Uint8Array {
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   for (let written = 0; written < bytes.length;) {
     written += await conn.write(bytes.subarray(written));
-  }
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
   }
 }

@@ -1,8 +1,8 @@
 /**
  * One client connection as the chat logic sees it: batches of bounded lines
- * in, queued bytes out, close. It hides whether the bytes travel over TCP or
- * TLS (both are a `Deno.Conn`), so a WebSocket transport can implement the
- * same interface later.
+ * in, queued bytes out, close. It hides whether the bytes travel over TCP
+ * (a `Deno.Conn`) or TLS (a `node:tls` socket behind {@linkcode ByteConn}),
+ * so a WebSocket transport can implement the same interface later.
  *
  * @module
  */

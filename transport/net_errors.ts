@@ -63,16 +63,17 @@ export function isPeerGone(error: unknown): boolean {
 }
 
 /**
- * Whether an accept failed because the process is out of file descriptors
- * (EMFILE, ENFILE) or memory for sockets: the listener must pause, not stop.
+ * Closes a connection that may be closed already (by the runtime after a
+ * reset, or by a timer): the one error worth ignoring.
  *
- * @param error What `accept()` threw.
+ * @param conn Anything with `close()`.
  */
-export function isResourceExhausted(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error);
-  return /too many open files|os error 2[34]\b|no buffer space|EMFILE|ENFILE|ENOBUFS/i.test(
-    message,
-  );
+export function closeQuietly(conn: { close(): void }): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
 }
 
 /**

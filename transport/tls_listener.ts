@@ -30,7 +30,7 @@ export interface TlsListenOptions {
    * Asked for each TCP connection as it arrives, before the handshake, so
    * connections that never finish it count against the limits too.
    */
-  admit?: (ip: string) => TlsAdmission;
+  admit?: (ip: string, port: number) => TlsAdmission;
 }
 
 /**
@@ -64,6 +64,11 @@ export class TlsListener {
   readonly #server: tls.Server;
   readonly #ready: TlsConn[] = [];
   readonly #refused = new Map<string, unknown>();
+  /** Sockets whose handshake is not done: closed with the listener. */
+  readonly #handshaking = new Set<net.Socket>();
+  readonly #refusedSockets = new WeakSet<object>();
+  /** Each socket's peer as it arrived: a destroyed socket no longer knows it. */
+  readonly #peers = new WeakMap<object, string>();
   #waiting: PromiseWithResolvers<TlsConn> | undefined;
   #closed = false;
 
@@ -71,25 +76,34 @@ export class TlsListener {
     this.#server = server;
     this.addr = addr;
     const admit = options.admit;
-    if (admit) {
-      server.on("connection", (socket: net.Socket) => {
-        const admission = admit(socket.remoteAddress ?? "");
-        if ("release" in admission) {
-          socket.once("close", admission.release);
-        } else if (this.#refused.size < MAX_REFUSED_IN_HANDSHAKE) {
-          const peer = peerKey(socket);
-          this.#refused.set(peer, admission.refusal);
-          socket.once("close", () => this.#refused.delete(peer));
-        } else {
-          socket.destroy();
-        }
-      });
-    }
+    server.on("connection", (socket: net.Socket) => {
+      const peer = peerKey(socket);
+      this.#peers.set(socket, peer);
+      this.#handshaking.add(socket);
+      socket.once("close", () => this.#handshaking.delete(socket));
+      const admission = admit?.(socket.remoteAddress ?? "", socket.remotePort ?? 0) ??
+        { release: () => {} };
+      if ("release" in admission) {
+        socket.once("close", admission.release);
+        return;
+      }
+      // Refused: counted by `admit`, so its handshake's fate is not counted again.
+      this.#refusedSockets.add(socket);
+      if (this.#refused.size < MAX_REFUSED_IN_HANDSHAKE) {
+        this.#refused.set(peer, admission.refusal);
+        socket.once("close", () => this.#refused.delete(peer));
+      } else {
+        socket.destroy();
+      }
+    });
     server.on("secureConnection", (socket: tls.TLSSocket) => {
+      const raw = parentOf(socket);
+      this.#handshaking.delete(raw as net.Socket);
+      if (this.#closed) return void socket.destroy();
       socket.setNoDelay(true);
       socket.setKeepAlive(true); // the OS finds peers that vanished without a FIN
       const conn: TlsConn = Object.assign(new NodeSocketConn(socket, { hostname: "", port: 0 }), {
-        refusal: this.#refused.get(peerKey(socket)),
+        refusal: this.#refused.get(this.#peers.get(raw) ?? peerKey(socket)),
       });
       if (this.#waiting) {
         this.#waiting.resolve(conn);
@@ -99,7 +113,12 @@ export class TlsListener {
       }
     });
     server.on("tlsClientError", (error: Error, socket: tls.TLSSocket) => {
-      this.onHandshakeError?.(`${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`, error);
+      const raw = parentOf(socket);
+      if (!this.#refusedSockets.has(raw)) {
+        const peer = this.#peers.get(raw) ??
+          `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+        this.onHandshakeError?.(peer, error);
+      }
       socket.destroy();
     });
   }
@@ -153,9 +172,16 @@ export class TlsListener {
     this.#closed = true;
     this.#server.close();
     for (const conn of this.#ready.splice(0)) conn.close();
+    for (const socket of this.#handshaking) socket.destroy();
+    this.#handshaking.clear();
     this.#waiting?.reject(new Deno.errors.BadResource("Listener closed"));
     this.#waiting = undefined;
   }
+}
+
+/** The TCP socket under a TLS socket (node keeps it as `_parent`). */
+function parentOf(socket: tls.TLSSocket): object {
+  return (socket as unknown as { _parent?: object })._parent ?? socket;
 }
 
 /** Tells live connections apart: their peer's address and port. */

@@ -74,6 +74,24 @@ Deno.test("nanochat serve on a port in use says so in one line and exits 1", asy
   );
 });
 
+Deno.test("nanochat serve with its metrics port in use says so in one line and exits 1", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { code, stderr } = await runCli([
+    "serve",
+    "127.0.0.1:0",
+    "--metrics",
+    `127.0.0.1:${taken.addr.port}`,
+  ]);
+  assert.equal(code, 1);
+  assertCleanError(
+    stderr,
+    new RegExp(
+      `^nanochat: cannot serve metrics on 127\\.0\\.0\\.1:${taken.addr.port}: address already in use$`,
+      "m",
+    ),
+  );
+});
+
 Deno.test("nanochat serve exits 0 on SIGTERM and SIGINT after telling clients", async () => {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     await using server = await ServerProcess.start();

@@ -142,3 +142,38 @@ Deno.test("an address that opens connections too quickly is refused until its wi
   assert.match(await neighbour.readLine(), /^NOTICE welcome: /);
   await ts.waitForLog(/reject addr=127\.0\.0\.1:\d+ reason=too-many-new-connections/);
 });
+
+Deno.test("TLS refusals count by their limit, and closing the server closes handshakes in progress", async () => {
+  await using certs = await makeTestCerts();
+  const server = await serve({
+    listen: [{
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: {
+        cert: await Deno.readTextFile(certs.leafCert),
+        key: await Deno.readTextFile(certs.leafKey),
+      },
+    }],
+    maxConnectionsPerIp: 1,
+    maxNewConnectionsPerIp: 0,
+    metrics: { hostname: "127.0.0.1", port: 0 },
+    logger: new Logger(() => {}),
+  });
+  const { port } = server.address;
+  const held: SourcedConn[] = [];
+  try {
+    for (let i = 0; i < 20; i++) held.push(await connectFrom(port, "127.0.0.7"));
+    const metrics = await scrape(server.metricsAddress!.port);
+    assert.match(
+      metrics,
+      /^nanochat_connections_rejected_total\{reason="too-many-connections"\} 19$/m,
+    );
+    assert.doesNotMatch(metrics, /tls-handshake-failed/);
+    await server.shutdown();
+    // Every one of them, admitted or waiting to be told, is closed with the server.
+    for (const conn of held) assert.equal(await closedByServer(conn), "closed");
+  } finally {
+    for (const conn of held) conn.close();
+    await server.shutdown();
+  }
+});

@@ -361,3 +361,31 @@ Deno.test("a user who never takes the history is dropped once live lines held fo
   );
   await w.finish(bob.conn);
 });
+
+Deno.test("replies wait behind the history too, in the order asked", async () => {
+  const answer = Promise.withResolvers<readonly ChatEvent[]>();
+  const w = world({ history: { append() {}, recent: () => answer.promise } });
+  const alice = w.connect();
+  alice.conn.push("alice", "MSG nobody hi", "PING x");
+  await w.settle();
+  assert.equal(alice.conn.lines.length, 1, "only the welcome before the history");
+  answer.resolve([{
+    id: "old",
+    time: 0,
+    room: "#lobby",
+    kind: "message",
+    from: "bob",
+    to: "",
+    text: "earlier",
+  }]);
+  await w.settle();
+  assert.deepEqual(
+    alice.conn.lines.slice(1).map((line) => line.replace(/^HISTORY \S+ /, "HISTORY ")),
+    [
+      "HISTORY [bob]: earlier",
+      "ERROR no-such-user: Nobody called nobody is online",
+      "PONG x",
+    ],
+  );
+  await w.finish(alice.conn);
+});
