@@ -37,6 +37,13 @@ export interface BenchOptions {
   settleMs?: number;
   /** The server's process id, to report its peak memory (Linux). */
   pid?: number;
+  /** A room to talk in (a channel of its own for Redis); the lobby when absent. */
+  room?: string;
+  /**
+   * Awaited once everyone is connected and ready, before the first message:
+   * several workloads driven at once start sending together.
+   */
+  beforeSending?: () => Promise<void>;
   /** Called about once a second while messages flow. */
   onProgress?: (received: number, expected: number) => void;
 }
@@ -167,7 +174,7 @@ async function waitUntilReady(prober: BenchConnection, protocol: BenchProtocol, 
  * @returns What was measured.
  */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
-  const protocol = benchProtocol(options.protocol);
+  const protocol = benchProtocol(options.protocol, options.room);
   const mode = options.rate !== undefined ? "rate" : "burst";
   const tally = new Tally(options.receivers, options.senders);
   const ready = new Uint8Array(options.receivers);
@@ -197,6 +204,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   try {
     await waitUntilReady(senders[0]!, protocol, ready);
     const loginSeconds = (performance.now() - connecting) / 1000;
+    await options.beforeSending?.();
 
     const started = performance.now();
     const sent = mode === "burst"

@@ -55,54 +55,75 @@ class LineBuffer {
   }
 }
 
-/** nanochat's protocol: names as first lines, `*payload`, payloads in `[name]: payload`. */
-export const nanochatProtocol: BenchProtocol = {
-  name: "nanochat",
-  receiverHello: (index) => `bench-r${index}\n`,
-  senderHello: (index) => `bench-s${index}\n`,
-  message: (payload) => `*${payload}\n`,
-  parser() {
-    const buffer = new LineBuffer();
-    return {
-      push(text, onPayload) {
-        buffer.lines(text, (line) => {
-          // Only live chat lines; a look at the first byte spares the parser
-          // the many lines that cannot be one.
-          if (line.charCodeAt(0) !== 91) return; // "["
-          const parsed = parseServerLine(line);
-          if (parsed.kind === "chat") onPayload(parsed.text);
-        });
-      },
-    };
-  },
-};
+/**
+ * nanochat's protocol: names as first lines, `*payload`, payloads in
+ * `[name]: payload`; in a room other than the lobby, everyone joins it
+ * after logging in, and its lines start with the room.
+ *
+ * @param room The room to talk in; the lobby when absent.
+ * @returns The driver.
+ */
+export function nanochatProtocol(room?: string): BenchProtocol {
+  const join = room === undefined ? "" : `JOIN ${room}\n`;
+  const tag = room === undefined ? "" : `${room} `;
+  // Names stay unique when several rooms are driven at once.
+  const suffix = room === undefined ? "" : `-${room.slice(1)}`;
+  return {
+    name: "nanochat",
+    receiverHello: (index) => `bench-r${index}${suffix}\n${join}`,
+    senderHello: (index) => `bench-s${index}${suffix}\n${join}`,
+    message: (payload) => `*${payload}\n`,
+    parser() {
+      const buffer = new LineBuffer();
+      return {
+        push(text, onPayload) {
+          buffer.lines(text, (line) => {
+            // Only live chat lines; a look at the first bytes spares the
+            // parser the many lines that cannot be one.
+            if (!line.startsWith(tag) || line.charCodeAt(tag.length) !== 91) return; // "["
+            const parsed = parseServerLine(line.slice(tag.length));
+            if (parsed.kind === "chat") onPayload(parsed.text);
+          });
+        },
+      };
+    },
+  };
+}
 
-/** Redis pub/sub: SUBSCRIBE and PUBLISH on one channel, in RESP. */
-export const redisProtocol: BenchProtocol = {
-  name: "redis",
-  receiverHello: () => resp(["SUBSCRIBE", CHANNEL]),
-  senderHello: () => "",
-  message: (payload) => resp(["PUBLISH", CHANNEL, payload]),
-  parser() {
-    // A pushed message is *3, $7, message, $N, channel, $N, payload.
-    const buffer = new LineBuffer();
-    let linesToPayload = -1;
-    return {
-      push(text, onPayload) {
-        buffer.lines(text, (line) => {
-          if (linesToPayload > 0 && --linesToPayload === 0) {
-            linesToPayload = -1;
-            onPayload(line);
-          } else if (line === "message") {
-            linesToPayload = 4; // $N, channel, $N, payload
-          } else if (line === "subscribe") {
-            onPayload("p"); // the subscription is confirmed: ready, like a probe
-          }
-        });
-      },
-    };
-  },
-};
+/**
+ * Redis pub/sub: SUBSCRIBE and PUBLISH on one channel, in RESP.
+ *
+ * @param room A channel of its own for this room; one shared channel when absent.
+ * @returns The driver.
+ */
+export function redisProtocol(room?: string): BenchProtocol {
+  const channel = room === undefined ? CHANNEL : `${CHANNEL}${room}`;
+  return {
+    name: "redis",
+    receiverHello: () => resp(["SUBSCRIBE", channel]),
+    senderHello: () => "",
+    message: (payload) => resp(["PUBLISH", channel, payload]),
+    parser() {
+      // A pushed message is *3, $7, message, $N, channel, $N, payload.
+      const buffer = new LineBuffer();
+      let linesToPayload = -1;
+      return {
+        push(text, onPayload) {
+          buffer.lines(text, (line) => {
+            if (linesToPayload > 0 && --linesToPayload === 0) {
+              linesToPayload = -1;
+              onPayload(line);
+            } else if (line === "message") {
+              linesToPayload = 4; // $N, channel, $N, payload
+            } else if (line === "subscribe") {
+              onPayload("p"); // the subscription is confirmed: ready, like a probe
+            }
+          });
+        },
+      };
+    },
+  };
+}
 
 function resp(parts: string[]): string {
   return `*${parts.length}\r\n${
@@ -118,8 +139,9 @@ function byteLength(text: string): number {
  * The protocol driver for a name.
  *
  * @param name `nanochat` or `redis`.
+ * @param room A room (a channel for Redis) to talk in; the lobby when absent.
  * @returns Its driver.
  */
-export function benchProtocol(name: BenchProtocolName): BenchProtocol {
-  return name === "redis" ? redisProtocol : nanochatProtocol;
+export function benchProtocol(name: BenchProtocolName, room?: string): BenchProtocol {
+  return name === "redis" ? redisProtocol(room) : nanochatProtocol(room);
 }

@@ -6,13 +6,14 @@
  *   (a) 100 receivers, 4 senders × 2,000 messages, burst
  *   (b) 1,000 receivers, 4 senders × 500 messages, burst
  *   (c) 1,000 receivers, 500 messages/s for 10 s (open loop)
+ *   (e) 10 rooms, each 100 receivers and 4 senders × 500 messages, burst, all at once
  *   (d) 10,000 idle logged-in users: server memory per user
  *
  * The nanochat server is started with its protective limits raised (no flood
  * control, no per-IP cap, no idle timeout, no history), because the load
  * test is many fast clients from one address.
  *
- * Usage: deno task bench [--runs N] [--only a,b,c,d] [--json]
+ * Usage: deno task bench [--runs N] [--only a,b,c,e,d] [--json]
  * (`--json` prints every raw result at the end.)
  *
  * @module
@@ -76,11 +77,62 @@ const WORKLOADS: Workload[] = [
       }),
   },
   {
+    id: "e",
+    title: "10 rooms × (100 receivers, 4 senders × 500), burst",
+    run: (server, protocol) => runRooms(server, protocol, 10),
+  },
+  {
     id: "d",
     title: "10,000 idle users: RSS per user",
     run: (server, protocol) => runIdle({ ...at(server), protocol, users: 10_000 }),
   },
 ];
+
+/**
+ * Drives `rooms` rooms at once, each 100 receivers and 4 senders of its
+ * own, all sending together; reports them as one workload.
+ */
+async function runRooms(
+  server: RunningServer,
+  protocol: BenchProtocolName,
+  rooms: number,
+): Promise<BenchResult> {
+  let arrived = 0;
+  const allReady = Promise.withResolvers<void>();
+  const beforeSending = () => {
+    if (++arrived === rooms) allReady.resolve();
+    return allReady.promise;
+  };
+  const results = await Promise.all(
+    Array.from({ length: rooms }, (_, index) =>
+      runBench({
+        ...at(server),
+        protocol,
+        receivers: 100,
+        senders: 4,
+        messages: 500,
+        room: `#room${index}`,
+        beforeSending,
+      })),
+  );
+  const sum = (pick: (result: BenchResult) => number) =>
+    results.reduce((total, result) => total + pick(result), 0);
+  const seconds = Math.max(...results.map((result) => result.seconds));
+  const slowest = results.reduce((a, b) => a.latencyMs.p99 >= b.latencyMs.p99 ? a : b);
+  return {
+    ...slowest,
+    receivers: sum((result) => result.receivers),
+    senders: sum((result) => result.senders),
+    sent: sum((result) => result.sent),
+    seconds,
+    deliveriesPerSecond: sum((result) => result.received) / seconds,
+    expected: sum((result) => result.expected),
+    received: sum((result) => result.received),
+    lost: sum((result) => result.lost),
+    duplicated: sum((result) => result.duplicated),
+    reordered: sum((result) => result.reordered),
+  };
+}
 
 function at(server: RunningServer) {
   return { hostname: "127.0.0.1", port: server.port, pid: server.pid };
