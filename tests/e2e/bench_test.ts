@@ -129,6 +129,20 @@ const small = (port: number): BenchOptions => ({
   settleMs: 300,
 });
 
+Deno.test("runBench() in two rooms at once counts each room's deliveries exactly", async () => {
+  await using ts = await startServer();
+  const results = await Promise.all(
+    ["#one", "#two"].map((room) =>
+      runBench({ ...small(ts.port), receivers: 10, senders: 2, messages: 200, room })
+    ),
+  );
+  for (const result of results) {
+    assert.equal(result.expected, 10 * 2 * 200);
+    assert.equal(result.received, result.expected, "nothing from the other room counted");
+    assert.deepEqual([result.lost, result.duplicated, result.reordered], [0, 0, 0]);
+  }
+});
+
 Deno.test("runBench() against nanochat delivers everything, once, in order", async () => {
   await using ts = await startServer();
   const result = await runBench({ ...small(ts.port), receivers: 20, senders: 4, messages: 500 });
