@@ -49,19 +49,23 @@ const CLIENT_NOTES: Readonly<Record<string, string>> = {
 /** The commands after which only a room can come, whose `#` the client adds. */
 const ROOM_FIRST = new Set(["JOIN", "SWITCH", "SAY"]);
 
+/** The server's commands as the client takes them, with what each does. */
+const COMMAND_HELP: readonly (readonly [usage: string, summary: string])[] = COMMANDS
+  .filter((spec) => spec.word !== "*")
+  .map((spec) => ["/" + commandUsage(spec).toLowerCase(), CLIENT_NOTES[spec.word] ?? spec.summary]);
+
+/** The usage column, wide enough for the longest usage and two spaces. */
+const USAGE_WIDTH = Math.max(...COMMAND_HELP.map(([usage]) => usage.length)) + 2;
+
 /**
  * The help text for `/help`: the server's commands from the protocol's
  * command table, written as the client takes them, and the client's own.
  */
 export const INPUT_HELP: readonly string[] = [
-  `${"text".padEnd(17)}send a message to your current room`,
-  ...COMMANDS.filter((spec) => spec.word !== "*").map((spec) =>
-    `${("/" + commandUsage(spec).toLowerCase()).padEnd(17)}${
-      CLIENT_NOTES[spec.word] ?? spec.summary
-    }`
-  ),
-  `${"//text".padEnd(17)}send a message that starts with /`,
-  `${"/word args".padEnd(17)}any other server command WORD args`,
+  `${"text".padEnd(USAGE_WIDTH)}send a message to your current room`,
+  ...COMMAND_HELP.map(([usage, summary]) => `${usage.padEnd(USAGE_WIDTH)}${summary}`),
+  `${"//text".padEnd(USAGE_WIDTH)}send a message that starts with /`,
+  `${"/word args".padEnd(USAGE_WIDTH)}any other server command WORD args`,
   "The prompt shows your current room, then other rooms with unread messages: #lobby [#rust 3]>",
   "Lines from a room other than the current one start with it: [#rust] bob: hi",
   "Alt-1…Alt-9 switch to the 1st…9th room you joined, Ctrl-N and Ctrl-P to the next and previous",

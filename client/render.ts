@@ -19,7 +19,9 @@
 import { parseServerLine, roomOf, type ServerLine } from "../protocol/server_lines.ts";
 import { sanitizeForTerminal } from "./terminal_text.ts";
 import { nameKey } from "../protocol/username.ts";
-import { DEFAULT_ROOM, type JoinedRoom, roomKey, type RoomView } from "./room_state.ts";
+import { DEFAULT_ROOM } from "../protocol/line_codec.ts";
+import { roomKey } from "../protocol/room_name.ts";
+import type { JoinedRoom, RoomView } from "./room_state.ts";
 import { createStyle, NAME_COLOR_COUNT, type Style } from "./style.ts";
 
 /** How lines are shown. */

@@ -13,11 +13,9 @@
  * @module
  */
 
-import { isRoomName, roomInText, roomOf, type ServerLine } from "../protocol/server_lines.ts";
-import { nameKey } from "../protocol/username.ts";
-
-/** The default room's name until the server names it otherwise. */
-export const DEFAULT_ROOM = "#lobby";
+import { DEFAULT_ROOM } from "../protocol/line_codec.ts";
+import { roomKey, roomProblem } from "../protocol/room_name.ts";
+import { roomInText, roomOf, type ServerLine } from "../protocol/server_lines.ts";
 
 /** How many room names the client remembers for completion (a server's default room limit). */
 const MAX_KNOWN_ROOMS = 1000;
@@ -36,17 +34,6 @@ export interface RoomView {
   readonly current: string | undefined;
   /** The name of the default room, whose lines come without one. */
   readonly defaultRoom: string;
-}
-
-/**
- * The key two room names share exactly when they name the same room: the
- * server finds rooms ignoring case and compatibility forms.
- *
- * @param room A room name.
- * @returns Its folded form.
- */
-export function roomKey(room: string): string {
-  return nameKey(room);
 }
 
 /** The client's view of the rooms. */
@@ -220,7 +207,7 @@ export class RoomState implements RoomView {
 
   #remember(room: string): void {
     // Only real room names: completions reach the terminal unsanitised.
-    if (!isRoomName(room)) return;
+    if (roomProblem(room) !== undefined) return;
     const key = roomKey(room);
     this.#known.delete(key); // re-inserted as the newest
     this.#known.set(key, room);

@@ -85,7 +85,6 @@ const ROOMLESS_NOTICES: ReadonlySet<string> = new Set(["welcome", "help", "shutd
 // `#` then 1 to 32 letters, digits, `_`, `-` or `.`; marks are let through
 // for scripts whose letters need them.
 const ROOM_NAME = String.raw`#[\p{L}\p{M}\p{N}_.\-]{1,32}`;
-const ROOM = new RegExp(`^${ROOM_NAME}$`, "u");
 const ROOM_PREFIX = new RegExp(`^(${ROOM_NAME}) `, "su");
 const ROOM_IN_TEXT = new RegExp(`${ROOM_NAME}(?![\\p{L}\\p{M}\\p{N}_.\\-])`, "u");
 
@@ -194,17 +193,6 @@ export function roomOf(line: ServerLine): string | undefined {
   const { room } = line as { room?: string };
   if (room !== undefined) return room;
   return line.kind === "notice" && ROOMLESS_NOTICES.has(line.code) ? undefined : "";
-}
-
-/**
- * Whether text has the shape of a room name: `#` and 1 to 32 letters,
- * digits, `_`, `-` or `.`.
- *
- * @param text Any text.
- * @returns True for `#rust`, false for `rust` or `#a b`.
- */
-export function isRoomName(text: string): boolean {
-  return ROOM.test(text);
 }
 
 /**

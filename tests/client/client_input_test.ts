@@ -7,6 +7,7 @@ import {
   type RoomKey,
   roomKeyOf,
 } from "../../client/input.ts";
+import { COMMANDS, commandUsage } from "../../protocol/commands.ts";
 
 Deno.test("parseInput() turns typed lines into client actions", () => {
   const cases: { input: string; expected: InputAction }[] = [
@@ -68,6 +69,14 @@ Deno.test("INPUT_HELP mentions /quit, /help and //", () => {
   const help = INPUT_HELP.join("\n");
   for (const command of ["/quit", "/help", "//", "/me", "/msg", "/nick", "/who"]) {
     assert.ok(help.includes(command), `help mentions ${command}`);
+  }
+});
+
+Deno.test("INPUT_HELP leaves a gap after every command's usage, however long", () => {
+  for (const spec of COMMANDS.filter((spec) => spec.word !== "*")) {
+    const usage = "/" + commandUsage(spec).toLowerCase();
+    const line = INPUT_HELP.find((line) => line.startsWith(usage + " ")) ?? "";
+    assert.match(line.slice(usage.length), /^ {2,}\S/, `${usage} in ${JSON.stringify(line)}`);
   }
 });
 

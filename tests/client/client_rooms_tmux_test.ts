@@ -8,12 +8,13 @@
 import assert from "@nanochat/assert";
 import { nanochatArgs } from "../support/cli_process.ts";
 import { hasTmux, TmuxPane } from "../support/tmux.ts";
+import { startServer } from "../support/test_server.ts";
 import { FakeRoomServer } from "./fake_room_server.ts";
 
 const ignore = !hasTmux;
 
 /** Starts `nanochat connect` as alice in tmux, without colour, and waits for the welcome. */
-async function aliceIn(server: FakeRoomServer): Promise<TmuxPane> {
+async function aliceIn(server: { port: number }): Promise<TmuxPane> {
   const pane = await TmuxPane.start([
     "env",
     "NO_COLOR=1",
@@ -200,5 +201,44 @@ Deno.test({
     const screen = await alice.waitForText("-- 2 rooms");
     assert.match(screen, /^-- #lobby \(1 user\)$/m);
     assert.match(screen, /^-- #rust \(1 user\): Rust talk$/m);
+  },
+});
+
+Deno.test({
+  name:
+    "rooms in the terminal: against the real server, tags, counts and keys work as with the fake",
+  ignore,
+  async fn() {
+    await using ts = await startServer();
+    await using bob = await ts.login("bob");
+    bob.ignore(/^(#\S+ )?(NOTICE|HISTORY) /);
+    await using alice = await aliceIn(ts);
+    await enter(alice, "/join rust");
+    await alice.waitForText("-- You joined #rust: 1 user.");
+    await waitForPrompt(alice, "#rust>");
+    await bob.send("JOIN #rust");
+    await alice.waitForText("-- bob joined");
+
+    await bob.send("*in rust");
+    await alice.waitForText("bob: in rust");
+    await alice.sendKeys("M-1");
+    await alice.waitForText("-- #lobby is your current room");
+    await waitForPrompt(alice, "#lobby>");
+    await bob.send("*still in rust");
+    await alice.waitForText("[#rust] bob: still in rust");
+    await waitForPrompt(alice, "#lobby [#rust 1]>");
+
+    await enter(alice, "hi lobby");
+    await alice.waitForText("alice (you): hi lobby");
+    await enter(alice, "/say #rust hi rust");
+    await alice.waitForText("[#rust] alice (you): hi rust");
+    // bob is in both rooms.
+    assert.deepEqual(await bob.readLines(2), ["[alice]: hi lobby", "#rust [alice]: hi rust"]);
+
+    await alice.sendKeys("C-n");
+    await waitForPrompt(alice, "#rust>");
+    await enter(alice, "/part");
+    await alice.waitForText("[#rust] -- You left #rust");
+    await waitForPrompt(alice, "#lobby>");
   },
 });
