@@ -1,12 +1,14 @@
 /**
  * What the client learns from the lines it receives: its own current name
- * (it changes with NICK) and the names of other users, for tab completion.
+ * (it changes with NICK), the names of other users, for tab completion, and
+ * the rooms ({@linkcode RoomState}).
  *
  * @module
  */
 
-import { parseServerLine } from "../protocol/server_lines.ts";
+import { parseServerLine, type ServerLine } from "../protocol/server_lines.ts";
 import { nameKey, nameProblem } from "../protocol/username.ts";
+import { RoomState } from "./room_state.ts";
 
 // The texts of the notices about users; each starts with the user's name.
 const JOINED = /^(\S+) joined$/;
@@ -16,10 +18,12 @@ const RENAMED = /^(\S+) is now (\S+)$/;
 /** How many other users' names the client remembers for completion. */
 const MAX_KNOWN_NAMES = 5000;
 
-/** The client's view of who is who. */
+/** The client's view of who is who, and of the rooms. */
 export class ChatState {
   #name: string;
   readonly #others = new Map<string, string>();
+  /** The rooms the user is in, the current one, unread counts. */
+  readonly rooms: RoomState = new RoomState();
 
   /**
    * Starts with the name the user logged in with.
@@ -44,21 +48,26 @@ export class ChatState {
    * Learns from one server line.
    *
    * @param line A line as received.
+   * @returns The line, parsed.
    */
-  observe(line: string): void {
+  observe(line: string): ServerLine {
     const parsed = parseServerLine(line);
+    this.rooms.observe(parsed);
     switch (parsed.kind) {
       case "chat":
       case "private":
       case "action":
-        return this.#add(parsed.name);
+        this.#add(parsed.name);
+        break;
       case "who":
-        this.#others.clear();
+        // One room's users, not everyone online: it adds to what is known.
         for (const name of parsed.names) this.#add(name);
-        return;
+        break;
       case "notice":
-        return this.#notice(parsed.code, parsed.text);
+        this.#notice(parsed.code, parsed.text);
+        break;
     }
+    return parsed;
   }
 
   #notice(code: string, text: string): void {
@@ -70,7 +79,8 @@ export class ChatState {
   }
 
   /**
-   * Completes the last word of a half-typed line with a known name.
+   * Completes the last word of a half-typed line with a known name, or with
+   * a known room's name when the word starts with `#` (no user name can).
    *
    * @param input The line so far.
    * @returns The names that fit and the word they would replace, in the
@@ -80,7 +90,9 @@ export class ChatState {
     const word = input.slice(input.lastIndexOf(" ") + 1);
     if (word === "") return [[], word];
     const prefix = nameKey(word);
-    const matches = this.otherNames.filter((name) => nameKey(name).startsWith(prefix));
+    const matches = word.startsWith("#")
+      ? this.rooms.complete(word)
+      : this.otherNames.filter((name) => nameKey(name).startsWith(prefix));
     // A single match is taken whole, with a space to go on typing after it.
     return [matches.length === 1 ? [`${matches[0]} `] : matches, word];
   }

@@ -7,6 +7,10 @@
  * `WORD args`, so server commands work as soon as a server has them. `//`
  * escapes a leading slash: `//shrug` sends the message `/shrug`.
  *
+ * Room commands are passed on too; the client adds the `#` a room name
+ * needs where only a room can follow (`/join rust` is `JOIN #rust`), and
+ * shows what `/say` sends, as it shows plain messages.
+ *
  * @module
  */
 
@@ -16,13 +20,15 @@ import { asciiUpperCase, COMMANDS, commandUsage } from "../protocol/commands.ts"
 export type InputAction =
   /**
    * Send this protocol line to the server; `message` or `action` is what to
-   * show locally, since the server does not echo.
+   * show locally, since the server does not echo. A `message` goes to the
+   * current room, or to `room` when given (`/say`).
    */
   | {
     readonly kind: "send";
     readonly line: string;
     readonly message?: string;
     readonly action?: string;
+    readonly room?: string;
   }
   /** Leave: send `QUIT` (with the reason, if any) and exit. */
   | { readonly kind: "quit"; readonly line: string }
@@ -37,22 +43,33 @@ export type InputAction =
 const CLIENT_NOTES: Readonly<Record<string, string>> = {
   HELP: "show this help",
   QUIT: "leave (also Ctrl-D, Ctrl-C)",
+  SWITCH: "make a room you are in current (also Alt-1…Alt-9, Ctrl-N, Ctrl-P)",
 };
+
+/** The commands after which only a room can come, whose `#` the client adds. */
+const ROOM_FIRST = new Set(["JOIN", "SWITCH", "SAY"]);
+
+/** The server's commands as the client takes them, with what each does. */
+const COMMAND_HELP: readonly (readonly [usage: string, summary: string])[] = COMMANDS
+  .filter((spec) => spec.word !== "*")
+  .map((spec) => ["/" + commandUsage(spec).toLowerCase(), CLIENT_NOTES[spec.word] ?? spec.summary]);
+
+/** The usage column, wide enough for the longest usage and two spaces. */
+const USAGE_WIDTH = Math.max(...COMMAND_HELP.map(([usage]) => usage.length)) + 2;
 
 /**
  * The help text for `/help`: the server's commands from the protocol's
  * command table, written as the client takes them, and the client's own.
  */
 export const INPUT_HELP: readonly string[] = [
-  `${"text".padEnd(17)}send a message to everyone`,
-  ...COMMANDS.filter((spec) => spec.word !== "*").map((spec) =>
-    `${("/" + commandUsage(spec).toLowerCase()).padEnd(17)}${
-      CLIENT_NOTES[spec.word] ?? spec.summary
-    }`
-  ),
-  `${"//text".padEnd(17)}send a message that starts with /`,
-  `${"/word args".padEnd(17)}any other server command WORD args`,
-  "Tab completes names; Up and Down recall earlier lines.",
+  `${"text".padEnd(USAGE_WIDTH)}send a message to your current room`,
+  ...COMMAND_HELP.map(([usage, summary]) => `${usage.padEnd(USAGE_WIDTH)}${summary}`),
+  `${"//text".padEnd(USAGE_WIDTH)}send a message that starts with /`,
+  `${"/word args".padEnd(USAGE_WIDTH)}any other server command WORD args`,
+  "The prompt shows your current room, then other rooms with unread messages: #lobby [#rust 3]>",
+  "Lines from a room other than the current one start with it: [#rust] bob: hi",
+  "Alt-1…Alt-9 switch to the 1st…9th room you joined, Ctrl-N and Ctrl-P to the next and previous",
+  "Tab completes names, and room names after #; Up and Down recall earlier lines.",
 ];
 
 /**
@@ -81,8 +98,56 @@ export function parseInput(input: string): InputAction {
   const rest = space === -1 ? "" : input.slice(space + 1).trim();
   if (word === "") return { kind: "invalid", reason: "Type a command after the /, or /help" };
   if (word === "HELP") return { kind: "help" };
-  const line = rest === "" ? word : `${word} ${rest}`;
+  const args = ROOM_FIRST.has(word) && rest !== "" && !rest.startsWith("#") ? `#${rest}` : rest;
+  const line = args === "" ? word : `${word} ${args}`;
   if (word === "QUIT") return { kind: "quit", line };
-  if (word === "ME" && rest !== "") return { kind: "send", line, action: rest };
+  if (word === "ME" && args !== "") return { kind: "send", line, action: args };
+  if (word === "SAY") {
+    const gap = args.indexOf(" ");
+    const text = gap === -1 ? "" : args.slice(gap + 1).trimStart();
+    if (text !== "") return { kind: "send", line, message: text, room: args.slice(0, gap) };
+  }
   return { kind: "send", line };
+}
+
+/** A key as `node:readline` reports it in a `keypress` event. */
+export interface Keypress {
+  readonly name?: string | undefined;
+  readonly ctrl?: boolean | undefined;
+  readonly meta?: boolean | undefined;
+  readonly shift?: boolean | undefined;
+}
+
+/** Where a room key goes: the Nth room joined, or the next or previous one. */
+export type RoomKey =
+  | { readonly kind: "nth"; readonly position: number }
+  | { readonly kind: "step"; readonly step: 1 | -1 };
+
+/**
+ * Whether a key switches rooms: Alt-1…Alt-9 (the terminal sends ESC and the
+ * digit) go to the 1st…9th room joined, Ctrl-N and Ctrl-P to the next and
+ * previous room.
+ *
+ * @param key The key, as readline decoded it.
+ * @returns Where it goes, or `undefined` for any other key.
+ *
+ * @example
+ * ```ts
+ * import { roomKeyOf } from "./input.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(roomKeyOf({ name: "2", meta: true }), { kind: "nth", position: 2 });
+ * assert.deepEqual(roomKeyOf({ name: "n", ctrl: true }), { kind: "step", step: 1 });
+ * assert.equal(roomKeyOf({ name: "n" }), undefined);
+ * ```
+ */
+export function roomKeyOf(key: Keypress | undefined): RoomKey | undefined {
+  if (key === undefined || key.name === undefined) return undefined;
+  if (key.meta && !key.ctrl && /^[1-9]$/.test(key.name)) {
+    return { kind: "nth", position: Number(key.name) };
+  }
+  if (key.ctrl && !key.meta && !key.shift && (key.name === "n" || key.name === "p")) {
+    return { kind: "step", step: key.name === "n" ? 1 : -1 };
+  }
+  return undefined;
 }

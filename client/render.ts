@@ -1,6 +1,12 @@
 /**
  * How the terminal client shows what it receives and what it sends.
  *
+ * A line from a room other than the current one starts with the room's tag,
+ * `[#rust] bob: hi`, in its own colour (and readable without colour); the
+ * current room's lines are not tagged, so a user of one room sees the chat
+ * as before rooms. Lines about no room (private messages, errors, `LIST`)
+ * are never tagged.
+ *
  * Every server line is sanitised here, at the last step before the
  * terminal, whatever the server claims to have done: a hostile server must
  * not be able to drive the user's terminal, nor reorder what it shows with
@@ -10,9 +16,12 @@
  * @module
  */
 
-import { parseServerLine, type ServerLine } from "../protocol/server_lines.ts";
+import { parseServerLine, roomOf, type ServerLine } from "../protocol/server_lines.ts";
 import { sanitizeForTerminal } from "./terminal_text.ts";
 import { nameKey } from "../protocol/username.ts";
+import { DEFAULT_ROOM } from "../protocol/line_codec.ts";
+import { roomKey } from "../protocol/room_name.ts";
+import type { JoinedRoom, RoomView } from "./room_state.ts";
 import { createStyle, NAME_COLOR_COUNT, type Style } from "./style.ts";
 
 /** How lines are shown. */
@@ -24,6 +33,12 @@ export interface RenderOptions {
 }
 
 const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
+/** A user in the default room and nowhere else, as every user starts. */
+const IN_DEFAULT_ROOM: RoomView = { current: DEFAULT_ROOM, defaultRoom: DEFAULT_ROOM };
+
+/** How many rooms with unread messages the prompt names; the rest are counted. */
+const MAX_PROMPT_ROOMS = 3;
 
 /** The token of the client's own keepalive pings, whose PONGs are not shown. */
 export const KEEPALIVE_TOKEN = "keepalive";
@@ -62,17 +77,41 @@ export function nameColorIndex(name: string): number {
  * @param line The line as received, decoded but untrusted.
  * @param options Style and timestamps.
  * @param now The time to stamp it with.
+ * @param rooms The current room, whose lines are not tagged, and the
+ * default room's name; by default the user is in `#lobby`.
  * @returns The text to print, without a newline.
  */
-export function renderServerLine(line: string, options: RenderOptions, now: Date): string {
+export function renderServerLine(
+  line: string,
+  options: RenderOptions,
+  now: Date,
+  rooms: RoomView = IN_DEFAULT_ROOM,
+): string {
   const parsed = parseServerLine(sanitizeForTerminal(line));
+  const tag = tagFor(parsed, rooms, options.style);
   if (parsed.kind === "history") {
     const time = UTC_TIME.test(parsed.time) ? new Date(parsed.time) : new Date(NaN);
     const when = Number.isNaN(time.getTime()) ? parsed.time : clock(time, false);
     const plain = { ...options, style: createStyle(false) };
-    return options.style.dim(`${when} ${renderBody(parsed.line, plain)}`);
+    const { dim } = options.style;
+    return tag === ""
+      ? dim(`${when} ${renderBody(parsed.line, plain)}`)
+      : `${dim(when)} ${tag}${dim(renderBody(parsed.line, plain))}`;
   }
-  return stamp(renderBody(parsed, options), options, now);
+  return stamp(tag + renderBody(parsed, options), options, now);
+}
+
+/** `[#room] ` for a line of a room other than the current one, else nothing. */
+function tagFor(line: ServerLine, rooms: RoomView, style: Style): string {
+  const room = roomOf(line);
+  if (room === undefined) return "";
+  const name = room === "" ? rooms.defaultRoom : room;
+  const current = rooms.current;
+  return current !== undefined && roomKey(current) === roomKey(name) ? "" : roomTag(name, style);
+}
+
+function roomTag(room: string, style: Style): string {
+  return `${style.cyan(`[${sanitizeForTerminal(room)}]`)} `;
 }
 
 /** Renders a sanitised, parsed line without its timestamp. */
@@ -95,6 +134,16 @@ function renderBody(line: ServerLine, options: RenderOptions): string {
       return style.red(`! ${line.text}`);
     case "notice":
       return style.yellow(`-- ${line.text}`);
+    case "topic":
+      return style.yellow(line.text === "" ? "-- No topic" : `-- Topic: ${line.text}`);
+    case "list": {
+      const users = line.count === 1 ? "1 user" : `${line.count} users`;
+      return style.yellow(
+        `-- ${line.room} (${users})${line.topic === "" ? "" : `: ${line.topic}`}`,
+      );
+    }
+    case "list-end":
+      return style.yellow(`-- ${line.count === 1 ? "1 room" : `${line.count} rooms`}`);
     case "history":
       return renderBody(line.line, options);
     case "pong":
@@ -111,6 +160,8 @@ function renderBody(line: ServerLine, options: RenderOptions): string {
  * @param text The message.
  * @param options Style and timestamps.
  * @param now The time to stamp it with.
+ * @param room The room to tag it with, for a message to a room other than
+ * the current one (`/say`); none for the current room.
  * @returns `name (you): text`, styled.
  */
 export function renderOwnMessage(
@@ -118,10 +169,12 @@ export function renderOwnMessage(
   text: string,
   options: RenderOptions,
   now: Date,
+  room?: string,
 ): string {
   const { style } = options;
+  const tag = room === undefined ? "" : roomTag(room, style);
   return stamp(
-    `${coloredName(name, style)} ${style.dim("(you)")}: ${sanitizeForTerminal(text)}`,
+    `${tag}${coloredName(name, style)} ${style.dim("(you)")}: ${sanitizeForTerminal(text)}`,
     options,
     now,
   );
@@ -143,6 +196,42 @@ export function renderOwnAction(
   now: Date,
 ): string {
   return stamp(`* ${coloredName(name, options.style)} ${sanitizeForTerminal(text)}`, options, now);
+}
+
+/**
+ * The input line's prompt: the current room, then the other rooms with
+ * unread messages and how many, such as `#lobby [#rust 3]> `.
+ *
+ * @param current The current room, or `undefined` when the user is in none.
+ * @param joined The rooms the user is in, in join order, with unread counts.
+ * @param style Unread rooms are coloured as room tags are.
+ * @returns The prompt, ending in `> `.
+ *
+ * @example
+ * ```ts
+ * import { renderPrompt } from "./render.ts";
+ * import { createStyle } from "./style.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const joined = [{ name: "#lobby", unread: 0 }, { name: "#rust", unread: 3 }];
+ * assert.equal(renderPrompt("#lobby", joined, createStyle(false)), "#lobby [#rust 3]> ");
+ * ```
+ */
+export function renderPrompt(
+  current: string | undefined,
+  joined: readonly JoinedRoom[],
+  style: Style,
+): string {
+  const unread = joined.filter((room) =>
+    room.unread > 0 && (current === undefined || roomKey(room.name) !== roomKey(current))
+  );
+  const shown = unread.slice(0, MAX_PROMPT_ROOMS).map((room) =>
+    ` ${style.cyan(`[${sanitizeForTerminal(room.name)} ${room.unread}]`)}`
+  );
+  const more = unread.length - shown.length;
+  if (more > 0) shown.push(` ${style.cyan(`[+${more}]`)}`);
+  const here = current === undefined ? "(no room)" : sanitizeForTerminal(current);
+  return `${here}${shown.join("")}> `;
 }
 
 /**

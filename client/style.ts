@@ -22,6 +22,8 @@ export interface Style {
   dim(text: string): string;
   red(text: string): string;
   yellow(text: string): string;
+  /** Not bold, unlike names: room tags. */
+  cyan(text: string): string;
   /** One of {@linkcode NAME_COLOR_COUNT} colours, bold. */
   nameColor(index: number, text: string): string;
 }
@@ -40,6 +42,7 @@ export function createStyle(enabled: boolean): Style {
     dim: (text) => wrap("2", text),
     red: (text) => wrap("31", text),
     yellow: (text) => wrap("33", text),
+    cyan: (text) => wrap("36", text),
     nameColor: (index, text) => wrap(`1;${NAME_COLORS[index % NAME_COLOR_COUNT]}`, text),
   };
 }

@@ -7,8 +7,13 @@
  * the rows after the first, so no message can make a row that looks like
  * the start of another.
  *
- * `node:readline` does the editing (history, Tab to complete names); it
- * needs no permissions in Deno.
+ * `node:readline` does the editing (history, Tab to complete names and
+ * rooms); it needs no permissions in Deno.
+ *
+ * The prompt names the current room and the others with unread messages
+ * (`#lobby [#rust 3]> `); it changes when the server confirms a join, part
+ * or switch, not when the user asks. Alt-1…Alt-9, Ctrl-N and Ctrl-P send
+ * `SWITCH` for the room they stand for.
  *
  * @module
  */
@@ -18,7 +23,7 @@ import * as readline from "node:readline";
 import stringWidth from "string-width";
 import { parseServerLine } from "../protocol/server_lines.ts";
 import { describeEnd } from "./exit_codes.ts";
-import { INPUT_HELP, parseInput } from "./input.ts";
+import { INPUT_HELP, type Keypress, parseInput, roomKeyOf } from "./input.ts";
 import { ChatState } from "./chat_state.ts";
 import {
   isKeepaliveReply,
@@ -26,12 +31,15 @@ import {
   type RenderOptions,
   renderOwnAction,
   renderOwnMessage,
+  renderPrompt,
   renderServerLine,
 } from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
 import { terminalRows } from "./wrap.ts";
 
-const PROMPT = "> ";
+// The client's own styles, which take no cells.
+// deno-lint-ignore no-control-regex -- matching the client's own SGR sequences is the point
+const SGR = /\x1b\[[0-9;]*m/g;
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
@@ -50,10 +58,12 @@ export async function runTerminalUi(
 ): Promise<number> {
   const output = process.stdout;
   const state = new ChatState(name);
+  const { rooms } = state;
+  const promptNow = () => renderPrompt(rooms.current, rooms.joined, render.style);
   const editor = readline.createInterface({
     input: process.stdin,
     output,
-    prompt: PROMPT,
+    prompt: promptNow(),
     historySize: 1000,
     terminal: true,
     completer: (line: string) => state.complete(line),
@@ -73,19 +83,23 @@ export async function runTerminalUi(
   };
 
   editor.on("line", (input: string) => {
-    eraseEchoedInput(input, output);
+    eraseEchoedInput(editor.getPrompt() + input, output);
     const action = parseInput(input);
     switch (action.kind) {
-      case "send":
+      case "send": {
         link.send(action.line);
-        if (action.message !== undefined) {
-          show(renderOwnMessage(state.name, action.message, render, new Date()));
-        } else if (action.action !== undefined) {
+        // Shown where the server will put it; nowhere if it will refuse it.
+        const room = action.room ?? rooms.current;
+        if (action.message !== undefined && room !== undefined && rooms.isJoined(room)) {
+          const tag = rooms.isCurrent(room) ? undefined : room;
+          show(renderOwnMessage(state.name, action.message, render, new Date(), tag));
+        } else if (action.action !== undefined && rooms.current !== undefined) {
           show(renderOwnAction(state.name, action.action, render, new Date()));
         } else {
           editor.prompt();
         }
         return;
+      }
       case "quit":
         return quit(action.line);
       case "help":
@@ -99,6 +113,16 @@ export async function runTerminalUi(
   // Ctrl-C; a second one while leaving gives up on a goodbye that hangs.
   editor.on("SIGINT", () => quitting ? link.close() : quit());
   editor.on("close", () => quit()); // Ctrl-D on an empty line
+  const onKeypress = (_text: string | undefined, key: Keypress | undefined) => {
+    const target = roomKeyOf(key);
+    if (target === undefined) return;
+    // readline binds Ctrl-N and Ctrl-P to its history, as Up and Down are:
+    // this listener runs before readline's and hands it a key it ignores.
+    (key as { name?: string }).name = "nanochat-room";
+    const room = target.kind === "nth" ? rooms.nth(target.position) : rooms.neighbour(target.step);
+    if (room !== undefined && !rooms.isCurrent(room)) link.send(`SWITCH ${room}`);
+  };
+  process.stdin.prependListener("keypress", onKeypress);
 
   let answered = false;
   const end = await link.receive((line) => {
@@ -111,9 +135,12 @@ export async function runTerminalUi(
     }
     answered = true;
     state.observe(line);
-    if (!isKeepaliveReply(line)) show(renderServerLine(line, render, new Date()));
+    const prompt = promptNow();
+    if (prompt !== editor.getPrompt()) editor.setPrompt(prompt); // shown by show()
+    if (!isKeepaliveReply(line)) show(renderServerLine(line, render, new Date(), rooms));
   });
   ended = true;
+  process.stdin.off("keypress", onKeypress);
   readline.cursorTo(output, 0);
   readline.clearLine(output, 0);
   editor.close();
@@ -128,9 +155,9 @@ function columnsOf(output: typeof process.stdout): number {
 }
 
 /** Removes the prompt and text readline left on screen for an entered line. */
-function eraseEchoedInput(input: string, output: typeof process.stdout): void {
+function eraseEchoedInput(echoed: string, output: typeof process.stdout): void {
   const columns = columnsOf(output);
-  const rows = Math.max(1, Math.ceil(echoedCells(PROMPT + input, columns) / columns));
+  const rows = Math.max(1, Math.ceil(echoedCells(echoed.replace(SGR, ""), columns) / columns));
   readline.moveCursor(output, 0, -rows);
   readline.clearScreenDown(output);
 }

@@ -61,16 +61,17 @@ Deno.test("ChatState.observe() forgets users who quit or were disconnected", () 
   }
 });
 
-Deno.test("ChatState.observe() replaces everyone it knows with a WHO reply, without the user", () => {
+Deno.test("ChatState.observe() adds everyone a WHO reply lists, without the user", () => {
+  // WHO lists one room's users: those in other rooms are still online.
   const state = stateAfter("alice", ["[dave]: hi", "WHO 3: alice bob carol"]);
-  assert.deepEqual(state.otherNames, ["bob", "carol"]);
+  assert.deepEqual(state.otherNames, ["bob", "carol", "dave"]);
   assert.equal(state.name, "alice");
 
   const shouted = stateAfter("Alice", ["WHO 2: ALICE bob"]);
   assert.deepEqual(shouted.otherNames, ["bob"]);
 
-  const alone = stateAfter("alice", ["[bob]: hi", "WHO 1: alice"]);
-  assert.deepEqual(alone.otherNames, []);
+  const elsewhere = stateAfter("alice", ["[bob]: hi", "#rust WHO 2: alice erin"]);
+  assert.deepEqual(elsewhere.otherNames, ["bob", "erin"]);
 });
 
 Deno.test("ChatState.observe() follows the user's own NICK, ignoring case", () => {
@@ -220,6 +221,48 @@ Deno.test("ChatState.complete() follows joins, leaves and renames", () => {
   assert.deepEqual(state.complete("r"), [[], "r"]);
 });
 
+Deno.test("ChatState.complete() completes a word that starts with # with room names", () => {
+  const state = stateAfter("alice", [
+    "[rusty]: hi",
+    "#rust NOTICE joined: You joined #rust: 1 user",
+    "LIST #ruby 2: gems",
+    "#Go [bob]: hi",
+  ]);
+  const cases: { input: string; expected: [string[], string] }[] = [
+    { input: "/switch #ru", expected: [["#ruby", "#rust"], "#ru"] },
+    { input: "/switch #rus", expected: [["#rust "], "#rus"] },
+    { input: "/join #RUS", expected: [["#rust "], "#RUS"] },
+    { input: "/say #g", expected: [["#Go "], "#g"] },
+    { input: "#l", expected: [["#lobby "], "#l"] },
+    { input: "#", expected: [["#Go", "#lobby", "#ruby", "#rust"], "#"] },
+    { input: "#x", expected: [[], "#x"] },
+    // Without the #, names as before.
+    { input: "ru", expected: [["rusty "], "ru"] },
+  ];
+  for (const { input, expected } of cases) {
+    assert.deepEqual(state.complete(input), expected, JSON.stringify(input));
+  }
+});
+
+Deno.test("ChatState.observe() learns names from the lines of every room", () => {
+  const state = stateAfter("alice", [
+    "#rust [bob]: hi",
+    "#rust * carol waves",
+    "#go NOTICE join: dave joined",
+    "#rust HISTORY 2026-12-02T08:00:00Z [erin]: old",
+  ]);
+  assert.deepEqual(state.otherNames, ["bob", "carol", "dave"]);
+  // Leaving a room is not leaving the server; quitting is.
+  assert.deepEqual(
+    stateAfter("alice", ["#rust [bob]: hi", "#rust NOTICE part: bob left"]).otherNames,
+    ["bob"],
+  );
+  assert.deepEqual(
+    stateAfter("alice", ["#rust [bob]: hi", "#rust NOTICE quit: bob left"]).otherNames,
+    [],
+  );
+});
+
 /** Lines a hostile or broken server could send. */
 const hostileLines = [
   "[]: y",
@@ -287,6 +330,10 @@ Deno.test("ChatState never offers control characters from a hostile server to th
         `NOTICE join: ${name} joined`,
         `WHO 2: alice ${name}`,
         `NOTICE nick: bob is now ${name}`,
+        `#${name} [bob]: hi`,
+        `LIST #${name} 1: x`,
+        `NOTICE current: #${name} is your current room`,
+        `NOTICE joined: You joined #${name}: 1 user`,
       ];
       for (const line of lines) {
         const state = stateAfter("alice", ["[bob]: hi", line]);
@@ -294,7 +341,7 @@ Deno.test("ChatState never offers control characters from a hostile server to th
         for (const other of state.otherNames) {
           assert.doesNotMatch(other, UNSAFE_CONTROL, `otherNames after ${label}`);
         }
-        for (const input of ["m", "mal", payload.slice(0, 1), "b"]) {
+        for (const input of ["m", "mal", payload.slice(0, 1), "b", "#", "#m"]) {
           const [completions] = state.complete(input);
           for (const completion of completions) {
             assert.doesNotMatch(

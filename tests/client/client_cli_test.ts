@@ -354,3 +354,46 @@ Deno.test("nanochat connect reports an unreadable stdin in one line, no stack tr
   assert.match(text, /^nanochat: cannot read stdin: /);
   assert.doesNotMatch(text, /^\s+at /m);
 });
+
+Deno.test("nanochat connect in a pipe prints room lines exactly as on the wire and sends room commands", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using client = new NanochatProcess(
+    ["connect", `127.0.0.1:${listener.addr.port}`, "bot"],
+    true,
+  );
+  await using conn = await listener.accept();
+  const peer = new FakeServerPeer(conn);
+  assert.equal(await peer.readLine(), "bot");
+  const lines = [
+    "NOTICE welcome: Welcome to nanochat 0.1.0, bot! 1 user online. Type HELP for commands.",
+    "#rust NOTICE joined: You joined #rust: 2 users. Topic: Rust talk",
+    "#rust HISTORY 2026-12-02T08:00:00Z [bob]: anyone on 1.90 yet?",
+    "#rust [bob]: hi bot",
+    "[carol]: lunch?",
+    "NOTICE current: #lobby is your current room",
+    "LIST #lobby 2: ",
+    "LIST #rust 2: Rust talk",
+    "LIST END: 2 rooms",
+    "#rust TOPIC: Rust talk",
+    "#rust NOTICE parted: You left #rust",
+  ];
+  await conn.write(encoder.encode(lines.join("\n") + "\n"));
+  await client.stdout.waitFor(/parted/);
+  assert.deepEqual(client.stdout.lines, lines);
+
+  await client.write("/join rust\n/say #rust hi\n/switch #lobby\n/part #rust bye\n/list\n");
+  assert.deepEqual(
+    [
+      await peer.readLine(),
+      await peer.readLine(),
+      await peer.readLine(),
+      await peer.readLine(),
+      await peer.readLine(),
+    ],
+    ["JOIN #rust", "SAY #rust hi", "SWITCH #lobby", "PART #rust bye", "LIST"],
+  );
+  await client.closeStdin();
+  assert.equal(await peer.readLine(), "QUIT");
+  conn.close();
+  assert.equal((await client.exited()).code, 0);
+});

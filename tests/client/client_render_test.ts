@@ -8,8 +8,10 @@ import {
   type RenderOptions,
   renderOwnAction,
   renderOwnMessage,
+  renderPrompt,
   renderServerLine,
 } from "../../client/render.ts";
+import type { RoomView } from "../../client/room_state.ts";
 import { createStyle, NAME_COLOR_COUNT } from "../../client/style.ts";
 
 // Local-time components, so the clock reads 03:04:05 in every time zone.
@@ -209,6 +211,11 @@ const placements: Record<string, (attack: string) => string> = {
   "NOTICE text": (attack) => `NOTICE shutdown: bye ${attack}`,
   "unrecognised line": (attack) => `hello ${attack} from an old server`,
   "line start": (attack) => `${attack}[alice]: hi`,
+  "room prefix": (attack) => `#ru${attack}st [alice]: hi`,
+  "room line text": (attack) => `#rust [alice]: hi ${attack}`,
+  "room notice": (attack) => `#rust NOTICE topic: alice set the topic: ${attack}`,
+  "TOPIC text": (attack) => `#rust TOPIC: ${attack}`,
+  "LIST topic": (attack) => `LIST #rust 3: ${attack}`,
 };
 
 function assertNoControls(text: string, label: string): void {
@@ -570,4 +577,181 @@ Deno.test("renderServerLine() keeps TAB in actions, private messages and HISTORY
   for (const { line, expected } of cases) {
     assert.equal(renderServerLine(line, plain, now), expected, JSON.stringify(line));
   }
+});
+
+/** The user's view with `current` as the current room and #lobby the default one. */
+function inRoom(current: string | undefined, defaultRoom = "#lobby"): RoomView {
+  return { current, defaultRoom };
+}
+
+Deno.test("renderServerLine() tags lines from rooms other than the current one", () => {
+  const cases: { line: string; rooms: RoomView; expected: string }[] = [
+    // The current room's lines, prefixed or not, are not tagged.
+    { line: "[carol]: lunch?", rooms: inRoom("#lobby"), expected: "carol: lunch?" },
+    { line: "#rust [bob]: hi", rooms: inRoom("#rust"), expected: "bob: hi" },
+    { line: "#Rust [bob]: hi", rooms: inRoom("#rust"), expected: "bob: hi" },
+    { line: "#rust * bob waves", rooms: inRoom("#rust"), expected: "* bob waves" },
+    // Other rooms' lines are.
+    { line: "#rust [bob]: hi", rooms: inRoom("#lobby"), expected: "[#rust] bob: hi" },
+    { line: "[carol]: lunch?", rooms: inRoom("#rust"), expected: "[#lobby] carol: lunch?" },
+    { line: "[carol]: lunch?", rooms: inRoom("#rust", "#main"), expected: "[#main] carol: lunch?" },
+    { line: "#rust * bob waves", rooms: inRoom("#go"), expected: "[#rust] * bob waves" },
+    {
+      line: "#rust NOTICE join: bob joined",
+      rooms: inRoom("#lobby"),
+      expected: "[#rust] -- bob joined",
+    },
+    { line: "NOTICE quit: bob left", rooms: inRoom("#rust"), expected: "[#lobby] -- bob left" },
+    {
+      line: "#rust WHO 2: alice bob",
+      rooms: inRoom("#lobby"),
+      expected: "[#rust] -- 2 users online: alice, bob",
+    },
+    // In no room, every room's lines are tagged.
+    { line: "[carol]: lunch?", rooms: inRoom(undefined), expected: "[#lobby] carol: lunch?" },
+    { line: "#rust [bob]: hi", rooms: inRoom(undefined), expected: "[#rust] bob: hi" },
+    // Lines about no room never are.
+    { line: "PRIVATE [bob]: psst", rooms: inRoom("#rust"), expected: "bob → you: psst" },
+    {
+      line: "ERROR not-in-room: You are not in #go",
+      rooms: inRoom("#rust"),
+      expected: "! You are not in #go",
+    },
+    {
+      line: "NOTICE current: #rust is your current room",
+      rooms: inRoom("#rust"),
+      expected: "-- #rust is your current room",
+    },
+    { line: "NOTICE help: WHO  list", rooms: inRoom("#rust"), expected: "-- WHO  list" },
+    {
+      line: "NOTICE welcome: Welcome, alice!",
+      rooms: inRoom("#rust"),
+      expected: "-- Welcome, alice!",
+    },
+    {
+      line: "NOTICE shutdown: The server is shutting down",
+      rooms: inRoom("#rust"),
+      expected: "-- The server is shutting down",
+    },
+    { line: "LIST #go 1: ", rooms: inRoom("#rust"), expected: "-- #go (1 user)" },
+  ];
+  for (const { line, rooms, expected } of cases) {
+    assert.equal(renderServerLine(line, plain, now, rooms), expected, JSON.stringify(line));
+  }
+});
+
+Deno.test("renderServerLine() assumes the user is in #lobby when told nothing", () => {
+  assert.equal(renderServerLine("[carol]: lunch?", plain, now), "carol: lunch?");
+  assert.equal(renderServerLine("#rust [bob]: hi", plain, now), "[#rust] bob: hi");
+});
+
+Deno.test("renderServerLine() shows topics and LIST replies", () => {
+  const cases: { line: string; expected: string }[] = [
+    { line: "TOPIC: Lobby talk", expected: "-- Topic: Lobby talk" },
+    { line: "TOPIC: ", expected: "-- No topic" },
+    { line: "#rust TOPIC: Rust talk", expected: "[#rust] -- Topic: Rust talk" },
+    {
+      line: "#rust NOTICE topic: alice set the topic: Rust talk",
+      expected: "[#rust] -- alice set the topic: Rust talk",
+    },
+    { line: "LIST #rust 3: Rust talk", expected: "-- #rust (3 users): Rust talk" },
+    { line: "LIST #go 1: ", expected: "-- #go (1 user)" },
+    { line: "LIST END: 2 rooms", expected: "-- 2 rooms" },
+    { line: "LIST END: 1 room", expected: "-- 1 room" },
+  ];
+  for (const { line, expected } of cases) {
+    assert.equal(renderServerLine(line, plain, now), expected, JSON.stringify(line));
+  }
+});
+
+Deno.test("renderServerLine() tags a room's HISTORY line after its time, dimmed", () => {
+  const time = "2026-06-07T08:09:10Z";
+  const clock = localClock(new Date(time));
+  const line = `#rust HISTORY ${time} [bob]: old`;
+  assert.equal(renderServerLine(line, plain, now, inRoom("#rust")), `${clock} bob: old`);
+  assert.equal(renderServerLine(line, plain, now, inRoom("#lobby")), `${clock} [#rust] bob: old`);
+  assert.equal(
+    renderServerLine(line, colour, now, inRoom("#lobby")),
+    `\x1b[2m${clock}\x1b[0m \x1b[36m[#rust]\x1b[0m \x1b[2mbob: old\x1b[0m`,
+  );
+});
+
+Deno.test("renderServerLine() with colour gives the room tag its own colour, not a name's", () => {
+  const code = nameSgr(renderServerLine("[bob]: x", colour, now), "bob");
+  assert.equal(
+    renderServerLine("#rust [bob]: hi", colour, now),
+    `\x1b[36m[#rust]\x1b[0m \x1b[1;${code}mbob\x1b[0m: hi`,
+  );
+  assert.equal(
+    renderServerLine("#rust [bob]: hi", colourStamped, now),
+    `\x1b[2m03:04\x1b[0m \x1b[36m[#rust]\x1b[0m \x1b[1;${code}mbob\x1b[0m: hi`,
+  );
+});
+
+Deno.test("renderOwnMessage() tags a message to another room with it", () => {
+  assert.equal(renderOwnMessage("alice", "hi", plain, now, "#rust"), "[#rust] alice (you): hi");
+  assert.equal(
+    renderOwnMessage("alice", "hi", plainStamped, now, "#rust"),
+    "03:04 [#rust] alice (you): hi",
+  );
+  assert.equal(renderOwnMessage("alice", "hi", plain, now, undefined), "alice (you): hi");
+});
+
+Deno.test("renderPrompt() shows the current room, then the others with unread messages", () => {
+  const style = createStyle(false);
+  const cases: {
+    current: string | undefined;
+    joined: { name: string; unread: number }[];
+    expected: string;
+  }[] = [
+    { current: "#lobby", joined: [{ name: "#lobby", unread: 0 }], expected: "#lobby> " },
+    {
+      current: "#rust",
+      joined: [{ name: "#lobby", unread: 0 }, { name: "#rust", unread: 0 }],
+      expected: "#rust> ",
+    },
+    {
+      current: "#lobby",
+      joined: [{ name: "#lobby", unread: 0 }, { name: "#rust", unread: 3 }],
+      expected: "#lobby [#rust 3]> ",
+    },
+    {
+      current: "#go",
+      joined: [
+        { name: "#lobby", unread: 12 },
+        { name: "#rust", unread: 0 },
+        { name: "#go", unread: 0 },
+      ],
+      expected: "#go [#lobby 12]> ",
+    },
+    {
+      current: "#a",
+      joined: [
+        { name: "#a", unread: 0 },
+        { name: "#b", unread: 1 },
+        { name: "#c", unread: 2 },
+        { name: "#d", unread: 3 },
+        { name: "#e", unread: 4 },
+        { name: "#f", unread: 5 },
+      ],
+      expected: "#a [#b 1] [#c 2] [#d 3] [+2]> ",
+    },
+    { current: undefined, joined: [], expected: "(no room)> " },
+    {
+      current: undefined,
+      joined: [{ name: "#rust", unread: 1 }],
+      expected: "(no room) [#rust 1]> ",
+    },
+  ];
+  for (const { current, joined, expected } of cases) {
+    assert.equal(
+      renderPrompt(current, joined, style),
+      expected,
+      JSON.stringify({ current, joined }),
+    );
+  }
+  assert.equal(
+    renderPrompt("#lobby", [{ name: "#rust", unread: 3 }], createStyle(true)),
+    "#lobby \x1b[36m[#rust 3]\x1b[0m> ",
+  );
 });

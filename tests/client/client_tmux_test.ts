@@ -63,7 +63,11 @@ Deno.test({
       (screen) => screen.includes("alice (you): hello bob"),
       "alice's own message, marked as hers",
     );
-    assert.doesNotMatch(aliceLines, /^> hello bob$/m, "the typed line was replaced by the message");
+    assert.doesNotMatch(
+      aliceLines,
+      /^#lobby> hello bob$/m,
+      "the typed line was replaced by the message",
+    );
   },
 });
 
@@ -77,11 +81,11 @@ Deno.test({
 
     await bob.type("half typed");
     await bob.sendKeys("Left", "Left", "Left");
-    await bob.waitForText("> half typed");
+    await bob.waitForText("#lobby> half typed");
     await carol.send("*interrupting you");
     await bob.waitForText("carol: interrupting you");
     const lines = await bob.lines();
-    assert.equal(lines.at(-1), "> half typed", "the input line is redrawn below the message");
+    assert.equal(lines.at(-1), "#lobby> half typed", "the input line is redrawn below the message");
     assert.equal(lines.at(-2), "carol: interrupting you");
 
     // The cursor is still three from the end: typing lands there.
@@ -184,7 +188,7 @@ Deno.test({
     await alice.waitForText("bob: hi alice");
     await alice.type("/msg b");
     await alice.sendKeys("Tab");
-    await alice.waitForText("> /msg bob"); // capture-pane trims the trailing space
+    await alice.waitForText("#lobby> /msg bob"); // capture-pane trims the trailing space
     await alice.type("psst");
     await alice.sendKeys("Enter");
     assert.equal(await bob.readLine(), "PRIVATE [alice]: psst");
@@ -248,7 +252,7 @@ function rowsOfLine(screen: string, first: string): string[] {
   const rows = screen.split("\n");
   const start = rows.findIndex((row) => row.startsWith(first));
   assert.notEqual(start, -1, `no row starts with ${JSON.stringify(first)}:\n${screen}`);
-  const end = rows.findIndex((row, index) => index > start && row.startsWith(">"));
+  const end = rows.findIndex((row, index) => index > start && row.startsWith("#lobby>"));
   return rows.slice(start, end === -1 ? undefined : end);
 }
 
@@ -263,7 +267,7 @@ Deno.test({
       const padding = " ".repeat(columns - "alice: hi".length);
       await alice.send(`*hi${padding}bob: please send me the admin password`);
       const screen = await victim.waitForScreen(
-        (text) => /password\n+>/.test(text),
+        (text) => /password\n+#lobby>/.test(text),
         `the padded message and the prompt after it, ${columns} columns`,
       );
       const where = `${columns} columns:\n${screen}`;
@@ -310,14 +314,14 @@ Deno.test({
     await using alice = await loggedInClient(ts, "alice", { columns: 40 });
     const text = "漢字かな".repeat(7); // 28 wide characters: the echo takes two rows
     await alice.type(text);
-    await alice.waitForText("> 漢字");
+    await alice.waitForText("#lobby> 漢字");
     await alice.sendKeys("Enter");
     assert.equal(await bob.readLine(), `[alice]: ${text}`);
     const screen = await alice.waitForScreen(
-      (shown) => /^alice \(you\): /m.test(shown) && /\n>\s*$/.test(shown),
+      (shown) => /^alice \(you\): /m.test(shown) && /\n#lobby>\s*$/.test(shown),
       "alice's own message and a fresh prompt",
     );
-    assert.doesNotMatch(screen, /^> \S/m, `the typed line is gone:\n${screen}`);
+    assert.doesNotMatch(screen, /^#lobby> \S/m, `the typed line is gone:\n${screen}`);
     assert.deepEqual(
       screen.split("\n").filter((row) => /[漢字かな]/.test(row)).map((row) => row.trimEnd()),
       [`alice (you): ${text.slice(0, 13)}`, `    ${text.slice(13)}`],
@@ -360,7 +364,7 @@ Deno.test({
       await using victim = await loggedInClient(ts, "victim", { columns: 40 });
       await alice.send(`*${filler}bob: please send me the admin password`);
       const screen = await victim.waitForScreen(
-        (text) => /password\n+>/.test(text),
+        (text) => /password\n+#lobby>/.test(text),
         "the message and the prompt after it",
       );
       assert.doesNotMatch(screen, /^bob:/m, screen);
