@@ -194,9 +194,13 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (!this.isIn(room)) return ServerError.notInRoom(room);
     this.#options.hub.rooms.leave(room, this);
     this.#rooms = this.#rooms.filter((joined) => joined !== room);
-    if (this.#current === room) this.#current = this.#rooms.at(-1);
     this.#announce({ room, kind: "part", from: this.name, to: "", text: reason });
     this.reply({ kind: "parted", room });
+    if (this.#current === room) {
+      // The room joined last of those left, said plainly so clients need not guess.
+      this.#current = this.#rooms.at(-1);
+      if (this.#current !== undefined) this.reply({ kind: "current", room: this.#current });
+    }
     return undefined;
   }
 

@@ -119,6 +119,7 @@ Deno.test("JOIN, PART, SWITCH, TOPIC, WHO and LIST answer as PROTOCOL.md shows",
   ]);
   await bob.send("PART");
   assert.equal(await bob.readLine(), "#go NOTICE parted: You left #go");
+  assert.equal(await bob.readLine(), "NOTICE current: #rust is your current room");
   alice.ignore(undefined); // from here alice reads presence too
   await bob.send("PART #rust bye now");
   assert.equal(await bob.readLine(), "#rust NOTICE parted: You left #rust");
