@@ -132,7 +132,8 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   deliver(encoded: EncodedEvent, toSender: boolean): void {
     const codec = this.#session.codec;
     const bytes = toSender ? codec.event(encoded.event, true) : encoded.bytes(codec);
-    this.#send(bytes, encoded.event.id);
+    if (this.#pending === undefined) this.#session.send(bytes); // the usual case, kept short
+    else this.#send(bytes, encoded.event.id);
   }
 
   /** Queues a reply for this user, in order with everything else it is sent. */
