@@ -51,6 +51,13 @@ interface Flag {
 
 const DEFAULT_ADDRESS = formatHostPort(DEFAULT_LISTEN);
 
+/**
+ * The database when none is named: in the working directory, which needs no
+ * permission beyond the file itself and is where an operator looks first
+ * (a systemd unit sets `WorkingDirectory=` or passes `--data`).
+ */
+export const DEFAULT_DATA_PATH = "nanochat.db";
+
 /** The default of a tunable as the command line writes it. */
 function shownDefault(key: keyof typeof SERVER_DEFAULTS, unit: string): number {
   return unit === "seconds" ? SERVER_DEFAULTS[key] / 1000 : SERVER_DEFAULTS[key];
@@ -84,6 +91,15 @@ const FLAGS: Record<string, Flag> = {
     type: "string",
     value: "ROOM",
     help: "the room every user starts in, whose lines carry no room (#lobby)",
+  },
+  "data": {
+    type: "string",
+    value: "FILE",
+    help: "the SQLite database that keeps history and topics (nanochat.db here)",
+  },
+  "in-memory": {
+    type: "boolean",
+    help: "keep nothing on disk: history and topics end with the process",
   },
   "limit-exempt": {
     type: "string",
@@ -190,6 +206,12 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
     if (problem !== undefined) throw new RangeError(`--default-room: ${problem}`);
     server.defaultRoom = defaultRoom;
   }
+  const inMemory = values["in-memory"] === true || parseBoolean("in-memory", env);
+  const data = text("data");
+  if (inMemory && data !== undefined) {
+    throw new TypeError("--data and --in-memory exclude each other");
+  }
+  if (!inMemory) server.dataPath = data ?? DEFAULT_DATA_PATH;
   const exempt = text("limit-exempt");
   if (exempt !== undefined) server.limitExempt = new AddressList(exempt);
   const proxies = text("trusted-proxy");

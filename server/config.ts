@@ -53,6 +53,10 @@ export interface Tunables {
   presenceMaxUsers: number;
   /** How long shutdown, QUIT and refusals wait for output to be flushed, in milliseconds. */
   closeGraceMs: number;
+  /** Public events kept per room in the database. */
+  historyKeepPerRoom: number;
+  /** How long public events are kept in the database, in milliseconds. */
+  historyMaxAgeMs: number;
   /** The most rooms one user may be in. */
   maxRoomsPerUser: number;
   /** The most rooms the server may hold, empty ones included. */
@@ -84,6 +88,8 @@ export interface ServerConfig extends Tunables {
   fitToFreeDescriptors: boolean;
   /** The room every user starts in, and whose lines carry no room. */
   defaultRoom: string;
+  /** The SQLite database that keeps history and topics; in memory only when absent. */
+  dataPath: string | undefined;
   /** Where events are logged. */
   logger: Logger;
 }
@@ -94,8 +100,13 @@ export interface ServerConfig extends Tunables {
  * `logMessages` to false, `logger` to text lines on stderr.
  */
 export type ServerOptions =
-  & Partial<Omit<ServerConfig, "metrics" | "limitExempt" | "trustedProxies">>
-  & { metrics?: HostPort; limitExempt?: AddressList; trustedProxies?: AddressList };
+  & Partial<Omit<ServerConfig, "metrics" | "limitExempt" | "trustedProxies" | "dataPath">>
+  & {
+    metrics?: HostPort;
+    limitExempt?: AddressList;
+    trustedProxies?: AddressList;
+    dataPath?: string;
+  };
 
 /** How a tunable is written on the command line. */
 export type Unit = "count" | "seconds";
@@ -258,6 +269,26 @@ export const TUNABLES: readonly TunableSpec[] = [
     help: "announce joins and departures only up to this many users",
   },
   {
+    key: "historyKeepPerRoom",
+    flag: "history-keep",
+    value: "LINES",
+    unit: "count",
+    min: 0,
+    max: 10_000_000,
+    default: 10_000,
+    help: "public messages kept per room in the database",
+  },
+  {
+    key: "historyMaxAgeMs",
+    flag: "history-max-age",
+    value: "SECONDS",
+    unit: "seconds",
+    min: 1,
+    max: 100 * 365 * 86_400,
+    default: 90 * 86_400_000,
+    help: "delete public messages older than this from the database",
+  },
+  {
     key: "maxRoomsPerUser",
     flag: "max-rooms-per-user",
     value: "N",
@@ -349,6 +380,7 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
     trustedProxies: undefined,
     fitToFreeDescriptors: false,
     defaultRoom: DEFAULT_ROOM,
+    dataPath: undefined,
     logger: options.logger ?? new Logger(),
   };
   for (const spec of TUNABLES) {
@@ -370,6 +402,7 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
   if (options.logMessages !== undefined) config.logMessages = options.logMessages;
   if (options.limitExempt !== undefined) config.limitExempt = options.limitExempt;
   if (options.trustedProxies !== undefined) config.trustedProxies = options.trustedProxies;
+  if (options.dataPath !== undefined) config.dataPath = options.dataPath;
   if (options.defaultRoom !== undefined) {
     const problem = roomProblem(options.defaultRoom);
     if (problem !== undefined) throw new RangeError(`--default-room: ${problem}`);

@@ -26,7 +26,7 @@ import {
   type ServerOptions,
 } from "./config.ts";
 import { Hub } from "./hub/hub.ts";
-import { MemoryHistoryStore } from "./hub/history_store.ts";
+import { openStorage, type Storage } from "./store/storage.ts";
 import type { Logger } from "./log.ts";
 import { serveMetrics } from "./metrics_endpoint.ts";
 import { Metrics } from "./metrics.ts";
@@ -71,6 +71,7 @@ export class ChatServer {
   readonly #sessions = new Set<Session>();
   readonly #running = new Set<Promise<void>>();
   readonly #limits: ConnectionLimits;
+  readonly #storage: Storage<ChatUser>;
   /** Connections from trusted proxies whose PROXY header is still on its way. */
   readonly #proxyHeaderReads = new Set<ByteConn>();
   readonly #codec: LineCodec;
@@ -92,12 +93,15 @@ export class ChatServer {
    * @param config How to run, resolved.
    * @param listeners The open listeners; the server now owns them.
    * @param limits Who may connect; the TLS listeners ask it already.
+   * @param metrics The counters; the TLS listeners count in them already.
+   * @param storage History and rooms; the server closes them at shutdown.
    */
   constructor(
     config: Readonly<ServerConfig>,
     listeners: { listener: Listener; tls: boolean }[],
     limits: ConnectionLimits,
     metrics: Metrics,
+    storage: Storage<ChatUser>,
   ) {
     this.#config = config;
     this.#metrics = metrics;
@@ -113,7 +117,8 @@ export class ChatServer {
           roomSizes: this.#hub.rooms.list().map((room) => room.users),
         }),
     }, { onAcceptError: (error) => log.event("accept-error", { error: String(error) }) });
-    this.#hub = new Hub({ history: new MemoryHistoryStore(config.historyLines) });
+    this.#storage = storage;
+    this.#hub = new Hub({ history: storage.history, rooms: storage.rooms });
     this.#hub.rooms.open(config.defaultRoom);
     this.#codec = new LineCodec(config.defaultRoom);
     this.#userOptions = {
@@ -209,6 +214,7 @@ export class ChatServer {
     for (const session of this.#sessions) session.shutdown();
     await Promise.all([...this.#running, this.#metricsServer?.close()]);
     this.#flushes.close();
+    this.#storage.close();
   }
 
   async #acceptLoop(listener: Listener, tls: boolean): Promise<void> {
@@ -474,6 +480,7 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
     return { refusal };
   };
   const listeners: { listener: Listener; tls: boolean }[] = [];
+  let storage: Storage<ChatUser> | undefined;
   try {
     for (const address of config.listen) {
       listeners.push({
@@ -481,7 +488,10 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
         tls: !!address.tls,
       });
     }
-    const server = new ChatServer(config, listeners, limits, metrics);
+    // After the listeners: an address in use is the likelier mistake, and told first.
+    storage = openStorage<ChatUser>({ ...config, log: config.logger });
+    const server = new ChatServer(config, listeners, limits, metrics, storage);
+    config.logger.event("data", { path: config.dataPath ?? "(in memory only)" });
     config.logger.event("limits", {
       "max-connections": maxConnections,
       "free-descriptors": freeFds,
@@ -492,6 +502,7 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
     return server;
   } catch (error) {
     for (const { listener } of listeners) listener.close();
+    storage?.close();
     throw error;
   }
 }

@@ -25,6 +25,8 @@ export interface FanOut {
 export class MemoryFanOut implements FanOut {
   readonly #listeners: EventListener[] = [];
   readonly #clock: () => number;
+  /** Ids stay unique across restarts, whose events share one history. */
+  readonly #idPrefix: string;
   #lastId = 0;
 
   /**
@@ -34,10 +36,11 @@ export class MemoryFanOut implements FanOut {
    */
   constructor(clock: () => number = Date.now) {
     this.#clock = clock;
+    this.#idPrefix = `${Date.now().toString(36)}-`;
   }
 
   publish(draft: EventDraft): void {
-    const event: ChatEvent = { ...draft, id: String(++this.#lastId), time: this.#clock() };
+    const event: ChatEvent = { ...draft, id: this.#idPrefix + ++this.#lastId, time: this.#clock() };
     for (const listener of this.#listeners) listener(event);
   }
 

@@ -79,6 +79,7 @@ Deno.test("nanochat serve with its metrics port in use says so in one line and e
   const { code, stderr } = await runCli([
     "serve",
     "127.0.0.1:0",
+    "--in-memory",
     "--metrics",
     `127.0.0.1:${taken.addr.port}`,
   ]);
@@ -136,7 +137,7 @@ Deno.test("nanochat serve listens on IPv6 loopback when given [::1]:port", async
   const port = probe.addr.port;
   probe.close();
   const child = new Deno.Command(Deno.execPath(), {
-    args: nanochatArgs(["serve", `[::1]:${port}`]),
+    args: nanochatArgs(["serve", `[::1]:${port}`, "--in-memory"]),
     stdin: "null",
     stdout: "null",
     stderr: "null",

@@ -89,7 +89,8 @@ Deno.test("Hub remembers chat and actions with the fan-out's ids and clock, not 
     { kind: "message", text: "hello", time: Date.UTC(2026, 0, 2, 3, 4, 5) },
     { kind: "action", text: "waves", time: Date.UTC(2026, 0, 2, 3, 4, 6) },
   ]);
-  assert.ok(Number(history[0]!.id) < Number(history[1]!.id));
+  const sequence = (id: string) => Number(id.split("-")[1]);
+  assert.ok(sequence(history[0]!.id) < sequence(history[1]!.id));
   assert.deepEqual(
     lineCodec.reply({ kind: "history", event: history[0]! }),
     new TextEncoder().encode("HISTORY 2026-01-02T03:04:05Z [bob]: hello\n"),

@@ -32,6 +32,7 @@ Deno.test("parseServeArgs() takes every option from the environment, and flags w
     NANOCHAT_METRICS: ":9100",
     NANOCHAT_LOG_FORMAT: "json",
     NANOCHAT_LOG_MESSAGES: "true",
+    NANOCHAT_DATA: "/srv/chat.db",
   };
   const fromEnv = parse([], env);
   assert.deepEqual(fromEnv.listen, [{ hostname: "127.0.0.1", port: 7000 }, {
@@ -51,6 +52,7 @@ Deno.test("parseServeArgs() takes every option from the environment, and flags w
     historyLines: 7,
     metrics: { hostname: "127.0.0.1", port: 9100 },
     logMessages: true,
+    dataPath: "/srv/chat.db",
   });
   assert.equal(fromEnv.logFormat, "json");
 
@@ -81,7 +83,12 @@ Deno.test("parseServeArgs() rejects bad values from the environment by name", ()
 
 Deno.test("parseServeArgs() keeps the defaults when nothing is set", () => {
   const command = parse([], {});
-  assert.deepEqual(command.server, {});
+  assert.deepEqual(command.server, { dataPath: "nanochat.db" }, "durable by default");
+  assert.deepEqual(parse(["--in-memory"], {}).server, {});
+  assert.deepEqual(parse([], { NANOCHAT_DATA: "/var/lib/nanochat/chat.db" }).server, {
+    dataPath: "/var/lib/nanochat/chat.db",
+  });
+  assert.throws(() => parse(["--in-memory", "--data", "x.db"], {}), TypeError);
   assert.deepEqual(command.listen, []);
   assert.deepEqual(command.tlsListen, []);
   assert.equal(command.logFormat, "text");
@@ -97,7 +104,12 @@ Deno.test("nanochat serve reads NANOCHAT_ variables when --allow-env grants them
       new URL("../../main.ts", import.meta.url).pathname,
       "serve",
     ],
-    env: { NANOCHAT_LISTEN: "127.0.0.1:0", NANOCHAT_LOG_FORMAT: "json", NANOCHAT_HISTORY: "0" },
+    env: {
+      NANOCHAT_LISTEN: "127.0.0.1:0",
+      NANOCHAT_LOG_FORMAT: "json",
+      NANOCHAT_HISTORY: "0",
+      NANOCHAT_IN_MEMORY: "true",
+    },
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -126,14 +138,15 @@ Deno.test("nanochat serve --log-format json writes one JSON object per event", a
   const events = server.stderr.lines.map((line) => JSON.parse(line));
   assert.deepEqual(events.map((event) => event.event), [
     "listening",
+    "data",
     "limits",
     "connect",
     "login",
     "disconnect",
   ]);
-  assert.equal(events[4].reason, "quit");
-  assert.equal(events[4].name, "alice");
-  assert.equal(events[3].conn, events[4].conn);
+  assert.equal(events[5].reason, "quit");
+  assert.equal(events[5].name, "alice");
+  assert.equal(events[4].conn, events[5].conn);
   assert.match(events[0].time, /^\d{4}-\d\d-\d\dT/);
 });
 

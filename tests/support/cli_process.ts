@@ -223,8 +223,10 @@ export class ServerProcess extends NanochatProcess {
     options: { listeners?: number; permissions?: string[]; openFileLimit?: number } = {},
   ): Promise<ServerProcess> {
     const hasAddress = flags.includes("--listen") || flags.includes("--tls-listen");
+    // Tests keep nothing on disk unless they name a database.
+    const storage = flags.includes("--data") ? [] : ["--in-memory"];
     const server = new ServerProcess(
-      ["serve", ...(hasAddress ? [] : ["127.0.0.1:0"]), ...flags],
+      ["serve", ...(hasAddress ? [] : ["127.0.0.1:0"]), ...storage, ...flags],
       false,
       options.permissions,
       options.openFileLimit === undefined ? {} : { openFileLimit: options.openFileLimit },
