@@ -105,14 +105,18 @@ export class SqliteHistoryStore implements HistoryStore {
 
   recent(room: string, limit: number): Promise<readonly ChatEvent[]> {
     this.#safely(() => this.flush()); // so what was just said is there too
-    const rows = this.#recent.all(room, limit) as unknown as EventRow[];
-    return Promise.resolve(
-      rows.reverse().map(({ sender, ...row }) => ({
-        ...row,
-        from: sender,
-        to: "",
-      })),
-    );
+    try {
+      const rows = this.#recent.all(room, limit) as unknown as EventRow[];
+      return Promise.resolve(
+        rows.reverse().map(({ sender, ...row }) => ({
+          ...row,
+          from: sender,
+          to: "",
+        })),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Writes what waits, in one transaction. */
@@ -159,6 +163,6 @@ export class SqliteHistoryStore implements HistoryStore {
   /** Writes what waits and stops the timers. */
   close(): void {
     clearInterval(this.#pruneTimer);
-    this.flush();
+    this.#safely(() => this.flush());
   }
 }
