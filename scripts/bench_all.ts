@@ -9,9 +9,9 @@
  *   (e) 10 rooms, each 100 receivers and 4 senders × 500 messages, burst, all at once
  *   (d) 10,000 idle logged-in users: server memory per user
  *
- * The nanochat server is started with its protective limits raised (no flood
- * control, no per-IP cap, no idle timeout, no history), because the load
- * test is many fast clients from one address.
+ * The nanochat server is started in memory only, with its protective limits
+ * raised (no flood control, no per-IP cap, no idle timeout, no history),
+ * because the load test is many fast clients from one address.
  *
  * Usage: deno task bench [--runs N] [--only a,b,c,e,d] [--json]
  * (`--json` prints every raw result at the end.)
@@ -25,6 +25,7 @@ import type { BenchProtocolName } from "../bench/wire.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const NANOCHAT_FLAGS = [
+  "--in-memory",
   "--rate",
   "0",
   "--max-per-ip",

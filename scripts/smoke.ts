@@ -103,7 +103,7 @@ export async function smoke(binary: string, port: number): Promise<void> {
   print(`ok ${binary} --version: ${expected}`);
 
   const address = `127.0.0.1:${port}`;
-  await using server = new Running(binary, ["serve", address], "stderr");
+  await using server = new Running(binary, ["serve", address, "--in-memory"], "stderr");
   await server.waitFor(/\blistening\b/, `the server listening on ${address}`);
   print(`ok serve ${address}`);
 
