@@ -39,6 +39,14 @@ export type Command =
   | { readonly kind: "ping"; readonly token: string }
   /** `HELP`: list the commands. */
   | { readonly kind: "help" }
+  /** `REGISTER password`: claim one's name with a password. */
+  | { readonly kind: "register"; readonly password: string }
+  /** `PASS password`: the password of a registered name, right after the name line. */
+  | { readonly kind: "pass"; readonly password: string }
+  /** `PASSWORD old new`: change one's password. */
+  | { readonly kind: "password"; readonly old: string; readonly password: string }
+  /** `UNREGISTER password`: give one's name up. */
+  | { readonly kind: "unregister"; readonly password: string }
   /** An empty line, or a `*` with nothing after it: nothing to do. */
   | { readonly kind: "nothing" }
   /** A known command with the wrong arguments. */
@@ -175,6 +183,42 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "list the users in a room (the current one)",
     cost: 5,
     parse: (room) => room.includes(" ") ? undefined : { kind: "who", room },
+  },
+  {
+    kind: "register",
+    word: "REGISTER",
+    args: "password",
+    summary: "keep your name: from now on it needs this password",
+    cost: 5,
+    parse: (password) => password === "" ? undefined : { kind: "register", password },
+  },
+  {
+    kind: "pass",
+    word: "PASS",
+    args: "password",
+    summary: "log in under a registered name (after the name line)",
+    cost: 5,
+    parse: (password) => password === "" ? undefined : { kind: "pass", password },
+  },
+  {
+    kind: "password",
+    word: "PASSWORD",
+    args: "old new",
+    summary: "change your password",
+    cost: 5,
+    parse: (args) => {
+      const gap = args.indexOf(" ");
+      if (gap === -1) return undefined;
+      return { kind: "password", old: args.slice(0, gap), password: args.slice(gap + 1).trim() };
+    },
+  },
+  {
+    kind: "unregister",
+    word: "UNREGISTER",
+    args: "password",
+    summary: "give your name up",
+    cost: 5,
+    parse: (password) => password === "" ? undefined : { kind: "unregister", password },
   },
   {
     kind: "ping",

@@ -43,6 +43,18 @@ export const ErrorCode = {
   TooManyRooms: "too-many-rooms",
   /** Chat while in no room at all. */
   NoCurrentRoom: "no-current-room",
+  /** A wrong password for a registered name (at login it closes the connection). */
+  PasswordWrong: "password-wrong",
+  /** Too many wrong passwords from this address or for this name, for now. */
+  PasswordLocked: "password-locked",
+  /** A new password that breaks the rule. */
+  PasswordInvalid: "password-invalid",
+  /** `REGISTER` of a name that is registered already. */
+  AlreadyRegistered: "already-registered",
+  /** `PASSWORD` or `UNREGISTER` of a name that is not registered. */
+  NotRegistered: "not-registered",
+  /** The same account logged in again elsewhere; this connection ends. */
+  Replaced: "replaced",
 } as const;
 
 /** One of {@linkcode ErrorCode}'s values. */
@@ -82,6 +94,12 @@ export const ERROR_CLOSES: Readonly<Record<ErrorCode, Closes>> = {
   "no-such-room": "never",
   "too-many-rooms": "never",
   "no-current-room": "never",
+  "password-wrong": "at-login",
+  "password-locked": "at-login",
+  "password-invalid": "never",
+  "already-registered": "never",
+  "not-registered": "never",
+  "replaced": "always",
 };
 
 /** One builder per error: the only place error texts are written. */
@@ -154,6 +172,35 @@ export const ServerError = {
   tooManyRoomsOnServer: (count: number): ProtocolError => ({
     code: ErrorCode.TooManyRooms,
     text: `The server has ${count} rooms already`,
+  }),
+  passwordWrong: (name: string): ProtocolError => ({
+    code: ErrorCode.PasswordWrong,
+    text: `Wrong password for ${name}`,
+  }),
+  passwordLocked: (retrySeconds: number): ProtocolError => ({
+    code: ErrorCode.PasswordLocked,
+    text: `Too many wrong passwords; try again in ${retrySeconds} s`,
+  }),
+  /** @param problem The rule the password breaks, from `passwordProblem()`. */
+  passwordInvalid: (problem: string): ProtocolError => ({
+    code: ErrorCode.PasswordInvalid,
+    text: problem,
+  }),
+  alreadyRegistered: (name: string): ProtocolError => ({
+    code: ErrorCode.AlreadyRegistered,
+    text: `${name} is registered already`,
+  }),
+  notRegistered: (name: string): ProtocolError => ({
+    code: ErrorCode.NotRegistered,
+    text: `${name} is not registered`,
+  }),
+  replaced: (name: string): ProtocolError => ({
+    code: ErrorCode.Replaced,
+    text: `${name} logged in again elsewhere`,
+  }),
+  nameRegistered: (name: string, other: string): ProtocolError => ({
+    code: ErrorCode.NameTaken,
+    text: `The name ${name} looks too much like ${other}, which is registered`,
   }),
   noCurrentRoom: (): ProtocolError => ({
     code: ErrorCode.NoCurrentRoom,

@@ -120,6 +120,12 @@ export type Reply =
   | { readonly kind: "help"; readonly usage: string; readonly summary: string }
   /** The server is going down; the connection closes next. */
   | { readonly kind: "shutdown" }
+  /** Something about the user's own account. */
+  | {
+    readonly kind: "account";
+    readonly notice: "password" | "registered" | "password-changed" | "unregistered";
+    readonly name: string;
+  }
   /** Something was refused. */
   | { readonly kind: "error"; readonly error: ProtocolError };
 

@@ -29,6 +29,14 @@ import {
 /** The room users start in, when the server is not told otherwise. */
 export const DEFAULT_ROOM = "#lobby";
 
+/** What each account notice says. */
+const ACCOUNT_TEXTS = {
+  "password": (name: string) => `${name} is registered: send PASS and its password`,
+  "registered": (name: string) => `${name} is registered to you now; log in with its password`,
+  "password-changed": (name: string) => `The password of ${name} changed`,
+  "unregistered": (name: string) => `${name} is not registered any more`,
+} as const;
+
 /** Width of the usage column in `HELP` lines. */
 const HELP_USAGE_WIDTH = 20;
 
@@ -107,6 +115,8 @@ function replyLines(reply: Reply, inRoom: (room: string, line: string) => string
       ];
     case "shutdown":
       return [noticeLine(NoticeCode.Shutdown, "The server is shutting down")];
+    case "account":
+      return [noticeLine(reply.notice, ACCOUNT_TEXTS[reply.notice](reply.name))];
     case "error":
       return [errorLine(reply.error)];
     case "joined": {

@@ -37,6 +37,14 @@ export const NoticeCode = {
   Current: "current",
   /** A member changed a room's topic. */
   Topic: "topic",
+  /** The name is registered: send `PASS` and its password. */
+  Password: "password",
+  /** Your name is registered now. */
+  Registered: "registered",
+  /** Your password changed. */
+  PasswordChanged: "password-changed",
+  /** Your name is not registered any more. */
+  Unregistered: "unregistered",
 } as const;
 
 /** One of {@linkcode NoticeCode}'s values. */

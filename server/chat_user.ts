@@ -26,6 +26,9 @@ import { type CommandUser, type HandlerContext, runCommand } from "./handlers.ts
 import type { Hub, HubUser } from "./hub/hub.ts";
 import type { Session, SessionHandler } from "./session.ts";
 import type { TokenBucket } from "./token_bucket.ts";
+import type { AccountStore } from "./accounts/account_store.ts";
+import type { FailureLimits } from "./accounts/failure_limits.ts";
+import { hashPassword, passwordProblem, verifyPassword } from "./accounts/passwords.ts";
 
 /** What every user of a server shares; also what the command handlers use. */
 export interface ChatUserOptions extends HandlerContext {
@@ -53,6 +56,10 @@ export interface ChatUserOptions extends HandlerContext {
   readonly presenceAllowed: (room: string) => boolean;
   /** History bytes joins may still be sent now, for the whole server. */
   readonly historyBudget: TokenBucket;
+  /** Registered names. */
+  readonly accounts: AccountStore;
+  /** Wrong passwords allowed per address and per name. */
+  readonly passwordFailures: { readonly byAddress: FailureLimits; readonly byName: FailureLimits };
 }
 
 /** History goes out in chunks of about this size, each once the last was written. */
@@ -72,6 +79,12 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   readonly #options: ChatUserOptions;
   #name: string | undefined;
   #present = false;
+  /** Set once the session ended: late answers (a password check) are dropped. */
+  #gone = false;
+  /** A registered name waiting for its `PASS` line. */
+  #awaitingPassword: string | undefined;
+  /** Lines that came while a password was checked, handled after it. */
+  #deferred: Frame[] | undefined;
   #quitReason = "";
   /** The rooms the user is in, in the order joined. */
   #rooms: string[] = [];
@@ -115,6 +128,10 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
 
   /** Handles one line from the client; see {@linkcode SessionHandler.line}. */
   line(frame: Frame): number {
+    if (this.#deferred !== undefined) {
+      this.#deferred.push(frame);
+      return 0;
+    }
     if (this.#name === undefined) {
       this.#login(frame);
       return 0;
@@ -213,11 +230,91 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     return undefined;
   }
 
+  /** Registers the user's name with a password; see `REGISTER`. */
+  register(password: string): void {
+    const { accounts, log } = this.#options;
+    const name = this.name;
+    const problem = passwordProblem(password);
+    if (problem !== undefined) return this.#error(ServerError.passwordInvalid(problem));
+    if (accounts.find(name) !== undefined) return this.#error(ServerError.alreadyRegistered(name));
+    const lookalike = accounts.lookalike(name);
+    if (lookalike !== undefined) {
+      return this.#error(ServerError.nameRegistered(name, lookalike.name));
+    }
+    hashPassword(password).then((hash) => {
+      if (this.#gone) return;
+      if (accounts.find(name) !== undefined) {
+        return this.#error(ServerError.alreadyRegistered(name));
+      }
+      accounts.register(name, hash);
+      log.event("register", { conn: this.#session.id, name });
+      this.reply({ kind: "account", notice: "registered", name });
+    }, (error) => log.event("password-error", { conn: this.#session.id, error: String(error) }));
+  }
+
+  /** Changes the password of the user's registered name; see `PASSWORD`. */
+  changePassword(old: string, password: string): void {
+    const problem = passwordProblem(password);
+    if (problem !== undefined) return this.#error(ServerError.passwordInvalid(problem));
+    this.#withPassword(old, (name) =>
+      hashPassword(password).then((hash) => {
+        this.#options.accounts.setPassword(name, hash);
+        this.#options.log.event("password-changed", { conn: this.#session.id, name });
+        this.reply({ kind: "account", notice: "password-changed", name });
+      }));
+  }
+
+  /** Gives the user's registered name up; see `UNREGISTER`. */
+  unregister(password: string): void {
+    this.#withPassword(password, (name) => {
+      this.#options.accounts.remove(name);
+      this.#options.log.event("unregister", { conn: this.#session.id, name });
+      this.reply({ kind: "account", notice: "unregistered", name });
+      return Promise.resolve();
+    });
+  }
+
+  /**
+   * Runs `then` once the password of the user's registered name is checked,
+   * counting a wrong one against the same limits as a login.
+   */
+  #withPassword(password: string, then: (name: string) => Promise<void>): void {
+    const { accounts, passwordFailures, log } = this.#options;
+    const name = this.name;
+    const account = accounts.find(name);
+    if (account === undefined) return this.#error(ServerError.notRegistered(name));
+    const address = this.#session.peerAddress;
+    const retry = Math.max(
+      passwordFailures.byAddress.retrySeconds(address),
+      passwordFailures.byName.retrySeconds(nameKey(name)),
+    );
+    if (retry > 0) return this.#error(ServerError.passwordLocked(retry));
+    verifyPassword(password, account.passwordHash).then((right) => {
+      if (this.#gone) return;
+      if (right) return then(account.name);
+      passwordFailures.byAddress.fail(address);
+      passwordFailures.byName.fail(nameKey(name));
+      log.event("password-wrong", { conn: this.#session.id, name });
+      this.#error(ServerError.passwordWrong(name));
+    }).catch((error) =>
+      log.event("password-error", { conn: this.#session.id, error: String(error) })
+    );
+  }
+
+  #error(error: ProtocolError): void {
+    this.reply({ kind: "error", error });
+  }
+
   /** Takes a new name, which the caller has checked is valid. */
   rename(newName: string): ProtocolError | undefined {
-    const { hub, log } = this.#options;
+    const { hub, log, accounts } = this.#options;
     const oldName = this.name;
     if (newName === oldName) return undefined; // nothing changes, nothing to announce
+    // A registered name (or one like it) is its owner's, online or not.
+    const own = (account: { name: string } | undefined) =>
+      account === undefined || nameKey(account.name) === nameKey(oldName);
+    const registered = accounts.find(newName) ?? accounts.lookalike(newName);
+    if (!own(registered)) return ServerError.nameRegistered(newName, registered!.name);
     const holder = hub.directory.rename(oldName, newName, this);
     if (holder !== undefined) return takenError(newName, holder.name);
     for (const room of this.#rooms) hub.rooms.leave(room, this);
@@ -232,6 +329,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
 
   /** Leaves every room once, telling each why; see {@linkcode SessionHandler.ended}. */
   ended(reason: EndReason): void {
+    this.#gone = true;
     if (!this.#present) return;
     this.#present = false;
     const { hub } = this.#options;
@@ -250,16 +348,94 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     }
   }
 
+  /** Ends this session because the same account logged in elsewhere. */
+  replace(): void {
+    this.#session.end("replaced", ServerError.replaced(this.name));
+  }
+
+  /**
+   * The first line: a name, or a registered name and its password
+   * (`alice hunter22`; names have no spaces). A registered name without a
+   * password is asked for one, which comes as `PASS password`.
+   */
   #login(frame: Frame): void {
     if (frame.kind === "too-long") {
       const problem = `Name is too long: it must be ${NAME_RULE}`;
       return this.#session.end("name-invalid", ServerError.nameInvalid(problem));
     }
-    const name = decodeSafeText(frame.bytes);
+    const text = decodeSafeText(frame.bytes);
+    if (this.#awaitingPassword !== undefined) {
+      const command = parseCommand(text);
+      const name = this.#awaitingPassword;
+      if (command.kind !== "pass") {
+        return this.#session.end("password-wrong", ServerError.passwordWrong(name));
+      }
+      return this.#checkPassword(name, command.password);
+    }
+    const space = text.indexOf(" ");
+    const name = space === -1 ? text : text.slice(0, space);
     const problem = nameProblem(name);
     if (problem !== undefined) {
       return this.#session.end("name-invalid", ServerError.nameInvalid(problem));
     }
+    const { accounts } = this.#options;
+    const lookalike = accounts.lookalike(name);
+    if (lookalike !== undefined) {
+      return this.#session.end("name-taken", ServerError.nameRegistered(name, lookalike.name));
+    }
+    const account = accounts.find(name);
+    if (account === undefined) {
+      // Only a registered name takes a password: any other line with a space is a bad name.
+      if (space === -1) return this.#enterAs(name);
+      return this.#session.end("name-invalid", ServerError.nameInvalid(nameProblem(text)!));
+    }
+    if (space === -1) {
+      this.#awaitingPassword = account.name;
+      return this.reply({ kind: "account", notice: "password", name: account.name });
+    }
+    this.#checkPassword(account.name, text.slice(space + 1));
+  }
+
+  /**
+   * Checks a registered name's password off the event loop (scrypt), holding
+   * the client's further lines until it is done. A right password takes the
+   * name even from a stale connection still holding it.
+   */
+  #checkPassword(name: string, password: string): void {
+    const { accounts, passwordFailures, log } = this.#options;
+    const address = this.#session.peerAddress;
+    const retry = Math.max(
+      passwordFailures.byAddress.retrySeconds(address),
+      passwordFailures.byName.retrySeconds(nameKey(name)),
+    );
+    if (retry > 0) return this.#session.end("password-locked", ServerError.passwordLocked(retry));
+    const account = accounts.find(name);
+    if (account === undefined) return this.#enterAs(name); // unregistered meanwhile
+    this.#deferred = [];
+    verifyPassword(password, account.passwordHash).then((right) => {
+      const deferred = this.#deferred ?? [];
+      this.#deferred = undefined;
+      if (this.#gone) return;
+      if (!right) {
+        passwordFailures.byAddress.fail(address);
+        passwordFailures.byName.fail(nameKey(name));
+        log.event("password-wrong", { conn: this.#session.id, name });
+        return this.#session.end("password-wrong", ServerError.passwordWrong(name));
+      }
+      const ghost = this.#options.hub.directory.holder(name);
+      if (ghost !== undefined && ghost !== this) ghost.replace();
+      this.#enterAs(account.name);
+      for (const frame of deferred) this.line(frame);
+    }, (error) => {
+      this.#deferred = undefined;
+      log.event("password-error", { conn: this.#session.id, error: String(error) });
+      if (!this.#gone) this.#session.end("error");
+    });
+  }
+
+  /** Logs in under a name the rules and the accounts allow. */
+  #enterAs(name: string): void {
+    this.#awaitingPassword = undefined;
     const { hub, defaultRoom, log, serverName } = this.#options;
     const holder = hub.directory.claim(name, this);
     if (holder !== undefined) return this.#session.end("name-taken", takenError(name, holder.name));

@@ -49,6 +49,9 @@ export const END_REASONS = {
   "name-taken": { refusal: true },
   "name-invalid": { refusal: true },
   "tls-on-plain-port": { refusal: true },
+  "password-wrong": { refusal: true },
+  "password-locked": { refusal: true },
+  "replaced": { refusal: false, notice: "logged in again elsewhere" },
 } as const satisfies Record<string, EndReasonInfo>;
 
 /**

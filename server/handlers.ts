@@ -42,6 +42,12 @@ export interface CommandUser {
   part(room: string, reason: string): ProtocolError | undefined;
   /** Makes a room the user is in current; the error if it cannot. */
   switchTo(room: string): ProtocolError | undefined;
+  /** Registers the user's name with a password; replies when done. */
+  register(password: string): void;
+  /** Changes the password of the user's registered name; replies when done. */
+  changePassword(old: string, password: string): void;
+  /** Gives the user's registered name up; replies when done. */
+  unregister(password: string): void;
 }
 
 /** What every handler may use; one object for the whole server. */
@@ -136,6 +142,10 @@ const HANDLERS: Handlers = {
       names: names.slice(0, fitting(names, maxReplyBytes, (name) => name.length * 3 + 4)),
     });
   },
+  register: ({ password }, user) => user.register(password),
+  pass: (_, user) => error(user, ServerError.usage("PASS password, right after a registered name")),
+  password: ({ old, password }, user) => user.changePassword(old, password),
+  unregister: ({ password }, user) => user.unregister(password),
   ping: ({ token }, user) => user.reply({ kind: "pong", token }),
   help: (_, user) => {
     for (const spec of COMMANDS) {

@@ -16,6 +16,7 @@ import { type ByteConn, ConnLineConnection } from "../transport/line_connection.
 import { closeQuietly, isPeerGone } from "../transport/net_errors.ts";
 import { type ProxyHeaderRead, readProxyHeader } from "../transport/proxy_reader.ts";
 import { type TlsAdmission, type TlsConn, TlsListener } from "../transport/tls_listener.ts";
+import { FailureLimits } from "./accounts/failure_limits.ts";
 import { ChatUser, type ChatUserOptions } from "./chat_user.ts";
 import { ConnectionLimits, type ConnectionSlot, type LimitRefusal } from "./connection_limits.ts";
 import { connectionBudget, freeFileDescriptors, RESERVED_FDS } from "./fd_budget.ts";
@@ -55,6 +56,16 @@ const PRESENCE_RATE = { ratePerSecond: 10, burst: 100 };
  * is about forty full 50-line replays a second.
  */
 const HISTORY_REPLAY_RATE = { ratePerSecond: 4 * 1024 * 1024, burst: 16 * 1024 * 1024 };
+
+/**
+ * Wrong passwords allowed per window: 5 from one address, 20 for one name
+ * (from anywhere), each refilling over 10 minutes. With scrypt's cost that
+ * is a few guesses an hour per address, and a name stays usable by its
+ * owner while a botnet guesses at it slowly.
+ */
+const PASSWORD_FAILURES_PER_ADDRESS = 5;
+const PASSWORD_FAILURES_PER_NAME = 20;
+const PASSWORD_FAILURE_WINDOW_MS = 600_000;
 
 const LAG_CHECK_MS = 1000;
 
@@ -135,6 +146,11 @@ export class ChatServer {
       maxHeldBytes: config.maxOutboxBytes,
       presenceAllowed: (room) => this.#presenceAllowed(room),
       historyBudget: new TokenBucket(HISTORY_REPLAY_RATE),
+      accounts: storage.accounts,
+      passwordFailures: {
+        byAddress: new FailureLimits(PASSWORD_FAILURES_PER_ADDRESS, PASSWORD_FAILURE_WINDOW_MS),
+        byName: new FailureLimits(PASSWORD_FAILURES_PER_NAME, PASSWORD_FAILURE_WINDOW_MS),
+      },
     };
     this.#roomSweep = this.#sweepEmptyRooms();
     this.#sessionOptions = {

@@ -105,6 +105,14 @@ export class Session {
     return this.#conn.id;
   }
 
+  /** The peer's address without its port, as limits count it. */
+  get peerAddress(): string {
+    const remote = this.#conn.remote;
+    if (remote.startsWith("[")) return remote.slice(1, remote.indexOf("]"));
+    const colon = remote.lastIndexOf(":");
+    return colon === -1 ? remote : remote.slice(0, colon);
+  }
+
   /** How replies and events are encoded for this client. */
   get codec(): Codec {
     return this.#codec;

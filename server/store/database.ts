@@ -29,6 +29,15 @@ const MIGRATIONS: readonly string[] = [
      name TEXT NOT NULL,
      topic TEXT NOT NULL
    );`,
+  // 2: registered names.
+  `CREATE TABLE accounts (
+     key TEXT PRIMARY KEY,
+     skeleton TEXT NOT NULL,
+     name TEXT NOT NULL,
+     password_hash TEXT NOT NULL,
+     created INTEGER NOT NULL
+   );
+   CREATE INDEX accounts_by_skeleton ON accounts (skeleton);`,
 ];
 
 /** The schema version this nanochat writes. */

@@ -1,6 +1,6 @@
 /**
  * Where the server keeps what should outlive a connection: in memory only,
- * or in a SQLite file that a restart reads back (history and topics).
+ * or in a SQLite file that a restart reads back (history, topics, accounts).
  *
  * @module
  */
@@ -10,7 +10,9 @@ import { MemoryHistoryStore } from "../hub/history_store.ts";
 import type { NameHolder } from "../hub/name_directory.ts";
 import { MemoryRooms } from "../hub/rooms.ts";
 import type { Logger } from "../log.ts";
+import { type AccountStore, MemoryAccountStore } from "../accounts/account_store.ts";
 import { openDatabase } from "./database.ts";
+import { SqliteAccountStore } from "./sqlite_accounts.ts";
 import { SqliteHistoryStore } from "./sqlite_history.ts";
 import { SqliteRooms } from "./sqlite_rooms.ts";
 
@@ -20,6 +22,8 @@ export interface Storage<U extends NameHolder> {
   readonly history: HistoryStore;
   /** Rooms, with their topics. */
   readonly rooms: MemoryRooms<U>;
+  /** Registered names. */
+  readonly accounts: AccountStore;
   /** Writes what waits and closes the file; once. */
   close(): void;
 }
@@ -51,6 +55,7 @@ export function openStorage<U extends NameHolder>(options: StorageOptions): Stor
     return {
       history: new MemoryHistoryStore(options.historyLines),
       rooms: new MemoryRooms(),
+      accounts: new MemoryAccountStore(),
       close() {},
     };
   }
@@ -71,6 +76,7 @@ export function openStorage<U extends NameHolder>(options: StorageOptions): Stor
   return {
     history,
     rooms: new SqliteRooms(db),
+    accounts: new SqliteAccountStore(db),
     close() {
       if (closed) return;
       closed = true;

@@ -26,7 +26,7 @@ async function login(server: ServerProcess, name: string): Promise<TestClient> {
   return client;
 }
 
-Deno.test("a restarted server brings back each room's history and topics", async () => {
+Deno.test("a restarted server brings back each room's history, topics and accounts", async () => {
   await using data = await dataDir();
   {
     await using server = await serveWith(data);
@@ -37,9 +37,16 @@ Deno.test("a restarted server brings back each room's history and topics", async
     await alice.readLine();
     await alice.send("TOPIC #rust Rust talk");
     await alice.send("*in rust");
+    await alice.send("REGISTER alices-password");
     await alice.send("PING saved");
     await alice.readLine(); // the topic notice
-    assert.equal(await alice.readLine(), "PONG saved");
+    // REGISTER answers once its password is hashed: before or after the PONG.
+    const answers = (await alice.readLines(2)).sort();
+    assert.equal(
+      answers[0],
+      "NOTICE registered: alice is registered to you now; log in with its password",
+    );
+    assert.equal(answers[1], "PONG saved");
     await server.stop("SIGTERM");
   }
   await using server = await serveWith(data);
@@ -57,6 +64,13 @@ Deno.test("a restarted server brings back each room's history and topics", async
     "#rust NOTICE joined: You joined #rust: 1 user. Topic: Rust talk",
   );
   assert.match(await bob.readLine(), /^#rust HISTORY \S+ \[alice\]: in rust$/);
+  await using impostor = await TestClient.login(server.port, "alice");
+  assert.equal(
+    await impostor.readLine(),
+    "NOTICE password: alice is registered: send PASS and its password",
+  );
+  await impostor.send("PASS alices-password");
+  assert.match(await impostor.readLine(), /^NOTICE welcome: /, "the account came back too");
 });
 
 Deno.test("kill -9 mid-burst leaves a sound database holding a prefix of what was said", async () => {

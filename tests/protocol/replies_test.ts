@@ -53,6 +53,12 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
     NoSuchRoom: "no-such-room",
     TooManyRooms: "too-many-rooms",
     NoCurrentRoom: "no-current-room",
+    PasswordWrong: "password-wrong",
+    PasswordLocked: "password-locked",
+    PasswordInvalid: "password-invalid",
+    AlreadyRegistered: "already-registered",
+    NotRegistered: "not-registered",
+    Replaced: "replaced",
     Flood: "flood",
   });
   assert.deepEqual(NoticeCode, {
@@ -68,6 +74,10 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
     Parted: "parted",
     Current: "current",
     Topic: "topic",
+    Password: "password",
+    Registered: "registered",
+    PasswordChanged: "password-changed",
+    Unregistered: "unregistered",
   });
   const codes = [...Object.values(ErrorCode), ...Object.values(NoticeCode)];
   for (const code of codes) assert.match(code, KEBAB_CASE, code);

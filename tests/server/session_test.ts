@@ -8,6 +8,8 @@ import { Logger } from "../../server/log.ts";
 import { Metrics } from "../../server/metrics.ts";
 import { Session, type SessionOptions } from "../../server/session.ts";
 import { TokenBucket } from "../../server/token_bucket.ts";
+import { MemoryAccountStore } from "../../server/accounts/account_store.ts";
+import { FailureLimits } from "../../server/accounts/failure_limits.ts";
 import { FakeConnection } from "../support/fake_connection.ts";
 
 /** A clock the test moves by hand. */
@@ -69,6 +71,11 @@ function world(
         return true;
       },
       historyBudget,
+      accounts: new MemoryAccountStore(),
+      passwordFailures: {
+        byAddress: new FailureLimits(5, 600_000, clock.read),
+        byName: new FailureLimits(20, 600_000, clock.read),
+      },
     });
     running.push(session.run(user));
     return { conn, session, user };

@@ -4,6 +4,7 @@ import type { ChatEvent } from "../../protocol/events.ts";
 import { openDatabase, SCHEMA_VERSION } from "../../server/store/database.ts";
 import { SqliteHistoryStore } from "../../server/store/sqlite_history.ts";
 import { SqliteRooms } from "../../server/store/sqlite_rooms.ts";
+import { SqliteAccountStore } from "../../server/store/sqlite_accounts.ts";
 
 async function tempDb(): Promise<{ path: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "nanochat-db-" });
@@ -123,4 +124,22 @@ Deno.test("SqliteRooms keeps topics across a reopen, and forgets a cleared one",
   const reopened = new SqliteRooms<{ name: string }>(second);
   assert.deepEqual(reopened.list(), [{ room: "#Rust", users: 0, topic: "Rust talk" }]);
   second.close();
+});
+
+Deno.test("SqliteAccountStore finds accounts ignoring case, and look-alikes by skeleton", async () => {
+  await using file = await tempDb();
+  const db = openDatabase(file.path);
+  try {
+    const accounts = new SqliteAccountStore(db);
+    accounts.register("Alice", "scrypt$hash");
+    assert.deepEqual(accounts.find("alice"), { name: "Alice", passwordHash: "scrypt$hash" });
+    assert.equal(accounts.lookalike("alice"), undefined, "the same name is not a look-alike");
+    assert.deepEqual(accounts.lookalike("aIice")?.name, "Alice");
+    accounts.setPassword("ALICE", "scrypt$other");
+    assert.equal(accounts.find("alice")?.passwordHash, "scrypt$other");
+    accounts.remove("alice");
+    assert.equal(accounts.find("Alice"), undefined);
+  } finally {
+    db.close();
+  }
 });
