@@ -47,6 +47,24 @@ export type Command =
   | { readonly kind: "password"; readonly old: string; readonly password: string }
   /** `UNREGISTER password`: give one's name up. */
   | { readonly kind: "unregister"; readonly password: string }
+  /** `KICK [#room] name [reason]`: remove a user from a room. */
+  | {
+    readonly kind: "kick";
+    readonly room: string;
+    readonly target: string;
+    readonly reason: string;
+  }
+  /** `BAN target [duration] [reason]`: ban a name or an address or range. */
+  | {
+    readonly kind: "ban";
+    readonly target: string;
+    readonly duration: string;
+    readonly reason: string;
+  }
+  /** `UNBAN target`: lift a ban. */
+  | { readonly kind: "unban"; readonly target: string }
+  /** `BANS`: list the bans in force. */
+  | { readonly kind: "bans" }
   /** An empty line, or a `*` with nothing after it: nothing to do. */
   | { readonly kind: "nothing" }
   /** A known command with the wrong arguments. */
@@ -219,6 +237,51 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "give your name up",
     cost: 5,
     parse: (password) => password === "" ? undefined : { kind: "unregister", password },
+  },
+  {
+    kind: "kick",
+    word: "KICK",
+    args: "[#room] name [reason]",
+    summary: "operators: remove a user from a room",
+    cost: 2,
+    parse: (args) => {
+      const [room, rest] = splitRoom(args);
+      const gap = rest.indexOf(" ");
+      const target = gap === -1 ? rest : rest.slice(0, gap);
+      const reason = gap === -1 ? "" : rest.slice(gap + 1).trim();
+      return target === "" ? undefined : { kind: "kick", room, target, reason };
+    },
+  },
+  {
+    kind: "ban",
+    word: "BAN",
+    args: "target [duration] [reason]",
+    summary: "operators: ban a name, address or range (10m, 1h30m, 7d; for good without)",
+    cost: 2,
+    parse: (args) => {
+      const [target = "", second = "", ...rest] = args.split(" ");
+      if (target === "") return undefined;
+      const timed = /^(\d+[smhdw])+$/.test(second);
+      const reason = (timed ? rest : [second, ...rest]).join(" ").trim();
+      return { kind: "ban", target, duration: timed ? second : "", reason };
+    },
+  },
+  {
+    kind: "unban",
+    word: "UNBAN",
+    args: "target",
+    summary: "operators: lift a ban",
+    cost: 2,
+    parse: (target) =>
+      target === "" || target.includes(" ") ? undefined : { kind: "unban", target },
+  },
+  {
+    kind: "bans",
+    word: "BANS",
+    args: "",
+    summary: "operators: list the bans in force",
+    cost: 5,
+    parse: () => ({ kind: "bans" }),
   },
   {
     kind: "ping",

@@ -55,6 +55,10 @@ export const ErrorCode = {
   NotRegistered: "not-registered",
   /** The same account logged in again elsewhere; this connection ends. */
   Replaced: "replaced",
+  /** A command for server operators from someone who is not one. */
+  NotOperator: "not-operator",
+  /** The name or the address is banned; the connection ends. */
+  Banned: "banned",
 } as const;
 
 /** One of {@linkcode ErrorCode}'s values. */
@@ -100,6 +104,8 @@ export const ERROR_CLOSES: Readonly<Record<ErrorCode, Closes>> = {
   "already-registered": "never",
   "not-registered": "never",
   "replaced": "always",
+  "not-operator": "never",
+  "banned": "always",
 };
 
 /** One builder per error: the only place error texts are written. */
@@ -161,6 +167,10 @@ export const ServerError = {
     code: ErrorCode.NotInRoom,
     text: `You are not in ${room}`,
   }),
+  userNotInRoom: (name: string, room: string): ProtocolError => ({
+    code: ErrorCode.NotInRoom,
+    text: `${name} is not in ${room}`,
+  }),
   noSuchRoom: (room: string): ProtocolError => ({
     code: ErrorCode.NoSuchRoom,
     text: `There is no room ${room}`,
@@ -201,6 +211,17 @@ export const ServerError = {
   nameRegistered: (name: string, other: string): ProtocolError => ({
     code: ErrorCode.NameTaken,
     text: `The name ${name} looks too much like ${other}, which is registered`,
+  }),
+  notOperator: (command: string): ProtocolError => ({
+    code: ErrorCode.NotOperator,
+    text: `Only server operators may ${command}`,
+  }),
+  /** @param until When it ends, as UTC text; empty for good. */
+  banned: (what: string, until: string, reason: string): ProtocolError => ({
+    code: ErrorCode.Banned,
+    text: `${what} banned ${until === "" ? "for good" : `until ${until}`}${
+      reason === "" ? "" : ` (${reason})`
+    }`,
   }),
   noCurrentRoom: (): ProtocolError => ({
     code: ErrorCode.NoCurrentRoom,

@@ -25,6 +25,8 @@ export type EventKind =
   | "part"
   /** `from` set `room`'s topic to `text` (empty: cleared it). */
   | "topic"
+  /** `from`, an operator, removed `to` from `room`; `text` is the reason. */
+  | "kick"
   /** `from` left with QUIT; `text` is the reason, possibly empty. */
   | "quit"
   /** `from`'s connection ended without QUIT; `text` says why. */
@@ -69,6 +71,7 @@ export const ECHOED: Readonly<Record<EventKind, boolean>> = {
   join: false,
   part: false,
   topic: true,
+  kick: true,
   quit: false,
   disconnect: false,
   nick: true,
@@ -120,6 +123,18 @@ export type Reply =
   | { readonly kind: "help"; readonly usage: string; readonly summary: string }
   /** The server is going down; the connection closes next. */
   | { readonly kind: "shutdown" }
+  /** What a moderation command did, for the operator. */
+  | { readonly kind: "moderation"; readonly text: string }
+  /** The bans in force, for `BANS`. */
+  | {
+    readonly kind: "bans";
+    readonly bans: readonly {
+      readonly target: string;
+      readonly until: number | undefined;
+      readonly by: string;
+      readonly reason: string;
+    }[];
+  }
   /** Something about the user's own account. */
   | {
     readonly kind: "account";

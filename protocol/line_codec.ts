@@ -29,6 +29,16 @@ import {
 /** The room users start in, when the server is not told otherwise. */
 export const DEFAULT_ROOM = "#lobby";
 
+/**
+ * A time as the protocol writes it: UTC to the second, ISO 8601.
+ *
+ * @param time Milliseconds since the epoch.
+ * @returns Such as `2026-12-02T08:00:00Z`.
+ */
+export function utcTime(time: number): string {
+  return `${new Date(time).toISOString().slice(0, 19)}Z`;
+}
+
 /** What each account notice says. */
 const ACCOUNT_TEXTS = {
   "password": (name: string) => `${name} is registered: send PASS and its password`,
@@ -81,6 +91,11 @@ export function eventLine(event: ChatEvent, toSender: boolean): string {
       return noticeLine(NoticeCode.Disconnect, `${from} was disconnected (${text})`);
     case "nick":
       return noticeLine(NoticeCode.Nick, `${from} is now ${to}`);
+    case "kick":
+      return noticeLine(
+        NoticeCode.Kick,
+        `${to} was kicked by ${from}${text === "" ? "" : ` (${text})`}`,
+      );
   }
 }
 
@@ -115,6 +130,15 @@ function replyLines(reply: Reply, inRoom: (room: string, line: string) => string
       ];
     case "shutdown":
       return [noticeLine(NoticeCode.Shutdown, "The server is shutting down")];
+    case "moderation":
+      return [noticeLine(NoticeCode.Moderation, reply.text)];
+    case "bans":
+      return [
+        ...reply.bans.map(({ target, until, by, reason }) =>
+          `BAN ${target} ${until === undefined ? "forever" : utcTime(until)} ${by}: ${reason}`
+        ),
+        `BANS END: ${reply.bans.length} ${reply.bans.length === 1 ? "ban" : "bans"}`,
+      ];
     case "account":
       return [noticeLine(reply.notice, ACCOUNT_TEXTS[reply.notice](reply.name))];
     case "error":

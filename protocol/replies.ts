@@ -45,6 +45,10 @@ export const NoticeCode = {
   PasswordChanged: "password-changed",
   /** Your name is not registered any more. */
   Unregistered: "unregistered",
+  /** An operator removed a user from a room. */
+  Kick: "kick",
+  /** What your moderation command did. */
+  Moderation: "moderation",
 } as const;
 
 /** One of {@linkcode NoticeCode}'s values. */

@@ -29,6 +29,8 @@ import type { TokenBucket } from "./token_bucket.ts";
 import type { AccountStore } from "./accounts/account_store.ts";
 import type { FailureLimits } from "./accounts/failure_limits.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "./accounts/passwords.ts";
+import type { Ban } from "./moderation/bans.ts";
+import { utcTime } from "../protocol/line_codec.ts";
 
 /** What every user of a server shares; also what the command handlers use. */
 export interface ChatUserOptions extends HandlerContext {
@@ -60,6 +62,8 @@ export interface ChatUserOptions extends HandlerContext {
   readonly accounts: AccountStore;
   /** Wrong passwords allowed per address and per name. */
   readonly passwordFailures: { readonly byAddress: FailureLimits; readonly byName: FailureLimits };
+  /** The server operators' name keys (each must also be registered). */
+  readonly operators: ReadonlySet<string>;
 }
 
 /** History goes out in chunks of about this size, each once the last was written. */
@@ -211,15 +215,21 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   part(room: string, reason: string): ProtocolError | undefined {
     if (!this.isIn(room)) return ServerError.notInRoom(room);
     this.#options.hub.rooms.leave(room, this);
-    this.#rooms = this.#rooms.filter((joined) => joined !== room);
     this.#announce({ room, kind: "part", from: this.name, to: "", text: reason });
     this.reply({ kind: "parted", room });
+    this.#leave(room);
+    return undefined;
+  }
+
+  /** Forgets a room the hub no longer has the user in, and moves the current room on. */
+  #leave(room: string): void {
+    this.#options.hub.rooms.leave(room, this);
+    this.#rooms = this.#rooms.filter((joined) => joined !== room);
     if (this.#current === room) {
       // The room joined last of those left, said plainly so clients need not guess.
       this.#current = this.#rooms.at(-1);
       if (this.#current !== undefined) this.reply({ kind: "current", room: this.#current });
     }
-    return undefined;
   }
 
   /** Makes a room the user is in current; see `SWITCH`. */
@@ -348,6 +358,38 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     }
   }
 
+  /** Whether the user is a server operator: named by `--operators`, and registered. */
+  get isOperator(): boolean {
+    const { operators, accounts } = this.#options;
+    return operators.has(nameKey(this.name)) && accounts.find(this.name) !== undefined;
+  }
+
+  /** The peer's address, as bans and limits see it. */
+  get peerAddress(): string {
+    return this.#session.peerAddress;
+  }
+
+  /** Removes another user from a room; see `KICK`. */
+  kick(room: string, targetName: string, reason: string): ProtocolError | undefined {
+    const { hub, log } = this.#options;
+    const target = hub.directory.holder(targetName);
+    if (target === undefined) return ServerError.noSuchUser(targetName);
+    if (!target.isIn(room)) return ServerError.userNotInRoom(target.name, room);
+    hub.publish({ room, kind: "kick", from: this.name, to: target.name, text: reason });
+    log.event("kick", { by: this.name, target: target.name, room, reason });
+    target.#leave(room);
+    // An operator outside the room saw no notice: say it was done.
+    if (!this.isIn(room)) {
+      this.reply({ kind: "moderation", text: `${target.name} was kicked from ${room}` });
+    }
+    return undefined;
+  }
+
+  /** Ends this session because a ban now covers it. */
+  banned(error: ProtocolError): void {
+    this.#session.end("banned", error);
+  }
+
   /** Ends this session because the same account logged in elsewhere. */
   replace(): void {
     this.#session.end("replaced", ServerError.replaced(this.name));
@@ -378,7 +420,9 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (problem !== undefined) {
       return this.#session.end("name-invalid", ServerError.nameInvalid(problem));
     }
-    const { accounts } = this.#options;
+    const { accounts, bans } = this.#options;
+    const ban = bans.forName(name);
+    if (ban !== undefined) return this.#session.end("banned", banError(`${name} is`, ban));
     const lookalike = accounts.lookalike(name);
     if (lookalike !== undefined) {
       return this.#session.end("name-taken", ServerError.nameRegistered(name, lookalike.name));
@@ -554,6 +598,11 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (hub.rooms.size(draft.room) > presenceMaxUsers || !presenceAllowed(draft.room)) return;
     hub.publish(draft);
   }
+}
+
+/** What a banned name or address is told. */
+export function banError(what: string, ban: Ban): ProtocolError {
+  return ServerError.banned(what, ban.until === undefined ? "" : utcTime(ban.until), ban.reason);
 }
 
 /** Why a name cannot be had: someone has it, or a name it could pass for. */

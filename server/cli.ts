@@ -101,6 +101,11 @@ const FLAGS: Record<string, Flag> = {
     type: "boolean",
     help: "keep nothing on disk: history and topics end with the process",
   },
+  "operators": {
+    type: "string",
+    value: "NAMES",
+    help: "registered names that may KICK and BAN, comma-separated (none)",
+  },
   "limit-exempt": {
     type: "string",
     value: "LIST",
@@ -212,6 +217,8 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
     throw new TypeError("--data and --in-memory exclude each other");
   }
   if (!inMemory) server.dataPath = data ?? DEFAULT_DATA_PATH;
+  const operators = list("operators");
+  if (operators.length > 0) server.operators = operators;
   const exempt = text("limit-exempt");
   if (exempt !== undefined) server.limitExempt = new AddressList(exempt);
   const proxies = text("trusted-proxy");

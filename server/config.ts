@@ -90,6 +90,8 @@ export interface ServerConfig extends Tunables {
   defaultRoom: string;
   /** The SQLite database that keeps history and topics; in memory only when absent. */
   dataPath: string | undefined;
+  /** The server operators: registered names that may KICK and BAN. */
+  operators: readonly string[];
   /** Where events are logged. */
   logger: Logger;
 }
@@ -381,6 +383,7 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
     fitToFreeDescriptors: false,
     defaultRoom: DEFAULT_ROOM,
     dataPath: undefined,
+    operators: [],
     logger: options.logger ?? new Logger(),
   };
   for (const spec of TUNABLES) {
@@ -403,6 +406,7 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
   if (options.limitExempt !== undefined) config.limitExempt = options.limitExempt;
   if (options.trustedProxies !== undefined) config.trustedProxies = options.trustedProxies;
   if (options.dataPath !== undefined) config.dataPath = options.dataPath;
+  if (options.operators !== undefined) config.operators = Object.freeze([...options.operators]);
   if (options.defaultRoom !== undefined) {
     const problem = roomProblem(options.defaultRoom);
     if (problem !== undefined) throw new RangeError(`--default-room: ${problem}`);

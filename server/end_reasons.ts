@@ -52,6 +52,7 @@ export const END_REASONS = {
   "password-wrong": { refusal: true },
   "password-locked": { refusal: true },
   "replaced": { refusal: false, notice: "logged in again elsewhere" },
+  "banned": { refusal: false, notice: "banned" },
 } as const satisfies Record<string, EndReasonInfo>;
 
 /**

@@ -10,7 +10,10 @@
 import { type Command, COMMANDS, commandUsage } from "../protocol/commands.ts";
 import { type ProtocolError, ServerError } from "../protocol/errors.ts";
 import type { EventDraft, Reply } from "../protocol/events.ts";
+import { parseDuration } from "../protocol/duration.ts";
+import { utcTime } from "../protocol/line_codec.ts";
 import { nameProblem } from "../protocol/username.ts";
+import { type Ban, banKind, type Bans } from "./moderation/bans.ts";
 import type { Hub, HubUser } from "./hub/hub.ts";
 import type { Logger } from "./log.ts";
 
@@ -48,6 +51,10 @@ export interface CommandUser {
   changePassword(old: string, password: string): void;
   /** Gives the user's registered name up; replies when done. */
   unregister(password: string): void;
+  /** Whether the user is a server operator (named by `--operators`, and registered). */
+  readonly isOperator: boolean;
+  /** Removes another user from a room; the error if it cannot. */
+  kick(room: string, target: string, reason: string): ProtocolError | undefined;
 }
 
 /** What every handler may use; one object for the whole server. */
@@ -65,6 +72,12 @@ export interface HandlerContext {
    * reply the server generates can drop its asker as a slow reader.
    */
   readonly maxReplyBytes: number;
+  /** The bans in force. */
+  readonly bans: Bans;
+  /** Disconnects whoever a new ban covers. */
+  readonly enforceBan: (ban: Ban) => void;
+  /** The clock for ban expiry, in milliseconds since the epoch. */
+  readonly now: () => number;
 }
 
 /** The most names one `WHO` reply lists; its count is always the whole room's. */
@@ -146,6 +159,42 @@ const HANDLERS: Handlers = {
   pass: (_, user) => error(user, ServerError.usage("PASS password, right after a registered name")),
   password: ({ old, password }, user) => user.changePassword(old, password),
   unregister: ({ password }, user) => user.unregister(password),
+  kick: ({ room, target, reason }, user) => {
+    if (!user.isOperator) return error(user, ServerError.notOperator("KICK"));
+    const found = user.roomFor(room);
+    if (typeof found !== "string") return error(user, found);
+    orError(user, user.kick(found, target, reason));
+  },
+  ban: ({ target, duration, reason }, user, { bans, enforceBan, log, now }) => {
+    if (!user.isOperator) return error(user, ServerError.notOperator("BAN"));
+    const kind = banKind(target);
+    if (kind === "name" && nameProblem(target) !== undefined) {
+      return error(user, ServerError.usage("BAN name-or-address [duration] [reason]"));
+    }
+    const ms = duration === "" ? undefined : parseDuration(duration);
+    if (duration !== "" && ms === undefined) {
+      return error(user, ServerError.usage("BAN target [10m, 1h30m, 7d …] [reason]"));
+    }
+    const ban: Ban = { target, kind, until: ms && now() + ms, reason, by: user.name };
+    bans.add(ban);
+    log.event("ban", { by: user.name, target, until: ban.until, reason });
+    const until = ban.until === undefined ? "for good" : `until ${utcTime(ban.until)}`;
+    user.reply({ kind: "moderation", text: `${target} is banned ${until}` });
+    enforceBan(ban);
+  },
+  unban: ({ target }, user, { bans, log }) => {
+    if (!user.isOperator) return error(user, ServerError.notOperator("UNBAN"));
+    const lifted = bans.remove(target);
+    if (lifted) log.event("unban", { by: user.name, target });
+    user.reply({
+      kind: "moderation",
+      text: lifted ? `${target} is not banned any more` : `${target} was not banned`,
+    });
+  },
+  bans: (_, user, { bans }) => {
+    if (!user.isOperator) return error(user, ServerError.notOperator("BANS"));
+    user.reply({ kind: "bans", bans: bans.list() });
+  },
   ping: ({ token }, user) => user.reply({ kind: "pong", token }),
   help: (_, user) => {
     for (const spec of COMMANDS) {

@@ -9,7 +9,7 @@
 import { formatHostPort, type HostPort } from "../protocol/address.ts";
 import { type ProtocolError, ServerError } from "../protocol/errors.ts";
 import { LineCodec } from "../protocol/line_codec.ts";
-import { nameSkeleton } from "../protocol/username.ts";
+import { nameKey, nameSkeleton } from "../protocol/username.ts";
 import { FlushScheduler } from "../transport/flush_scheduler.ts";
 import type { HttpServer } from "../transport/http_server.ts";
 import { type ByteConn, ConnLineConnection } from "../transport/line_connection.ts";
@@ -17,7 +17,9 @@ import { closeQuietly, isPeerGone } from "../transport/net_errors.ts";
 import { type ProxyHeaderRead, readProxyHeader } from "../transport/proxy_reader.ts";
 import { type TlsAdmission, type TlsConn, TlsListener } from "../transport/tls_listener.ts";
 import { FailureLimits } from "./accounts/failure_limits.ts";
-import { ChatUser, type ChatUserOptions } from "./chat_user.ts";
+import { banError, ChatUser, type ChatUserOptions } from "./chat_user.ts";
+import { AddressList } from "./connection_limits.ts";
+import { type Ban, Bans } from "./moderation/bans.ts";
 import { ConnectionLimits, type ConnectionSlot, type LimitRefusal } from "./connection_limits.ts";
 import { connectionBudget, freeFileDescriptors, RESERVED_FDS } from "./fd_budget.ts";
 import {
@@ -83,6 +85,8 @@ export class ChatServer {
   readonly #running = new Set<Promise<void>>();
   readonly #limits: ConnectionLimits;
   readonly #storage: Storage<ChatUser>;
+  readonly #bans: Bans;
+  readonly #users = new Set<ChatUser>();
   /** Connections from trusted proxies whose PROXY header is still on its way. */
   readonly #proxyHeaderReads = new Set<ByteConn>();
   readonly #codec: LineCodec;
@@ -106,6 +110,7 @@ export class ChatServer {
    * @param limits Who may connect; the TLS listeners ask it already.
    * @param metrics The counters; the TLS listeners count in them already.
    * @param storage History and rooms; the server closes them at shutdown.
+   * @param bans The bans in force; the TLS listeners check them already.
    */
   constructor(
     config: Readonly<ServerConfig>,
@@ -113,7 +118,9 @@ export class ChatServer {
     limits: ConnectionLimits,
     metrics: Metrics,
     storage: Storage<ChatUser>,
+    bans: Bans,
   ) {
+    this.#bans = bans;
     this.#config = config;
     this.#metrics = metrics;
     const log = config.logger;
@@ -147,6 +154,10 @@ export class ChatServer {
       presenceAllowed: (room) => this.#presenceAllowed(room),
       historyBudget: new TokenBucket(HISTORY_REPLAY_RATE),
       accounts: storage.accounts,
+      operators: new Set(config.operators.map(nameKey)),
+      bans,
+      enforceBan: (ban) => this.#enforceBan(ban),
+      now: Date.now,
       passwordFailures: {
         byAddress: new FailureLimits(PASSWORD_FAILURES_PER_ADDRESS, PASSWORD_FAILURE_WINDOW_MS),
         byName: new FailureLimits(PASSWORD_FAILURES_PER_NAME, PASSWORD_FAILURE_WINDOW_MS),
@@ -267,12 +278,12 @@ export class ChatServer {
     }
   }
 
-  /** Applies the limits to the client's address, then starts a session or refuses. */
+  /** Applies the bans and limits to the client's address, then starts a session or refuses. */
   #admit(conn: ByteConn, peer: HostPort, firstBytes: Uint8Array): void {
-    const admission = this.#limits.admit(peer.hostname);
-    if (admission.admitted) return this.#start(conn, false, admission.slot, { peer, firstBytes });
-    countRefusal(this.#metrics, this.#config.logger, peer, admission.refusal);
-    this.#refuse(conn, { reason: admission.refusal, retrySeconds: admission.retrySeconds });
+    const decision = admit(this.#limits, this.#bans, peer.hostname);
+    if ("slot" in decision) return this.#start(conn, false, decision.slot, { peer, firstBytes });
+    countRefusal(this.#metrics, this.#config.logger, peer, decision.reason);
+    this.#refuse(conn, decision);
   }
 
   /**
@@ -309,12 +320,7 @@ export class ChatServer {
    * (The refusal is counted where it was decided; TLS connections arrive
    * here with their handshake done.)
    */
-  #refuse(conn: ByteConn, { reason, retrySeconds }: Refusal): void {
-    const error: ProtocolError = reason === "server-full"
-      ? ServerError.serverFull()
-      : reason === "too-many-connections"
-      ? ServerError.tooManyConnections()
-      : ServerError.tooManyNewConnections(retrySeconds);
+  #refuse(conn: ByteConn, { error }: Refusal): void {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.#config.closeGraceMs);
@@ -352,8 +358,10 @@ export class ChatServer {
     const session = new Session(connection, this.#codec, this.#sessionOptions);
     const user = new ChatUser(session, this.#userOptions);
     this.#sessions.add(session);
+    this.#users.add(user);
     const running = session.run(user).finally(() => {
       this.#sessions.delete(session);
+      this.#users.delete(user);
       this.#running.delete(running);
       slot?.release();
     });
@@ -374,6 +382,17 @@ export class ChatServer {
     }, Math.min(Math.max(idleTimeoutMs / 10, 10), 10_000));
     Deno.unrefTimer(timer);
     return timer;
+  }
+
+  /** Disconnects everyone a new ban covers: the name's holder, or everyone from the range. */
+  #enforceBan(ban: Ban): void {
+    const addresses = ban.kind === "address" ? new AddressList(ban.target) : undefined;
+    for (const user of this.#users) {
+      const covered = addresses
+        ? addresses.includes(user.peerAddress)
+        : user.loggedIn && nameKey(user.name) === nameKey(ban.target);
+      if (covered) user.banned(banError(addresses ? "Your address is" : `${user.name} is`, ban));
+    }
   }
 
   /** Takes one presence notice from a room's budget, if it has one left. */
@@ -416,13 +435,32 @@ export class ChatServer {
 
 /** A limit's refusal, as the client is told it. */
 interface Refusal {
-  readonly reason: LimitRefusal;
-  /** For `too-many-new-connections`: when to try again, in seconds. */
-  readonly retrySeconds: number;
+  /** The metric label and log reason. */
+  readonly reason: LimitRefusal | "banned";
+  /** What the client is told. */
+  readonly error: ProtocolError;
+}
+
+/** Bans first, then the limits: a slot, or why not. */
+function admit(
+  limits: ConnectionLimits,
+  bans: Bans | undefined,
+  ip: string,
+): Refusal | { slot: ConnectionSlot } {
+  const ban = bans?.forAddress(ip);
+  if (ban !== undefined) return { reason: "banned", error: banError("Your address is", ban) };
+  const admission = limits.admit(ip);
+  if (admission.admitted) return { slot: admission.slot };
+  const error = admission.refusal === "server-full"
+    ? ServerError.serverFull()
+    : admission.refusal === "too-many-connections"
+    ? ServerError.tooManyConnections()
+    : ServerError.tooManyNewConnections(admission.retrySeconds);
+  return { reason: admission.refusal, error };
 }
 
 /** Counts and logs a refusal, where it is decided. */
-function countRefusal(metrics: Metrics, log: Logger, peer: HostPort, reason: LimitRefusal): void {
+function countRefusal(metrics: Metrics, log: Logger, peer: HostPort, reason: string): void {
   Metrics.increment(metrics.connectionsRejected, reason);
   log.event("reject", { addr: formatHostPort(peer), reason });
 }
@@ -487,13 +525,14 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
   const metrics = new Metrics();
   // TLS connections are counted and admitted before their handshake; a
   // refusal is told after it.
+  // The bans come with the storage, opened after the listeners; none are in force before.
+  let bans: Bans | undefined;
   const admitTls = (ip: string, port: number): TlsAdmission => {
     metrics.connectionsAccepted++;
-    const admission = limits.admit(ip);
-    if (admission.admitted) return { release: admission.slot.release };
-    countRefusal(metrics, config.logger, { hostname: ip, port }, admission.refusal);
-    const refusal: Refusal = { reason: admission.refusal, retrySeconds: admission.retrySeconds };
-    return { refusal };
+    const decision = admit(limits, bans, ip);
+    if ("slot" in decision) return { release: decision.slot.release };
+    countRefusal(metrics, config.logger, { hostname: ip, port }, decision.reason);
+    return { refusal: decision };
   };
   const listeners: { listener: Listener; tls: boolean }[] = [];
   let storage: Storage<ChatUser> | undefined;
@@ -506,7 +545,8 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
     }
     // After the listeners: an address in use is the likelier mistake, and told first.
     storage = openStorage<ChatUser>({ ...config, log: config.logger });
-    const server = new ChatServer(config, listeners, limits, metrics, storage);
+    bans = new Bans(storage.bans);
+    const server = new ChatServer(config, listeners, limits, metrics, storage, bans);
     config.logger.event("data", { path: config.dataPath ?? "(in memory only)" });
     config.logger.event("limits", {
       "max-connections": maxConnections,

@@ -38,6 +38,15 @@ const MIGRATIONS: readonly string[] = [
      created INTEGER NOT NULL
    );
    CREATE INDEX accounts_by_skeleton ON accounts (skeleton);`,
+  // 3: bans.
+  `CREATE TABLE bans (
+     target TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     until INTEGER,
+     reason TEXT NOT NULL,
+     by_name TEXT NOT NULL,
+     created INTEGER NOT NULL
+   );`,
 ];
 
 /** The schema version this nanochat writes. */

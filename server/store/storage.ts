@@ -13,6 +13,8 @@ import type { Logger } from "../log.ts";
 import { type AccountStore, MemoryAccountStore } from "../accounts/account_store.ts";
 import { openDatabase } from "./database.ts";
 import { SqliteAccountStore } from "./sqlite_accounts.ts";
+import { type BanStore, MemoryBanStore } from "../moderation/bans.ts";
+import { SqliteBanStore } from "./sqlite_bans.ts";
 import { SqliteHistoryStore } from "./sqlite_history.ts";
 import { SqliteRooms } from "./sqlite_rooms.ts";
 
@@ -24,6 +26,8 @@ export interface Storage<U extends NameHolder> {
   readonly rooms: MemoryRooms<U>;
   /** Registered names. */
   readonly accounts: AccountStore;
+  /** Bans of names and addresses. */
+  readonly bans: BanStore;
   /** Writes what waits and closes the file; once. */
   close(): void;
 }
@@ -56,6 +60,7 @@ export function openStorage<U extends NameHolder>(options: StorageOptions): Stor
       history: new MemoryHistoryStore(options.historyLines),
       rooms: new MemoryRooms(),
       accounts: new MemoryAccountStore(),
+      bans: new MemoryBanStore(),
       close() {},
     };
   }
@@ -77,6 +82,7 @@ export function openStorage<U extends NameHolder>(options: StorageOptions): Stor
     history,
     rooms: new SqliteRooms(db),
     accounts: new SqliteAccountStore(db),
+    bans: new SqliteBanStore(db),
     close() {
       if (closed) return;
       closed = true;

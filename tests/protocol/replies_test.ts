@@ -59,6 +59,8 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
     AlreadyRegistered: "already-registered",
     NotRegistered: "not-registered",
     Replaced: "replaced",
+    NotOperator: "not-operator",
+    Banned: "banned",
     Flood: "flood",
   });
   assert.deepEqual(NoticeCode, {
@@ -78,6 +80,8 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
     Registered: "registered",
     PasswordChanged: "password-changed",
     Unregistered: "unregistered",
+    Kick: "kick",
+    Moderation: "moderation",
   });
   const codes = [...Object.values(ErrorCode), ...Object.values(NoticeCode)];
   for (const code of codes) assert.match(code, KEBAB_CASE, code);

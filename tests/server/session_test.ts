@@ -10,6 +10,7 @@ import { Session, type SessionOptions } from "../../server/session.ts";
 import { TokenBucket } from "../../server/token_bucket.ts";
 import { MemoryAccountStore } from "../../server/accounts/account_store.ts";
 import { FailureLimits } from "../../server/accounts/failure_limits.ts";
+import { Bans, MemoryBanStore } from "../../server/moderation/bans.ts";
 import { FakeConnection } from "../support/fake_connection.ts";
 
 /** A clock the test moves by hand. */
@@ -72,6 +73,10 @@ function world(
       },
       historyBudget,
       accounts: new MemoryAccountStore(),
+      operators: new Set(),
+      bans: new Bans(new MemoryBanStore()),
+      enforceBan: () => {},
+      now: clock.read,
       passwordFailures: {
         byAddress: new FailureLimits(5, 600_000, clock.read),
         byName: new FailureLimits(20, 600_000, clock.read),
