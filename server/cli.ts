@@ -103,6 +103,7 @@ const FLAGS: Record<string, Flag> = {
   },
   "operators": {
     type: "string",
+    multiple: true,
     value: "NAMES",
     help: "registered names that may KICK and BAN, comma-separated (none)",
   },
@@ -193,10 +194,13 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
     throw new TypeError(`Expected at most one address, got ${positionals.length}`);
   }
   const text = (flag: string) => (values[flag] as string | undefined) ?? env(envName(flag));
+  // Repeatable flags, each also taking a comma-separated list, as their variables do.
+  const split = (items: string[]) =>
+    items.flatMap((item) => item.split(",")).map((item) => item.trim()).filter(Boolean);
   const list = (flag: string) => {
     const given = values[flag] as string[] | undefined;
-    if (given?.length) return given;
-    return env(envName(flag))?.split(",").map((item) => item.trim()).filter(Boolean) ?? [];
+    if (given?.length) return split(given);
+    return split([env(envName(flag)) ?? ""]);
   };
   const address = (value: string) => parseHostPort(value, DEFAULT_LISTEN);
 

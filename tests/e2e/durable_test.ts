@@ -15,7 +15,7 @@ async function dataDir(): Promise<{ dir: string; db: string } & AsyncDisposable>
 }
 
 function serveWith(data: { dir: string; db: string }): Promise<ServerProcess> {
-  return ServerProcess.start(["--data", data.db, "--rate", "0"], {
+  return ServerProcess.start(["--data", data.db, "--rate", "0", "--operators", "alice"], {
     permissions: [`--allow-read=${data.dir}`, `--allow-write=${data.dir}`],
   });
 }
@@ -26,7 +26,7 @@ async function login(server: ServerProcess, name: string): Promise<TestClient> {
   return client;
 }
 
-Deno.test("a restarted server brings back each room's history, topics and accounts", async () => {
+Deno.test("a restarted server brings back history, topics, accounts and bans", async () => {
   await using data = await dataDir();
   {
     await using server = await serveWith(data);
@@ -47,6 +47,8 @@ Deno.test("a restarted server brings back each room's history, topics and accoun
       "NOTICE registered: alice is registered to you now; log in with its password",
     );
     assert.equal(answers[1], "PONG saved");
+    await alice.send("BAN mallory 7d spam");
+    assert.match(await alice.readLine(), /^NOTICE moderation: mallory is banned until /);
     await server.stop("SIGTERM");
   }
   await using server = await serveWith(data);
@@ -71,6 +73,11 @@ Deno.test("a restarted server brings back each room's history, topics and accoun
   );
   await impostor.send("PASS alices-password");
   assert.match(await impostor.readLine(), /^NOTICE welcome: /, "the account came back too");
+  await using mallory = await TestClient.login(server.port, "mallory");
+  assert.match(
+    (await mallory.readUntilClosed())[0]!,
+    /^ERROR banned: mallory is banned until \S+ \(spam\)$/,
+  );
 });
 
 Deno.test("kill -9 mid-burst leaves a sound database holding a prefix of what was said", async () => {

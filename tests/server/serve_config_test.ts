@@ -186,3 +186,15 @@ Deno.test("parseServeArgs() refuses timeouts longer than a timer can wait", () =
   );
   assert.equal(parse(["--idle-timeout", "2147482"]).server.idleTimeoutMs, 2_147_482_000);
 });
+
+Deno.test("parseServeArgs() takes --operators as a repeatable, comma-separated list", () => {
+  assert.deepEqual(parse(["--operators", "alice, bob", "--operators", "carol"]).server.operators, [
+    "alice",
+    "bob",
+    "carol",
+  ]);
+  assert.deepEqual(parse([], { NANOCHAT_OPERATORS: "dave,erin" }).server.operators, [
+    "dave",
+    "erin",
+  ]);
+});
