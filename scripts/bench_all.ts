@@ -13,7 +13,9 @@
  * raised (no flood control, no per-IP cap, no idle timeout, no history),
  * because the load test is many fast clients from one address.
  *
- * Usage: deno task bench [--runs N] [--only a,b,c,e,d] [--json]
+ * Usage: deno task bench [--runs N] [--only a,b,c,e,d] [--persist] [--json]
+ * (`--persist` keeps nanochat's history in a SQLite file, as `nanochat serve`
+ * does by default; without it the server runs `--in-memory`.)
  * (`--json` prints every raw result at the end.)
  *
  * @module
@@ -25,7 +27,6 @@ import type { BenchProtocolName } from "../bench/wire.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const NANOCHAT_FLAGS = [
-  "--in-memory",
   "--rate",
   "0",
   "--max-per-ip",
@@ -178,7 +179,15 @@ async function startServer(protocol: BenchProtocolName): Promise<RunningServer> 
       stderr: "null",
     })
     : new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net", MAIN, "serve", `127.0.0.1:${port}`, ...NANOCHAT_FLAGS],
+      args: [
+        "run",
+        "--allow-net",
+        ...storagePermissions,
+        MAIN,
+        "serve",
+        `127.0.0.1:${port}`,
+        ...nanochatFlags,
+      ],
       stdout: "null",
       stderr: "null",
     });
@@ -213,10 +222,18 @@ function format(value: number): string {
 const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "1" },
-    only: { type: "string", default: "a,b,c,d" },
+    only: { type: "string", default: "a,b,c,e,d" },
     json: { type: "boolean", default: false },
+    persist: { type: "boolean", default: false },
   },
 });
+// --persist: nanochat keeps history in a fresh SQLite file, as `nanochat serve` does by default.
+const dataDir = values.persist ? Deno.makeTempDirSync({ prefix: "nanochat-bench-" }) : undefined;
+const storagePermissions = dataDir ? [`--allow-read=${dataDir}`, `--allow-write=${dataDir}`] : [];
+const nanochatFlags = [
+  ...(dataDir ? ["--data", `${dataDir}/bench.db`] : ["--in-memory"]),
+  ...NANOCHAT_FLAGS,
+];
 const runs = Number(values.runs);
 const chosen = WORKLOADS.filter((workload) => values.only.split(",").includes(workload.id));
 const raw: Record<string, Record<BenchProtocolName, (BenchResult | IdleResult)[]>> = {};
@@ -224,7 +241,7 @@ const rows: string[] = [];
 
 // deno-lint-ignore no-console -- a report script
 const say = (text: string) => console.log(text);
-say(`nanochat serve ${NANOCHAT_FLAGS.join(" ")}  (limits raised for the load test)`);
+say(`nanochat serve ${nanochatFlags.join(" ")}  (limits raised for the load test)`);
 say(`redis-server --save "" --appendonly no; ${runs} run(s) each, median [min–max]\n`);
 
 for (const workload of chosen) {
@@ -258,3 +275,4 @@ for (const workload of chosen) {
   say(rows.at(-1)!);
 }
 if (values.json) say(JSON.stringify(raw, null, 2));
+if (dataDir) Deno.removeSync(dataDir, { recursive: true });
