@@ -65,6 +65,15 @@ export type Command =
   | { readonly kind: "unban"; readonly target: string }
   /** `BANS`: list the bans in force. */
   | { readonly kind: "bans" }
+  /** `MUTE [#room] name [duration]`: keep a user from speaking (everywhere without a room). */
+  | {
+    readonly kind: "mute";
+    readonly room: string;
+    readonly target: string;
+    readonly duration: string;
+  }
+  /** `UNMUTE [#room] name`: let a muted user speak again. */
+  | { readonly kind: "unmute"; readonly room: string; readonly target: string }
   /** An empty line, or a `*` with nothing after it: nothing to do. */
   | { readonly kind: "nothing" }
   /** A known command with the wrong arguments. */
@@ -282,6 +291,30 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "operators: list the bans in force",
     cost: 5,
     parse: () => ({ kind: "bans" }),
+  },
+  {
+    kind: "mute",
+    word: "MUTE",
+    args: "[#room] name [duration]",
+    summary: "operators: keep a user from speaking in a room, or anywhere",
+    cost: 2,
+    parse: (args) => {
+      const [room, rest] = splitRoom(args);
+      const [target = "", duration = "", ...extra] = rest.split(" ");
+      if (target === "" || extra.length > 0) return undefined;
+      return { kind: "mute", room, target, duration };
+    },
+  },
+  {
+    kind: "unmute",
+    word: "UNMUTE",
+    args: "[#room] name",
+    summary: "operators: let a muted user speak again",
+    cost: 2,
+    parse: (args) => {
+      const [room, target] = splitRoom(args);
+      return target === "" || target.includes(" ") ? undefined : { kind: "unmute", room, target };
+    },
   },
   {
     kind: "ping",

@@ -59,6 +59,8 @@ export const ErrorCode = {
   NotOperator: "not-operator",
   /** The name or the address is banned; the connection ends. */
   Banned: "banned",
+  /** The user may not speak in that room (or anywhere) for now. */
+  Muted: "muted",
 } as const;
 
 /** One of {@linkcode ErrorCode}'s values. */
@@ -106,6 +108,7 @@ export const ERROR_CLOSES: Readonly<Record<ErrorCode, Closes>> = {
   "replaced": "always",
   "not-operator": "never",
   "banned": "always",
+  "muted": "never",
 };
 
 /** One builder per error: the only place error texts are written. */
@@ -222,6 +225,11 @@ export const ServerError = {
     text: `${what} banned ${until === "" ? "for good" : `until ${until}`}${
       reason === "" ? "" : ` (${reason})`
     }`,
+  }),
+  /** @param where `in #room` or `everywhere`; @param until UTC text, empty for good. */
+  muted: (where: string, until: string): ProtocolError => ({
+    code: ErrorCode.Muted,
+    text: `You are muted ${where} ${until === "" ? "for good" : `until ${until}`}`,
   }),
   noCurrentRoom: (): ProtocolError => ({
     code: ErrorCode.NoCurrentRoom,

@@ -14,6 +14,7 @@ import { parseDuration } from "../protocol/duration.ts";
 import { utcTime } from "../protocol/line_codec.ts";
 import { nameProblem } from "../protocol/username.ts";
 import { type Ban, banKind, type Bans } from "./moderation/bans.ts";
+import type { Mute, Mutes } from "./moderation/mutes.ts";
 import type { Hub, HubUser } from "./hub/hub.ts";
 import type { Logger } from "./log.ts";
 
@@ -59,8 +60,8 @@ export interface CommandUser {
 
 /** What every handler may use; one object for the whole server. */
 export interface HandlerContext {
-  /** Names, rooms, history and fan-out. */
-  readonly hub: Hub<HubUser>;
+  /** Names, rooms, history and fan-out, with users who take commands. */
+  readonly hub: Hub<HubUser & CommandUser>;
   /** The room every user starts in. */
   readonly defaultRoom: string;
   /** The event log. */
@@ -74,6 +75,8 @@ export interface HandlerContext {
   readonly maxReplyBytes: number;
   /** The bans in force. */
   readonly bans: Bans;
+  /** The mutes in force. */
+  readonly mutes: Mutes;
   /** Disconnects whoever a new ban covers. */
   readonly enforceBan: (ban: Ban) => void;
   /** The clock for ban expiry, in milliseconds since the epoch. */
@@ -127,13 +130,15 @@ const HANDLERS: Handlers = {
     const rooms = hub.rooms.list();
     user.reply({ kind: "list", rooms: rooms.slice(0, fitting(rooms, maxReplyBytes, roomBytes)) });
   },
-  topic: ({ room, text }, user, { hub }) => {
+  topic: ({ room, text }, user, { hub, mutes }) => {
     const found = user.roomFor(room);
     if (typeof found !== "string") return error(user, found);
     if (text === "") {
       return user.reply({ kind: "topic", room: found, topic: hub.rooms.topic(found) });
     }
     if (!user.isIn(found)) return error(user, ServerError.notInRoom(found));
+    const mute = mutes.forSpeaker(user.name, found);
+    if (mute !== undefined) return error(user, mutedError(mute));
     if (text.length > MAX_TOPIC_LENGTH) {
       return error(
         user,
@@ -195,6 +200,40 @@ const HANDLERS: Handlers = {
     if (!user.isOperator) return error(user, ServerError.notOperator("BANS"));
     user.reply({ kind: "bans", bans: bans.list() });
   },
+  mute: ({ room, target, duration }, user, { hub, mutes, log, now }) => {
+    if (!user.isOperator) return error(user, ServerError.notOperator("MUTE"));
+    const found = room === "" ? "" : hub.rooms.find(room);
+    if (found === undefined) return error(user, ServerError.noSuchRoom(room));
+    if (nameProblem(target) !== undefined) {
+      return error(user, ServerError.usage("MUTE [#room] name [duration]"));
+    }
+    const ms = duration === "" ? undefined : parseDuration(duration);
+    if (duration !== "" && ms === undefined) {
+      return error(user, ServerError.usage("MUTE [#room] name [10m, 1h30m, 7d …]"));
+    }
+    const until = ms && now() + ms;
+    mutes.add({ name: target, room: found, until, by: user.name });
+    log.event("mute", { by: user.name, target, room: found || undefined, until });
+    const text = `${target} is muted ${found === "" ? "everywhere" : `in ${found}`} ${
+      until === undefined ? "for good" : `until ${utcTime(until)}`
+    }`;
+    user.reply({ kind: "moderation", text });
+    const muted = hub.directory.holder(target);
+    if (muted !== undefined && muted !== user) {
+      muted.reply({ kind: "moderation", text: `${text}, by ${user.name}` });
+    }
+  },
+  unmute: ({ room, target }, user, { hub, mutes, log }) => {
+    if (!user.isOperator) return error(user, ServerError.notOperator("UNMUTE"));
+    const found = room === "" ? "" : hub.rooms.find(room) ?? room;
+    const lifted = mutes.remove(target, found);
+    if (lifted) log.event("unmute", { by: user.name, target, room: found || undefined });
+    const where = found === "" ? "everywhere" : `in ${found}`;
+    user.reply({
+      kind: "moderation",
+      text: lifted ? `${target} may speak ${where} again` : `${target} was not muted ${where}`,
+    });
+  },
   ping: ({ token }, user) => user.reply({ kind: "pong", token }),
   help: (_, user) => {
     for (const spec of COMMANDS) {
@@ -221,6 +260,12 @@ export function runCommand(command: Command, user: CommandUser, context: Handler
 
 function error(user: CommandUser, protocolError: ProtocolError): void {
   user.reply({ kind: "error", error: protocolError });
+}
+
+/** What a muted user is told when they try to speak. */
+function mutedError(mute: Mute): ProtocolError {
+  const where = mute.room === "" ? "everywhere" : `in ${mute.room}`;
+  return ServerError.muted(where, mute.until === undefined ? "" : utcTime(mute.until));
 }
 
 function orError(user: CommandUser, protocolError: ProtocolError | undefined): void {
@@ -251,7 +296,9 @@ function say(
 ): void {
   if (room === undefined) return error(user, ServerError.noCurrentRoom());
   if (!user.isIn(room)) return error(user, ServerError.notInRoom(room));
-  const { hub, log, logMessages } = context;
+  const { hub, log, logMessages, mutes } = context;
+  const mute = mutes.forSpeaker(user.name, room);
+  if (mute !== undefined) return error(user, mutedError(mute));
   hub.publish({ room, kind, from: user.name, to: "", text });
   if (logMessages) log.event("message", { conn: user.connectionId, name: user.name, text, room });
 }

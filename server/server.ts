@@ -20,6 +20,7 @@ import { FailureLimits } from "./accounts/failure_limits.ts";
 import { banError, ChatUser, type ChatUserOptions } from "./chat_user.ts";
 import { AddressList } from "./connection_limits.ts";
 import { type Ban, Bans } from "./moderation/bans.ts";
+import { Mutes } from "./moderation/mutes.ts";
 import { ConnectionLimits, type ConnectionSlot, type LimitRefusal } from "./connection_limits.ts";
 import { connectionBudget, freeFileDescriptors, RESERVED_FDS } from "./fd_budget.ts";
 import {
@@ -156,6 +157,7 @@ export class ChatServer {
       accounts: storage.accounts,
       operators: new Set(config.operators.map(nameKey)),
       bans,
+      mutes: new Mutes(storage.mutes),
       enforceBan: (ban) => this.#enforceBan(ban),
       now: Date.now,
       passwordFailures: {

@@ -47,6 +47,15 @@ const MIGRATIONS: readonly string[] = [
      by_name TEXT NOT NULL,
      created INTEGER NOT NULL
    );`,
+  // 4: mutes.
+  `CREATE TABLE mutes (
+     key TEXT NOT NULL,
+     room TEXT NOT NULL,
+     name TEXT NOT NULL,
+     until INTEGER,
+     by_name TEXT NOT NULL,
+     PRIMARY KEY (key, room)
+   );`,
 ];
 
 /** The schema version this nanochat writes. */

@@ -15,6 +15,8 @@ import { openDatabase } from "./database.ts";
 import { SqliteAccountStore } from "./sqlite_accounts.ts";
 import { type BanStore, MemoryBanStore } from "../moderation/bans.ts";
 import { SqliteBanStore } from "./sqlite_bans.ts";
+import { MemoryMuteStore, type MuteStore } from "../moderation/mutes.ts";
+import { SqliteMuteStore } from "./sqlite_mutes.ts";
 import { SqliteHistoryStore } from "./sqlite_history.ts";
 import { SqliteRooms } from "./sqlite_rooms.ts";
 
@@ -28,6 +30,8 @@ export interface Storage<U extends NameHolder> {
   readonly accounts: AccountStore;
   /** Bans of names and addresses. */
   readonly bans: BanStore;
+  /** Mutes of names, per room or everywhere. */
+  readonly mutes: MuteStore;
   /** Writes what waits and closes the file; once. */
   close(): void;
 }
@@ -61,6 +65,7 @@ export function openStorage<U extends NameHolder>(options: StorageOptions): Stor
       rooms: new MemoryRooms(),
       accounts: new MemoryAccountStore(),
       bans: new MemoryBanStore(),
+      mutes: new MemoryMuteStore(),
       close() {},
     };
   }
@@ -83,6 +88,7 @@ export function openStorage<U extends NameHolder>(options: StorageOptions): Stor
     rooms: new SqliteRooms(db),
     accounts: new SqliteAccountStore(db),
     bans: new SqliteBanStore(db),
+    mutes: new SqliteMuteStore(db),
     close() {
       if (closed) return;
       closed = true;

@@ -61,6 +61,7 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
     Replaced: "replaced",
     NotOperator: "not-operator",
     Banned: "banned",
+    Muted: "muted",
     Flood: "flood",
   });
   assert.deepEqual(NoticeCode, {

@@ -195,6 +195,8 @@ Deno.test("HELP lists every command, one line each", async () => {
     "NOTICE help: BAN target [duration] [reason] operators: ban a name, address or range (10m, 1h30m, 7d; for good without)",
     "NOTICE help: UNBAN target         operators: lift a ban",
     "NOTICE help: BANS                 operators: list the bans in force",
+    "NOTICE help: MUTE [#room] name [duration] operators: keep a user from speaking in a room, or anywhere",
+    "NOTICE help: UNMUTE [#room] name  operators: let a muted user speak again",
     "NOTICE help: PING [token]         the server answers PONG [token]",
     "NOTICE help: HELP                 this list",
     "NOTICE help: QUIT [reason]        leave",

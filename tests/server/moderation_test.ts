@@ -1,5 +1,6 @@
 import assert from "@nanochat/assert";
 import { Bans, MemoryBanStore } from "../../server/moderation/bans.ts";
+import { MemoryMuteStore, Mutes } from "../../server/moderation/mutes.ts";
 import { TestClient } from "../support/test_client.ts";
 import { startServer, type TestServer } from "../support/test_server.ts";
 
@@ -121,4 +122,43 @@ Deno.test("Bans expire on their own, by the clock", () => {
   clock.now = 61_000;
   assert.equal(bans.forName("bob"), undefined);
   assert.deepEqual(bans.list().map((ban) => ban.target), ["10.0.0.0/8"]);
+});
+
+Deno.test("MUTE keeps a user from speaking in a room or everywhere until UNMUTE", async () => {
+  await using ts = await startServer({ operators: ["mod"] });
+  await using mod = await operator(ts, "mod");
+  await using bob = await ts.login("bob");
+  await bob.send("JOIN #rust");
+  await bob.readLine();
+  await mod.send("MUTE #rust bob 10m");
+  const notice = await mod.readLine();
+  assert.match(notice, /^NOTICE moderation: bob is muted in #rust until \S+Z$/);
+  assert.equal(await bob.readLine(), `${notice}, by mod`);
+  await bob.send("*hello rust");
+  assert.match(await bob.readLine(), /^ERROR muted: You are muted in #rust until \S+Z$/);
+  await bob.send("TOPIC #rust mine now");
+  assert.match(await bob.readLine(), /^ERROR muted: /);
+  await bob.send("SAY #lobby the lobby is fine");
+  assert.equal(await mod.readLine(), "[bob]: the lobby is fine");
+  await mod.send("MUTE bob");
+  assert.equal(await mod.readLine(), "NOTICE moderation: bob is muted everywhere for good");
+  await bob.readLine();
+  await bob.send("SAY #lobby still?");
+  assert.equal(await bob.readLine(), "ERROR muted: You are muted everywhere for good");
+  await mod.send("UNMUTE bob");
+  assert.equal(await mod.readLine(), "NOTICE moderation: bob may speak everywhere again");
+  await bob.send("SAY #lobby free");
+  assert.equal(await mod.readLine(), "[bob]: free");
+  await bob.send("MUTE mod");
+  assert.equal(await bob.readLine(), "ERROR not-operator: Only server operators may MUTE");
+});
+
+Deno.test("Mutes end on their own, by the clock", () => {
+  const clock = { now: 0 };
+  const mutes = new Mutes(new MemoryMuteStore(), () => clock.now);
+  mutes.add({ name: "Bob", room: "#rust", until: 600_000, by: "mod" });
+  assert.equal(mutes.forSpeaker("bob", "#rust")?.by, "mod");
+  assert.equal(mutes.forSpeaker("bob", "#lobby"), undefined);
+  clock.now = 600_000;
+  assert.equal(mutes.forSpeaker("bob", "#rust"), undefined);
 });

@@ -11,6 +11,7 @@ import { TokenBucket } from "../../server/token_bucket.ts";
 import { MemoryAccountStore } from "../../server/accounts/account_store.ts";
 import { FailureLimits } from "../../server/accounts/failure_limits.ts";
 import { Bans, MemoryBanStore } from "../../server/moderation/bans.ts";
+import { MemoryMuteStore, Mutes } from "../../server/moderation/mutes.ts";
 import { FakeConnection } from "../support/fake_connection.ts";
 
 /** A clock the test moves by hand. */
@@ -75,6 +76,7 @@ function world(
       accounts: new MemoryAccountStore(),
       operators: new Set(),
       bans: new Bans(new MemoryBanStore()),
+      mutes: new Mutes(new MemoryMuteStore()),
       enforceBan: () => {},
       now: clock.read,
       passwordFailures: {
