@@ -72,6 +72,14 @@ export type Command =
     readonly target: string;
     readonly duration: string;
   }
+  /** `HISTORY [#room] [count] [before]`: older public lines of a room. */
+  | {
+    readonly kind: "history";
+    readonly room: string;
+    readonly count: number;
+    /** The UTC time lines must be older than, as written; empty for now. */
+    readonly before: string;
+  }
   /** `UNMUTE [#room] name`: let a muted user speak again. */
   | { readonly kind: "unmute"; readonly room: string; readonly target: string }
   /** An empty line, or a `*` with nothing after it: nothing to do. */
@@ -314,6 +322,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     parse: (args) => {
       const [room, target] = splitRoom(args);
       return target === "" || target.includes(" ") ? undefined : { kind: "unmute", room, target };
+    },
+  },
+  {
+    kind: "history",
+    word: "HISTORY",
+    args: "[#room] [count] [before]",
+    summary: "older lines of a room: count (50, at most 200) from before a UTC time",
+    cost: 5,
+    parse: (args) => {
+      const [room, rest] = splitRoom(args);
+      const words = rest === "" ? [] : rest.split(" ");
+      let count = 50;
+      if (/^\d+$/.test(words[0] ?? "")) count = Number(words.shift());
+      const before = words.shift() ?? "";
+      if (words.length > 0 || count < 1 || count > 200) return undefined;
+      if (before !== "" && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(before)) return undefined;
+      return { kind: "history", room, count, before };
     },
   },
   {

@@ -123,6 +123,14 @@ export type Reply =
   | { readonly kind: "help"; readonly usage: string; readonly summary: string }
   /** The server is going down; the connection closes next. */
   | { readonly kind: "shutdown" }
+  /** The end of a page of `HISTORY`, and whether older lines are left. */
+  | {
+    readonly kind: "history-end";
+    readonly room: string;
+    readonly count: number;
+    /** The time to ask before for the next page; `undefined` when there is none. */
+    readonly next: number | undefined;
+  }
   /** What a moderation command did, for the operator. */
   | { readonly kind: "moderation"; readonly text: string }
   /** The bans in force, for `BANS`. */

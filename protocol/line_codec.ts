@@ -130,6 +130,13 @@ function replyLines(reply: Reply, inRoom: (room: string, line: string) => string
       ];
     case "shutdown":
       return [noticeLine(NoticeCode.Shutdown, "The server is shutting down")];
+    case "history-end": {
+      const lines = reply.count === 1 ? "1 line" : `${reply.count} lines`;
+      const more = reply.next === undefined
+        ? "nothing older"
+        : `more before ${utcTime(reply.next)}`;
+      return [inRoom(reply.room, noticeLine(NoticeCode.HistoryEnd, `${lines}; ${more}`))];
+    }
     case "moderation":
       return [noticeLine(NoticeCode.Moderation, reply.text)];
     case "bans":

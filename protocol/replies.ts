@@ -49,6 +49,8 @@ export const NoticeCode = {
   Kick: "kick",
   /** What your moderation command did. */
   Moderation: "moderation",
+  /** The end of a page of older lines. */
+  HistoryEnd: "history-end",
 } as const;
 
 /** One of {@linkcode NoticeCode}'s values. */

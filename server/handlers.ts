@@ -9,7 +9,7 @@
 
 import { type Command, COMMANDS, commandUsage } from "../protocol/commands.ts";
 import { type ProtocolError, ServerError } from "../protocol/errors.ts";
-import type { EventDraft, Reply } from "../protocol/events.ts";
+import type { ChatEvent, EventDraft, Reply } from "../protocol/events.ts";
 import { parseDuration } from "../protocol/duration.ts";
 import { utcTime } from "../protocol/line_codec.ts";
 import { nameProblem } from "../protocol/username.ts";
@@ -234,6 +234,22 @@ const HANDLERS: Handlers = {
       text: lifted ? `${target} may speak ${where} again` : `${target} was not muted ${where}`,
     });
   },
+  history: ({ room, count, before }, user, { hub, log, now }) => {
+    const found = user.roomFor(room);
+    if (typeof found !== "string") return error(user, found);
+    const time = before === "" ? now() + 1 : Date.parse(before);
+    hub.history.before(found, time, count + 1).then((events) => {
+      const page = wholeSeconds(events, count);
+      for (const event of page) user.reply({ kind: "history", event });
+      const more = events.length > page.length;
+      user.reply({
+        kind: "history-end",
+        room: found,
+        count: page.length,
+        next: more && page.length > 0 ? page[0]!.time : undefined,
+      });
+    }, (error) => log.event("history-error", { conn: user.connectionId, error: String(error) }));
+  },
   ping: ({ token }, user) => user.reply({ kind: "pong", token }),
   help: (_, user) => {
     for (const spec of COMMANDS) {
@@ -260,6 +276,22 @@ export function runCommand(command: Command, user: CommandUser, context: Handler
 
 function error(user: CommandUser, protocolError: ProtocolError): void {
   user.reply({ kind: "error", error: protocolError });
+}
+
+/**
+ * The newest `count` of `events` (oldest first, one more than asked when
+ * older ones exist), never splitting a second: the next page asks for what
+ * is older than the oldest second shown, so a second cut in two would lose
+ * its first part.
+ */
+function wholeSeconds(events: readonly ChatEvent[], count: number): readonly ChatEvent[] {
+  const page = events.slice(-count);
+  if (events.length <= count) return page;
+  const second = (event: ChatEvent) => Math.floor(event.time / 1000);
+  const cut = second(page[0]!);
+  if (second(events[events.length - count - 1]!) !== cut) return page;
+  const whole = page.filter((event) => second(event) !== cut);
+  return whole.length > 0 ? whole : page; // a page of one second: better cut than stuck
 }
 
 /** What a muted user is told when they try to speak. */

@@ -19,6 +19,14 @@ export interface HistoryStore {
    * @param limit The most events to return.
    */
   recent(room: string, limit: number): Promise<readonly ChatEvent[]>;
+  /**
+   * The newest events of a room from before a time, oldest first.
+   *
+   * @param room The room.
+   * @param time Only events strictly older than this, in milliseconds since the epoch.
+   * @param limit The most events to return.
+   */
+  before(room: string, time: number, limit: number): Promise<readonly ChatEvent[]>;
 }
 
 /** A {@linkcode HistoryStore} keeping the last `capacity` events of each room in memory. */
@@ -54,5 +62,11 @@ export class MemoryHistoryStore implements HistoryStore {
     const events = this.#rooms.get(room) ?? [];
     const count = Math.min(limit, this.#capacity, events.length);
     return Promise.resolve(count === 0 ? [] : events.slice(events.length - count));
+  }
+
+  before(room: string, time: number, limit: number): Promise<readonly ChatEvent[]> {
+    const events = (this.#rooms.get(room) ?? []).slice(-this.#capacity);
+    const older = events.filter((event) => event.time < time);
+    return Promise.resolve(limit === 0 ? [] : older.slice(-limit));
   }
 }

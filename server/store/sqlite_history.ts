@@ -62,6 +62,7 @@ export class SqliteHistoryStore implements HistoryStore {
   readonly #now: () => number;
   readonly #insert: StatementSync;
   readonly #recent: StatementSync;
+  readonly #before: StatementSync;
   #queue: ChatEvent[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #pruneTimer: ReturnType<typeof setInterval>;
@@ -86,6 +87,9 @@ export class SqliteHistoryStore implements HistoryStore {
     this.#recent = db.prepare(
       "SELECT id, time, room, kind, sender, text FROM events WHERE room = ? ORDER BY seq DESC LIMIT ?",
     );
+    this.#before = db.prepare(
+      "SELECT id, time, room, kind, sender, text FROM events WHERE room = ? AND time < ? ORDER BY seq DESC LIMIT ?",
+    );
     this.#pruneTimer = setInterval(
       () => this.#safely(() => this.prune()),
       this.#options.pruneEveryMs,
@@ -104,9 +108,17 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   recent(room: string, limit: number): Promise<readonly ChatEvent[]> {
+    return this.#query(this.#recent, room, limit);
+  }
+
+  before(room: string, time: number, limit: number): Promise<readonly ChatEvent[]> {
+    return this.#query(this.#before, room, time, limit);
+  }
+
+  #query(statement: StatementSync, ...params: (string | number)[]): Promise<readonly ChatEvent[]> {
     this.#safely(() => this.flush()); // so what was just said is there too
     try {
-      const rows = this.#recent.all(room, limit) as unknown as EventRow[];
+      const rows = statement.all(...params) as unknown as EventRow[];
       return Promise.resolve(
         rows.reverse().map(({ sender, ...row }) => ({
           ...row,

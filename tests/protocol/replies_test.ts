@@ -83,6 +83,7 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
     Unregistered: "unregistered",
     Kick: "kick",
     Moderation: "moderation",
+    HistoryEnd: "history-end",
   });
   const codes = [...Object.values(ErrorCode), ...Object.values(NoticeCode)];
   for (const code of codes) assert.match(code, KEBAB_CASE, code);

@@ -197,6 +197,7 @@ Deno.test("HELP lists every command, one line each", async () => {
     "NOTICE help: BANS                 operators: list the bans in force",
     "NOTICE help: MUTE [#room] name [duration] operators: keep a user from speaking in a room, or anywhere",
     "NOTICE help: UNMUTE [#room] name  operators: let a muted user speak again",
+    "NOTICE help: HISTORY [#room] [count] [before] older lines of a room: count (50, at most 200) from before a UTC time",
     "NOTICE help: PING [token]         the server answers PONG [token]",
     "NOTICE help: HELP                 this list",
     "NOTICE help: QUIT [reason]        leave",

@@ -3,6 +3,7 @@ import type { ChatEvent } from "../../protocol/events.ts";
 import { lineCodec } from "../../protocol/line_codec.ts";
 import { ChatUser } from "../../server/chat_user.ts";
 import { type HistoryStore, MemoryHistoryStore } from "../../server/hub/history_store.ts";
+import { MemoryFanOut } from "../../server/hub/fan_out.ts";
 import { Hub } from "../../server/hub/hub.ts";
 import { Logger } from "../../server/log.ts";
 import { Metrics } from "../../server/metrics.ts";
@@ -39,7 +40,11 @@ function world(
     now: clock.read,
   });
   const log: string[] = [];
-  const hub = new Hub<ChatUser>(options.history ? { history: options.history } : {});
+  // Events are stamped by the fake clock too, as HISTORY pages by time.
+  const hub = new Hub<ChatUser>({
+    ...(options.history ? { history: options.history } : {}),
+    fanOut: new MemoryFanOut(() => clock.now),
+  });
   hub.rooms.open("#lobby");
   const metrics = new Metrics();
   const sessionOptions: SessionOptions = {
@@ -148,6 +153,7 @@ Deno.test("ChatUser sends history first, then what was said while the store answ
   const history: HistoryStore = {
     append: (event) => stored.push(event),
     recent: () => answer.promise,
+    before: () => Promise.resolve([]),
   };
   const w = world({ history });
   const bob = w.connect();
@@ -378,7 +384,9 @@ Deno.test("a user who never takes the history is dropped once live lines held fo
 
 Deno.test("replies wait behind the history too, in the order asked", async () => {
   const answer = Promise.withResolvers<readonly ChatEvent[]>();
-  const w = world({ history: { append() {}, recent: () => answer.promise } });
+  const w = world({
+    history: { append() {}, recent: () => answer.promise, before: () => Promise.resolve([]) },
+  });
   const alice = w.connect();
   alice.conn.push("alice", "MSG nobody hi", "PING x");
   await w.settle();
@@ -402,4 +410,55 @@ Deno.test("replies wait behind the history too, in the order asked", async () =>
     ],
   );
   await w.finish(alice.conn);
+});
+
+Deno.test("HISTORY pages back through a room, never splitting a second", async () => {
+  const store = new MemoryHistoryStore(100);
+  const w = world({ history: store });
+  w.clock.now = Date.UTC(2026, 11, 2, 8, 0, 0);
+  const bob = w.connect();
+  bob.conn.push("bob");
+  await w.settle();
+  // Two lines a second for five seconds: 08:00:00.000, 08:00:00.500, 08:00:01.000, …
+  for (let i = 0; i < 10; i++) {
+    bob.conn.push(`*line ${i}`);
+    await w.settle();
+    w.clock.now += 500;
+  }
+  const lines = (conn: FakeConnection) =>
+    conn.lines.map((line) => line.replace(/^HISTORY \S+ /, ""));
+  bob.conn.push("HISTORY 3");
+  await w.settle();
+  // Three would cut 08:00:03 in two: the page holds the whole of 08:00:04 only.
+  assert.deepEqual(lines(bob.conn).slice(-3), [
+    "[bob]: line 8",
+    "[bob]: line 9",
+    "NOTICE history-end: 2 lines; more before 2026-12-02T08:00:04Z",
+  ]);
+  bob.conn.push("HISTORY 4 2026-12-02T08:00:04Z");
+  await w.settle();
+  assert.deepEqual(lines(bob.conn).slice(-5), [
+    "[bob]: line 4",
+    "[bob]: line 5",
+    "[bob]: line 6",
+    "[bob]: line 7",
+    "NOTICE history-end: 4 lines; more before 2026-12-02T08:00:02Z",
+  ]);
+  bob.conn.push("HISTORY 200 2026-12-02T08:00:02Z");
+  await w.settle();
+  assert.deepEqual(lines(bob.conn).slice(-5), [
+    "[bob]: line 0",
+    "[bob]: line 1",
+    "[bob]: line 2",
+    "[bob]: line 3",
+    "NOTICE history-end: 4 lines; nothing older",
+  ]);
+  bob.conn.push("HISTORY 201", "HISTORY #nowhere", "HISTORY 5 yesterday");
+  await w.settle();
+  assert.deepEqual(lines(bob.conn).slice(-3), [
+    "ERROR usage: Usage: HISTORY [#room] [count] [before]",
+    "ERROR no-such-room: There is no room #nowhere",
+    "ERROR usage: Usage: HISTORY [#room] [count] [before]",
+  ]);
+  await w.finish(bob.conn);
 });
