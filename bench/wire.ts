@@ -4,7 +4,9 @@
  * pub/sub, so both are measured by the same tool with the same workload.
  *
  * A payload is `b SENDER SEQUENCE SENT_AT_MS`; a probe is `p`. Receivers hand
- * every payload they find to the caller; everything else is skipped.
+ * every payload they find to the caller, and `w` for the server's welcome
+ * (nanochat's welcome notice, Redis's subscription confirmation);
+ * everything else is skipped.
  *
  * @module
  */
@@ -39,6 +41,7 @@ export interface BenchProtocol {
 }
 
 const CHANNEL = "nanochat-bench";
+const WELCOME = "NOTICE welcome:";
 
 /** Splits text into CRLF- or LF-terminated lines, keeping the unfinished rest. */
 class LineBuffer {
@@ -78,6 +81,7 @@ export function nanochatProtocol(room?: string): BenchProtocol {
       return {
         push(text, onPayload) {
           buffer.lines(text, (line) => {
+            if (line.startsWith(WELCOME)) return onPayload("w");
             // Only live chat lines; a look at the first bytes spares the
             // parser the many lines that cannot be one.
             if (!line.startsWith(tag) || line.charCodeAt(tag.length) !== 91) return; // "["
@@ -116,7 +120,8 @@ export function redisProtocol(room?: string): BenchProtocol {
             } else if (line === "message") {
               linesToPayload = 4; // $N, channel, $N, payload
             } else if (line === "subscribe") {
-              onPayload("p"); // the subscription is confirmed: ready, like a probe
+              onPayload("w"); // the subscription is confirmed: the welcome,
+              onPayload("p"); // and ready, like a probe
             }
           });
         },
