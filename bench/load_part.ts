@@ -13,7 +13,7 @@
  */
 
 import { Tally, type TallySnapshot } from "./tally.ts";
-import { type BenchProtocol, benchProtocol, type BenchProtocolName } from "./wire.ts";
+import { type BenchProtocol, benchProtocol, type BenchProtocolName, parsePayload } from "./wire.ts";
 
 /** Which connections a share drives, and how. */
 export interface LoadPartOptions {
@@ -172,16 +172,16 @@ export class LoadPart implements LoadShare {
       this.#welcomed[receiver]?.();
       return;
     }
-    // "b SENDER SEQUENCE SENT_AT_MS"
-    const parts = payload.split(" ");
-    if (parts[0] !== "b" || parts.length !== 4) return;
-    const sender = Number(parts[1]);
-    const sequence = Number(parts[2]);
+    const parsed = parsePayload(payload);
     // Other users may chat on a live server: count only this run's payloads.
-    if (!(Number.isInteger(sender) && sender >= 0 && sender < this.#options.totalSenders)) return;
-    if (!(Number.isInteger(sequence) && sequence >= 0)) return;
+    if (parsed === undefined || parsed.sender >= this.#options.totalSenders) return;
     this.#lastDelivery = this.#now();
-    this.#tally.record(receiver, sender, sequence, this.#lastDelivery - Number(parts[3]));
+    this.#tally.record(
+      receiver,
+      parsed.sender,
+      parsed.sequence,
+      this.#lastDelivery - parsed.sentAt,
+    );
   }
 
   async #openReceiver(local: number): Promise<BenchConnection> {

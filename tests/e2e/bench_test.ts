@@ -5,6 +5,8 @@ import { type BenchOptions, runBench, runLogins, splitRange } from "../../bench/
 import { ProgressLine } from "../../bench/progress.ts";
 import type { BenchReport } from "../../bench/report.ts";
 import { mergeTallies, Tally } from "../../bench/tally.ts";
+import { chatText, parsePayload } from "../../bench/wire.ts";
+import { parseServerLine } from "../../protocol/server_lines.ts";
 import { runCli } from "../support/cli_process.ts";
 import { startServer } from "../support/test_server.ts";
 
@@ -574,3 +576,46 @@ async function startRedis(): Promise<{ port: number } & AsyncDisposable> {
     },
   };
 }
+
+Deno.test("chatText() finds exactly the chat lines parseServerLine() finds, with their text", () => {
+  const lines = [
+    "[bench-s0]: b 0 1 2.5",
+    "[alice]: hi",
+    "[alice]: ",
+    "[alice]:",
+    "[al]ice]: x",
+    "[]: empty name",
+    "[alice] waves",
+    "* alice waves",
+    "NOTICE welcome: Welcome to nanochat 0.1.0, bob! 2 users online. Type HELP for commands.",
+    "NOTICE join: alice joined",
+    "ERROR flood: slow down",
+    "",
+  ];
+  for (const line of lines) {
+    const parsed = parseServerLine(line);
+    const expected = parsed.kind === "chat" ? parsed.text : undefined;
+    const padded = `xx${line}\r\nyy`;
+    assert.equal(chatText(padded, 2, 2 + line.length), expected, line);
+  }
+  assert.equal(chatText("#rust [bob]: hi", 0, 15, "#rust "), "hi");
+  assert.equal(chatText("#perl [bob]: hi", 0, 15, "#rust "), undefined);
+  assert.equal(chatText("#rust [bob]: hi", 0, 15), undefined, "another room's line in the lobby");
+});
+
+Deno.test("parsePayload() reads well-formed payloads and nothing else", () => {
+  const cases: [string, ReturnType<typeof parsePayload>][] = [
+    ["b 0 0 0", { sender: 0, sequence: 0, sentAt: 0 }],
+    ["b 3 1234 56789.5", { sender: 3, sequence: 1234, sentAt: 56789.5 }],
+    ["p", undefined],
+    ["b", undefined],
+    ["b  1 2", undefined],
+    ["b x 1 2", undefined],
+    ["b 1 -2 3", undefined],
+    ["b 1 2 ", undefined],
+    ["b 1 2 three", undefined],
+    ["a 1 2 3", undefined],
+    ["b 99999999999999999 1 2", undefined],
+  ];
+  for (const [text, expected] of cases) assert.deepEqual(parsePayload(text), expected, text);
+});
