@@ -33,9 +33,10 @@ export interface ChartPanel {
 }
 
 const COLOURS = { nanochat: "#2f6fdf", redis: "#d9452b" } as const;
-const WIDTH = 820;
-const LABEL_WIDTH = 300;
+const WIDTH = 850;
+const LABEL_WIDTH = 330;
 const BAR_WIDTH = 380;
+const LEGEND_X = 620;
 const BAR_HEIGHT = 13;
 const ROW_GAP = 12;
 const PANEL_GAP = 26;
@@ -167,10 +168,10 @@ export function renderChart(panels: readonly ChartPanel[], caption: string): str
     `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
     `<text x="10" y="20" class="panel">nanochat and Redis, median of the runs, whiskers from the lowest to the highest</text>`,
     `<text x="10" y="36" class="label">${escape(caption)}</text>`,
-    `<rect x="${LABEL_WIDTH}" y="26" width="12" height="12" fill="${COLOURS.nanochat}"/>`,
-    `<text x="${LABEL_WIDTH + 16}" y="36" class="label">nanochat</text>`,
-    `<rect x="${LABEL_WIDTH + 90}" y="26" width="12" height="12" fill="${COLOURS.redis}"/>`,
-    `<text x="${LABEL_WIDTH + 106}" y="36" class="label">redis-server</text>`,
+    `<rect x="${LEGEND_X}" y="26" width="12" height="12" fill="${COLOURS.nanochat}"/>`,
+    `<text x="${LEGEND_X + 16}" y="36" class="label">nanochat</text>`,
+    `<rect x="${LEGEND_X + 90}" y="26" width="12" height="12" fill="${COLOURS.redis}"/>`,
+    `<text x="${LEGEND_X + 106}" y="36" class="label">redis-server</text>`,
     ...body,
     "</svg>",
     "",

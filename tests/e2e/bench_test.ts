@@ -452,16 +452,16 @@ Deno.test("chartPanels() puts each workload in its measure's panel, median and r
 Deno.test("renderReport() draws bars to one scale per panel, in valid escaped SVG", () => {
   const svg = renderReport(smallReport());
   assert.equal(svg, renderReport(smallReport()), "the same input, the same bytes");
-  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="820" height="\d+"/);
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="850" height="\d+"/);
   assert.ok(svg.endsWith("</svg>\n"));
   // The longest whisker in a panel spans the whole bar area (380 px): 2 M in (a).
   assert.match(
     svg,
-    /<rect x="300" y="\d+" width="380" height="13" fill="#2f6fdf"><title>nanochat: 2.00 M \[1.50 M–2.00 M\]</,
+    /<rect x="330" y="\d+" width="380" height="13" fill="#2f6fdf"><title>nanochat: 2.00 M \[1.50 M–2.00 M\]</,
   );
   assert.match(
     svg,
-    /<rect x="300" y="\d+" width="190" height="13" fill="#d9452b"><title>redis: 1.00 M/,
+    /<rect x="330" y="\d+" width="190" height="13" fill="#d9452b"><title>redis: 1.00 M/,
   );
   // (c50) p99: nanochat 20 ms is the panel's top, redis 5 ms a quarter of it.
   assert.match(svg, /width="95" height="13" fill="#d9452b"><title>redis: 5.0 ms/);
