@@ -163,6 +163,8 @@ export function renderChart(panels: readonly ChartPanel[], caption: string): str
   }
   const height = y - PANEL_GAP + 10;
   return [
+    // Generated: deno fmt would otherwise reflow it and fail `deno fmt --check`.
+    "<!-- deno-fmt-ignore-file -->",
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif">`,
     `<style>.panel{font-size:14px;font-weight:bold}.label{font-size:12px}.value{font-size:11px}.range{stroke:#222;stroke-width:1;fill:none}</style>`,
     `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,

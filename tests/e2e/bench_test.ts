@@ -452,7 +452,10 @@ Deno.test("chartPanels() puts each workload in its measure's panel, median and r
 Deno.test("renderReport() draws bars to one scale per panel, in valid escaped SVG", () => {
   const svg = renderReport(smallReport());
   assert.equal(svg, renderReport(smallReport()), "the same input, the same bytes");
-  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="850" height="\d+"/);
+  assert.match(
+    svg,
+    /^<!-- deno-fmt-ignore-file -->\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="850" height="\d+"/,
+  );
   assert.ok(svg.endsWith("</svg>\n"));
   // The longest whisker in a panel spans the whole bar area (380 px): 2 M in (a).
   assert.match(
