@@ -8,7 +8,17 @@
 import { parseArgs } from "@nanochat/args";
 import { parseNumber } from "../cli/numbers.ts";
 import { DEFAULT_PORT, parseHostPort } from "../protocol/address.ts";
-import { type BenchResult, type IdleResult, runBench, runIdle } from "./driver.ts";
+import type { CpuShare } from "./cpu.ts";
+import {
+  type BenchProgress,
+  type BenchResult,
+  type IdleResult,
+  type LoginResult,
+  runBench,
+  runIdle,
+  runLogins,
+} from "./driver.ts";
+import { ProgressLine } from "./progress.ts";
 import type { BenchProtocolName } from "./wire.ts";
 
 /** What `nanochat bench` was asked to do. */
@@ -22,6 +32,8 @@ export interface BenchCommand {
   rate?: number;
   durationSeconds: number;
   idleUsers?: number;
+  loginUsers?: number;
+  workers: number;
   pid?: number;
   json: boolean;
 }
@@ -41,13 +53,20 @@ Options (defaults in parentheses):
   --duration SECONDS  open loop: for how long (10)
   --idle N            instead: connect N idle users, report memory per user
                       (needs --pid)
-  --pid PID           the server's process, to report its memory (Linux)
+  --logins N          instead: log N users in (connect, name, welcome) and
+                      keep them: logins per second
+  --workers N         threads that drive the connections, each with its
+                      share of receivers and senders (1: this one; more
+                      load bench/load_worker.ts: --allow-read)
+  --pid PID           the server's process, to report its memory and CPU
+                      time (Linux)
   --json              print the result as JSON
   -h, --help          show this help
 
 The server must let this many connections in from one address, at this
 rate: for nanochat, serve with --rate 0 --max-per-ip 100000.
-Reading the server's memory runs cat /proc/PID/status (--allow-run).`;
+Reading the server's memory and CPU runs cat /proc/PID/… (--allow-run).
+A progress line shows on a terminal, never in a pipe.`;
 
 /**
  * Parses `nanochat bench`'s arguments.
@@ -70,6 +89,8 @@ export function parseBenchArgs(args: string[]): BenchCommand | "help" {
       rate: { type: "string" },
       duration: { type: "string", default: "10" },
       idle: { type: "string" },
+      logins: { type: "string" },
+      workers: { type: "string", default: "1" },
       pid: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -91,6 +112,7 @@ export function parseBenchArgs(args: string[]): BenchCommand | "help" {
     senders: positive("--senders", values.senders),
     messages: positive("--messages", values.messages),
     durationSeconds: positive("--duration", values.duration),
+    workers: positive("--workers", values.workers),
     json: values.json,
   };
   if (values.rate !== undefined) command.rate = positive("--rate", values.rate);
@@ -98,6 +120,10 @@ export function parseBenchArgs(args: string[]): BenchCommand | "help" {
   if (values.idle !== undefined) {
     command.idleUsers = positive("--idle", values.idle);
     if (command.pid === undefined) throw new TypeError("--idle needs --pid to measure memory");
+  }
+  if (values.logins !== undefined) {
+    if (command.idleUsers !== undefined) throw new TypeError("Choose --idle or --logins");
+    command.loginUsers = positive("--logins", values.logins);
   }
   return command;
 }
@@ -118,21 +144,47 @@ export async function runBenchCommand(command: BenchCommand): Promise<number> {
     print(command.json ? JSON.stringify(result) : formatIdle(result));
     return 0;
   }
-  const showProgress = !command.json && Deno.stderr.isTerminal();
-  const result = await runBench({
-    ...command,
-    ...(showProgress ? { onProgress: progress } : {}),
-  });
-  if (showProgress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+  const progress = new ProgressLine();
+  const onProgress = command.json || !progress.active
+    ? {}
+    : { onProgress: (state: BenchProgress) => progress.show(describeProgress(state)) };
+  if (command.loginUsers !== undefined) {
+    const result = await runLogins({ ...command, users: command.loginUsers, ...onProgress });
+    progress.clear();
+    print(command.json ? JSON.stringify(result) : formatLogins(result));
+    return 0;
+  }
+  const result = await runBench({ ...command, ...onProgress });
+  progress.clear();
   print(command.json ? JSON.stringify(result) : formatResult(result));
   return result.lost + result.duplicated + result.reordered === 0 ? 0 : 1;
 }
 
-function progress(received: number, expected: number): void {
-  const percent = Math.floor((received / expected) * 100);
-  Deno.stderr.writeSync(
-    new TextEncoder().encode(`\r  ${received} of ${expected} deliveries (${percent}%)`),
-  );
+/**
+ * A progress report as one short line.
+ *
+ * @param progress Where the run stands.
+ * @returns The line, without a line break.
+ */
+export function describeProgress(progress: BenchProgress): string {
+  if (progress.phase === "logging in") return `  logging in (${progress.done} s)`;
+  const percent = progress.total > 0 ? Math.floor((progress.done / progress.total) * 100) : 0;
+  const what = progress.phase === "connecting" ? "receivers ready" : "deliveries";
+  return `  ${progress.done.toLocaleString("en")} of ${
+    progress.total.toLocaleString("en")
+  } ${what} (${percent}%)`;
+}
+
+/**
+ * CPU use as percentages of one core, the tester's beside the server's.
+ *
+ * @param cpu What was measured.
+ * @returns Such as `tester 85% / server 97% of a core`.
+ */
+export function formatCpu(cpu: CpuShare): string {
+  const percent = (seconds: number) => `${Math.round((seconds / cpu.seconds) * 100)}%`;
+  const server = cpu.serverSeconds === undefined ? "?" : percent(cpu.serverSeconds);
+  return `tester ${percent(cpu.testerSeconds)} / server ${server} of a core`;
 }
 
 /**
@@ -161,6 +213,8 @@ export function formatResult(result: BenchResult): string {
       ).join(" / "),
     ],
     ["connect + login per second", Math.round(result.loginsPerSecond).toLocaleString("en")],
+    ["CPU while sending", formatCpu(result.cpu)],
+    ["load threads", String(result.workers)],
   ];
   if (result.peakRssKiB !== undefined) {
     rows.push(["server peak RSS", `${(result.peakRssKiB / 1024).toFixed(1)} MiB`]);
@@ -184,6 +238,23 @@ export function formatIdle(result: IdleResult): string {
     ],
     ["RSS per idle user", `${result.perUserKiB.toFixed(2)} KiB`],
     ["connect + login per second", Math.round(result.loginsPerSecond).toLocaleString("en")],
+  ];
+  return rows.map(([name, value]) => `${name.padEnd(31)}${value}`).join("\n");
+}
+
+/**
+ * A login-rate result as a human-readable table.
+ *
+ * @param result The measurement.
+ * @returns Aligned lines.
+ */
+export function formatLogins(result: LoginResult): string {
+  const rows: [string, string][] = [
+    ["server", result.protocol],
+    ["users logged in and kept", `${result.users} (${result.inFlight} at a time)`],
+    ["logins per second", Math.round(result.loginsPerSecond).toLocaleString("en")],
+    ["CPU while logging in", formatCpu(result.cpu)],
+    ["load threads", String(result.workers)],
   ];
   return rows.map(([name, value]) => `${name.padEnd(31)}${value}`).join("\n");
 }

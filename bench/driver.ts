@@ -7,8 +7,20 @@
  * @module
  */
 
-import { Tally, type TallyResult } from "./tally.ts";
-import { type BenchProtocol, benchProtocol, type BenchProtocolName } from "./wire.ts";
+import { type CpuShare, measureCpu } from "./cpu.ts";
+import { LoadPart, type LoadPartOptions, type LoadShare } from "./load_part.ts";
+import { mergeTallies, type TallyResult } from "./tally.ts";
+import type { BenchProtocolName } from "./wire.ts";
+import { WorkerShare } from "./worker_share.ts";
+
+/** Where a run stands, for a progress line. */
+export interface BenchProgress {
+  /** Connecting and confirming receivers, or waiting for deliveries. */
+  phase: "connecting" | "delivering" | "logging in";
+  /** How many of `total` are done. */
+  done: number;
+  total: number;
+}
 
 /** One workload. */
 export interface BenchOptions {
@@ -29,13 +41,21 @@ export interface BenchOptions {
   /** Open loop: for how long, in seconds. */
   durationSeconds?: number;
   /**
+   * How many threads drive the connections: 1 is this thread; more start
+   * that many worker threads, each with its share of the receivers and of
+   * the senders, and merge their tallies exactly.
+   *
+   * @default {1}
+   */
+  workers?: number;
+  /**
    * How long to wait without any delivery before counting the rest as lost,
    * in milliseconds.
    *
    * @default {5000}
    */
   settleMs?: number;
-  /** The server's process id, to report its peak memory (Linux). */
+  /** The server's process id, to report its peak memory and CPU time (Linux). */
   pid?: number;
   /** A room to talk in (a channel of its own for Redis); the lobby when absent. */
   room?: string;
@@ -44,8 +64,8 @@ export interface BenchOptions {
    * several workloads driven at once start sending together.
    */
   beforeSending?: () => Promise<void>;
-  /** Called about once a second while messages flow. */
-  onProgress?: (received: number, expected: number) => void;
+  /** Called about twice a second while the run goes. */
+  onProgress?: (progress: BenchProgress) => void;
 }
 
 /** What one workload measured. */
@@ -54,6 +74,8 @@ export interface BenchResult extends TallyResult {
   mode: "burst" | "rate";
   receivers: number;
   senders: number;
+  /** Threads that drove the load. */
+  workers: number;
   /** Messages the senders sent. */
   sent: number;
   /** From the first send to the last delivery, in seconds. */
@@ -62,108 +84,85 @@ export interface BenchResult extends TallyResult {
   deliveriesPerSecond: number;
   /** Receivers connected and confirmed ready per second. */
   loginsPerSecond: number;
+  /** CPU time of the tester and the server, from the first send to the end of the run. */
+  cpu: CpuShare;
   /** The server's peak resident memory (VmHWM) in KiB, when `pid` was given. */
   peakRssKiB?: number;
 }
 
-const encoder = new TextEncoder();
+const PROGRESS_INTERVAL_MS = 500;
 
-/** A connection of the load test: writes text, reads into a parser or nowhere. */
-class BenchConnection {
-  readonly #conn: Deno.TcpConn;
-  readonly done: Promise<void>;
-
-  private constructor(conn: Deno.TcpConn, onText: ((text: string) => void) | undefined) {
-    this.#conn = conn;
-    this.done = this.#read(onText);
-  }
-
-  static async open(
-    options: BenchOptions,
-    onText?: (text: string) => void,
-  ): Promise<BenchConnection> {
-    const conn = await Deno.connect({ hostname: options.hostname, port: options.port });
-    conn.setNoDelay(true);
-    return new BenchConnection(conn, onText);
-  }
-
-  async write(text: string): Promise<void> {
-    const bytes = encoder.encode(text);
-    for (let written = 0; written < bytes.length;) {
-      written += await this.#conn.write(bytes.subarray(written));
-    }
-  }
-
-  close(): void {
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed.
-    }
-  }
-
-  async #read(onText: ((text: string) => void) | undefined): Promise<void> {
-    const buffer = new Uint8Array(16 * 1024);
-    const decoder = new TextDecoder();
-    try {
-      for (;;) {
-        const count = await this.#conn.read(buffer);
-        if (count === null) return;
-        onText?.(decoder.decode(buffer.subarray(0, count), { stream: true }));
-      }
-    } catch {
-      // Closed by us, or reset: the tally shows what arrived.
-    }
-  }
+/** Splits `count` into `parts` contiguous ranges whose sizes differ by at most one. */
+export function splitRange(count: number, parts: number): [number, number][] {
+  return Array.from({ length: parts }, (_, part) => [
+    Math.floor((count * part) / parts),
+    Math.floor((count * (part + 1)) / parts),
+  ]);
 }
 
-/**
- * Connects the receivers and waits until every one is confirmed to receive.
- *
- * @returns The connections and the time it took, in milliseconds.
- */
-async function connectReceivers(
-  options: BenchOptions,
-  protocol: BenchProtocol,
-  onPayload: (receiver: number, payload: string) => void,
-  ready: Uint8Array,
-): Promise<BenchConnection[]> {
-  const receivers: BenchConnection[] = [];
-  // In batches, so the server's accept backlog is never overrun.
-  for (let start = 0; start < options.receivers; start += 200) {
-    const batch = Math.min(200, options.receivers - start);
-    receivers.push(
-      ...await Promise.all(Array.from({ length: batch }, async (_, offset) => {
-        const index = start + offset;
-        const parser = protocol.parser();
-        const connection = await BenchConnection.open(options, (text) => {
-          parser.push(text, (payload) => {
-            if (payload === "p") ready[index] = 1;
-            else onPayload(index, payload);
-          });
-        });
-        await connection.write(protocol.receiverHello(index));
-        return connection;
-      })),
-    );
-  }
-  return receivers;
+/** The shares of a run: this thread's own, or one worker thread each. */
+function startShares(
+  options: Omit<LoadPartOptions, "receivers" | "senders" | "epoch">,
+  receivers: number,
+  senders: number,
+  workers: number,
+): LoadShare[] {
+  const threads = Math.max(1, Math.min(workers, receivers));
+  const receiverRanges = splitRange(receivers, threads);
+  const senderRanges = splitRange(senders, threads);
+  return receiverRanges.map((range, part) => {
+    const shareOptions: LoadPartOptions = {
+      ...options,
+      receivers: range,
+      senders: senderRanges[part]!,
+      epoch: performance.timeOrigin,
+    };
+    return workers <= 1 ? new LoadPart(shareOptions) : new WorkerShare(shareOptions);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
  * Sends probes until every receiver has seen one: a server-neutral way to
  * know that all are logged in and receiving.
  */
-async function waitUntilReady(prober: BenchConnection, protocol: BenchProtocol, ready: Uint8Array) {
+async function waitUntilReady(
+  shares: LoadShare[],
+  receivers: number,
+  onProgress: BenchOptions["onProgress"],
+): Promise<void> {
   const deadline = performance.now() + 60_000;
-  while (ready.includes(0)) {
+  for (;;) {
+    const ready = (await Promise.all(shares.map((share) => share.readyCount())))
+      .reduce((sum, count) => sum + count, 0);
+    onProgress?.({ phase: "connecting", done: ready, total: receivers });
+    if (ready === receivers) return;
     if (performance.now() > deadline) {
-      throw new Error(
-        `Only ${ready.filter(Boolean).length} of ${ready.length} receivers became ready`,
-      );
+      throw new Error(`Only ${ready} of ${receivers} receivers became ready`);
     }
-    await prober.write(protocol.message("p"));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Every receiver hears every probe; shares without a sender send none.
+    await Promise.all(shares.map((share) => share.probe()));
+    await sleep(100);
+  }
+}
+
+/** Calls `onProgress` with the run's deliveries until `stop` settles. */
+async function reportDeliveries(
+  shares: LoadShare[],
+  expected: number,
+  stop: Promise<unknown>,
+  onProgress: NonNullable<BenchOptions["onProgress"]>,
+): Promise<void> {
+  let stopped = false;
+  const stopping = stop.finally(() => stopped = true).catch(() => {});
+  while (!stopped) {
+    const received = (await Promise.all(shares.map((share) => share.received())))
+      .reduce((sum, count) => sum + count, 0);
+    onProgress({ phase: "delivering", done: received, total: expected });
+    await Promise.race([stopping, sleep(PROGRESS_INTERVAL_MS)]);
   }
 }
 
@@ -174,124 +173,144 @@ async function waitUntilReady(prober: BenchConnection, protocol: BenchProtocol, 
  * @returns What was measured.
  */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
-  const protocol = benchProtocol(options.protocol, options.room);
   const mode = options.rate !== undefined ? "rate" : "burst";
-  const tally = new Tally(options.receivers, options.senders);
-  const ready = new Uint8Array(options.receivers);
-  let lastDelivery = 0;
-  const onPayload = (receiver: number, payload: string) => {
-    // "b SENDER SEQUENCE SENT_AT_MS"
-    const parts = payload.split(" ");
-    if (parts[0] !== "b" || parts.length !== 4) return;
-    const sender = Number(parts[1]);
-    const sequence = Number(parts[2]);
-    // Other users may chat on a live server: count only this run's payloads.
-    if (!(Number.isInteger(sender) && sender >= 0 && sender < options.senders)) return;
-    if (!(Number.isInteger(sequence) && sequence >= 0)) return;
-    lastDelivery = performance.now();
-    tally.record(receiver, sender, sequence, lastDelivery - Number(parts[3]));
+  const workers = options.workers ?? 1;
+  const partOptions: Omit<LoadPartOptions, "receivers" | "senders" | "epoch"> = {
+    hostname: options.hostname,
+    port: options.port,
+    protocol: options.protocol,
+    totalSenders: options.senders,
   };
-
-  const connecting = performance.now();
-  const receivers = await connectReceivers(options, protocol, onPayload, ready);
-  const senders = await Promise.all(
-    Array.from({ length: options.senders }, async (_, index) => {
-      const connection = await BenchConnection.open(options, () => {}); // drains what it gets
-      await connection.write(protocol.senderHello(index));
-      return connection;
-    }),
-  );
+  if (options.room !== undefined) partOptions.room = options.room;
+  if (options.messages !== undefined) partOptions.messages = options.messages;
+  if (options.rate !== undefined) partOptions.rate = options.rate;
+  if (options.durationSeconds !== undefined) partOptions.durationSeconds = options.durationSeconds;
+  const shares = startShares(partOptions, options.receivers, options.senders, workers);
   try {
-    await waitUntilReady(senders[0]!, protocol, ready);
+    const connecting = performance.now();
+    await Promise.all(shares.map((share) => share.connect()));
+    await waitUntilReady(shares, options.receivers, options.onProgress);
     const loginSeconds = (performance.now() - connecting) / 1000;
     await options.beforeSending?.();
 
+    const cpu = await measureCpu(options.pid);
     const started = performance.now();
-    const sent = mode === "burst"
-      ? await sendBurst(senders, protocol, options.messages ?? 1000)
-      : await sendAtRate(senders, protocol, options.rate!, options.durationSeconds ?? 10);
+    const planned = mode === "burst"
+      ? (options.messages ?? 1000) * options.senders
+      : Math.round(options.rate! * (options.durationSeconds ?? 10));
+    const sizes = shares.map((_, part) => {
+      const [first, end] = splitRange(options.receivers, shares.length)[part]!;
+      return end - first;
+    });
+    const collecting = (async () => {
+      const sent = (await Promise.all(shares.map((share) => share.send())))
+        .reduce((sum, count) => sum + count, 0);
+      const parts = await Promise.all(
+        shares.map((share, part) => share.collect(sent * sizes[part]!, options.settleMs ?? 5000)),
+      );
+      return { sent, parts };
+    })();
+    if (options.onProgress) {
+      await reportDeliveries(shares, planned * options.receivers, collecting, options.onProgress);
+    }
+    const { sent, parts } = await collecting;
+    const used = await cpu();
     const expected = sent * options.receivers;
-    await waitForDeliveries(tally, expected, options);
+    const lastDelivery = Math.max(...parts.map((part) => part.lastDelivery));
     const seconds = (Math.max(lastDelivery, started) - started) / 1000;
+    const tally = mergeTallies(parts, expected);
     const result: BenchResult = {
       protocol: options.protocol,
       mode,
       receivers: options.receivers,
       senders: options.senders,
+      workers: Math.max(1, workers),
       sent,
       seconds,
       deliveriesPerSecond: seconds > 0 ? tally.received / seconds : 0,
       loginsPerSecond: options.receivers / loginSeconds,
-      ...tally.result(expected),
+      cpu: used,
+      ...tally,
     };
     if (options.pid !== undefined) {
       result.peakRssKiB = await readProcessMemory(options.pid, "VmHWM");
     }
     return result;
   } finally {
-    for (const connection of [...receivers, ...senders]) connection.close();
-    await Promise.all([...receivers, ...senders].map((connection) => connection.done));
+    await Promise.all(shares.map((share) => share.close()));
   }
 }
 
-async function sendBurst(
-  senders: BenchConnection[],
-  protocol: BenchProtocol,
-  messages: number,
-): Promise<number> {
-  await Promise.all(senders.map(async (sender, index) => {
-    const now = performance.now().toFixed(1);
-    let text = "";
-    for (let sequence = 0; sequence < messages; sequence++) {
-      text += protocol.message(`b ${index} ${sequence} ${now}`);
-    }
-    await sender.write(text);
-  }));
-  return messages * senders.length;
+/** What a login-rate workload measured. */
+export interface LoginResult {
+  protocol: BenchProtocolName;
+  users: number;
+  workers: number;
+  /** Logins (connect, name, welcome) in flight at a time, all threads together. */
+  inFlight: number;
+  /** From the first connect to the last welcome, in seconds. */
+  seconds: number;
+  loginsPerSecond: number;
+  /** CPU time of the tester and the server over the logins. */
+  cpu: CpuShare;
 }
 
-async function sendAtRate(
-  senders: BenchConnection[],
-  protocol: BenchProtocol,
-  rate: number,
-  durationSeconds: number,
-): Promise<number> {
-  const total = Math.round(rate * durationSeconds);
-  const sequences = new Array<number>(senders.length).fill(0);
-  const started = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
-    const batches = senders.map(() => "");
-    for (; sent < due; sent++) {
-      const index = sent % senders.length;
-      const now = performance.now().toFixed(1);
-      batches[index] += protocol.message(`b ${index} ${sequences[index]!++} ${now}`);
+/**
+ * Logs `users` users in (connect, send the name, wait for the welcome; for
+ * Redis, SUBSCRIBE and its confirmation), `inFlight` at a time, and keeps
+ * them all connected until the last is in: logins per second as the server
+ * fills up.
+ *
+ * @param options The server, how many users, and how many threads.
+ * @returns The login rate.
+ */
+export async function runLogins(
+  options: Pick<BenchOptions, "hostname" | "port" | "protocol" | "workers" | "pid"> & {
+    users: number;
+    /** @default {200} */
+    inFlight?: number;
+    onProgress?: BenchOptions["onProgress"];
+  },
+): Promise<LoginResult> {
+  const workers = options.workers ?? 1;
+  const inFlight = options.inFlight ?? 200;
+  const shares = startShares(
+    { hostname: options.hostname, port: options.port, protocol: options.protocol, totalSenders: 1 },
+    options.users,
+    0,
+    workers,
+  );
+  try {
+    const cpu = await measureCpu(options.pid);
+    const logins = Promise.all(
+      shares.map((share) => share.login(Math.max(1, Math.round(inFlight / shares.length)))),
+    );
+    if (options.onProgress) {
+      const onProgress = options.onProgress;
+      let stopped = false;
+      const stopping = logins.finally(() => stopped = true).catch(() => {});
+      const started = performance.now();
+      while (!stopped) {
+        const seconds = (performance.now() - started) / 1000;
+        onProgress({ phase: "logging in", done: Math.round(seconds), total: 0 });
+        await Promise.race([stopping, sleep(PROGRESS_INTERVAL_MS)]);
+      }
     }
-    await Promise.all(batches.map((text, index) => text && senders[index]!.write(text)));
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  return total;
-}
-
-async function waitForDeliveries(tally: Tally, expected: number, options: BenchOptions) {
-  const settleMs = options.settleMs ?? 5000;
-  let lastCount = -1;
-  let lastChange = performance.now();
-  let lastReport = 0;
-  while (tally.received < expected) {
-    const now = performance.now();
-    if (tally.received !== lastCount) {
-      lastCount = tally.received;
-      lastChange = now;
-    } else if (now - lastChange > settleMs) {
-      return; // whatever did not come by now is lost
-    }
-    if (now - lastReport > 1000) {
-      options.onProgress?.(tally.received, expected);
-      lastReport = now;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    const times = await logins;
+    const used = await cpu();
+    const seconds = (Math.max(...times.map((time) => time.last)) -
+      Math.min(...times.map((time) => time.first))) / 1000;
+    return {
+      protocol: options.protocol,
+      users: options.users,
+      workers: Math.max(1, workers),
+      inFlight,
+      seconds,
+      loginsPerSecond: options.users / seconds,
+      cpu: used,
+    };
+  } finally {
+    await Promise.all(shares.map((share) => share.close()));
   }
 }
 
@@ -317,20 +336,18 @@ export interface IdleResult {
 export async function runIdle(
   options: Pick<BenchOptions, "hostname" | "port" | "protocol"> & { users: number; pid: number },
 ): Promise<IdleResult> {
-  const protocol = benchProtocol(options.protocol);
   const rssBeforeKiB = await readProcessMemory(options.pid, "VmRSS");
-  const ready = new Uint8Array(options.users);
-  const started = performance.now();
-  const users = await connectReceivers(
-    { ...options, receivers: options.users, senders: 1 },
-    protocol,
-    () => {},
-    ready,
+  // All users receive; one more connection only sends the probes.
+  const [share] = startShares(
+    { hostname: options.hostname, port: options.port, protocol: options.protocol, totalSenders: 1 },
+    options.users,
+    1,
+    1,
   );
-  const prober = await BenchConnection.open({ ...options, receivers: 0, senders: 1 }, () => {});
   try {
-    await prober.write(protocol.senderHello(0));
-    await waitUntilReady(prober, protocol, ready);
+    const started = performance.now();
+    await share!.connect();
+    await waitUntilReady([share!], options.users, undefined);
     const loginsPerSecond = options.users / ((performance.now() - started) / 1000);
     const rssAfterKiB = await readProcessMemory(options.pid, "VmRSS");
     return {
@@ -342,8 +359,7 @@ export async function runIdle(
       loginsPerSecond,
     };
   } finally {
-    for (const connection of [...users, prober]) connection.close();
-    await Promise.all([...users, prober].map((connection) => connection.done));
+    await share!.close();
   }
 }
 

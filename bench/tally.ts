@@ -82,24 +82,68 @@ export class Tally {
   }
 
   /**
+   * What this tally holds, to be merged with the tallies of other parts of
+   * the same run (disjoint receivers).
+   *
+   * @returns The counts and every latency so far (a copy).
+   */
+  snapshot(): TallySnapshot {
+    return {
+      received: this.#received,
+      duplicated: this.#duplicated,
+      reordered: this.#reordered,
+      latencies: this.#latencies.slice(0, this.#received),
+    };
+  }
+
+  /**
    * Sums it up.
    *
    * @param expected How many deliveries should have happened.
    * @returns The counts and latency percentiles.
    */
   result(expected: number): TallyResult {
-    const latencies = this.#latencies.slice(0, this.#received).sort();
-    const at = (fraction: number) =>
-      latencies.length === 0
-        ? 0
-        : latencies[Math.min(latencies.length - 1, Math.floor(fraction * latencies.length))]!;
-    return {
-      expected,
-      received: this.#received,
-      lost: Math.max(0, expected - this.#received),
-      duplicated: this.#duplicated,
-      reordered: this.#reordered,
-      latencyMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: latencies.at(-1) ?? 0 },
-    };
+    return mergeTallies([this.snapshot()], expected);
   }
+}
+
+/** One part's counts and latencies, as {@linkcode Tally.snapshot} returns them. */
+export interface TallySnapshot {
+  received: number;
+  duplicated: number;
+  reordered: number;
+  /** One latency per distinct delivery, in milliseconds, in no particular order. */
+  latencies: Float64Array;
+}
+
+/**
+ * Sums up the tallies of the parts of one run, each over its own receivers:
+ * counts add up, and the percentiles are taken over every delivery of every
+ * part, exactly as if one tally had seen them all.
+ *
+ * @param parts The parts' snapshots.
+ * @param expected How many deliveries should have happened, in all.
+ * @returns The counts and latency percentiles.
+ */
+export function mergeTallies(parts: readonly TallySnapshot[], expected: number): TallyResult {
+  const received = parts.reduce((total, part) => total + part.received, 0);
+  const latencies = new Float64Array(received);
+  let offset = 0;
+  for (const part of parts) {
+    latencies.set(part.latencies.subarray(0, part.received), offset);
+    offset += part.received;
+  }
+  latencies.sort();
+  const at = (fraction: number) =>
+    latencies.length === 0
+      ? 0
+      : latencies[Math.min(latencies.length - 1, Math.floor(fraction * latencies.length))]!;
+  return {
+    expected,
+    received,
+    lost: Math.max(0, expected - received),
+    duplicated: parts.reduce((total, part) => total + part.duplicated, 0),
+    reordered: parts.reduce((total, part) => total + part.reordered, 0),
+    latencyMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: latencies.at(-1) ?? 0 },
+  };
 }

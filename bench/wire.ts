@@ -4,12 +4,12 @@
  * pub/sub, so both are measured by the same tool with the same workload.
  *
  * A payload is `b SENDER SEQUENCE SENT_AT_MS`; a probe is `p`. Receivers hand
- * every payload they find to the caller; everything else is skipped.
+ * every payload they find to the caller, and `w` for the server's welcome
+ * (nanochat's welcome notice, Redis's subscription confirmation);
+ * everything else is skipped.
  *
  * @module
  */
-
-import { parseServerLine } from "../protocol/server_lines.ts";
 
 /** Which server the load test drives. */
 export type BenchProtocolName = "nanochat" | "redis";
@@ -39,21 +39,7 @@ export interface BenchProtocol {
 }
 
 const CHANNEL = "nanochat-bench";
-
-/** Splits text into CRLF- or LF-terminated lines, keeping the unfinished rest. */
-class LineBuffer {
-  #pending = "";
-
-  lines(text: string, onLine: (line: string) => void): void {
-    const all = this.#pending + text;
-    let start = 0;
-    for (let lf = all.indexOf("\n"); lf !== -1; lf = all.indexOf("\n", start)) {
-      onLine(all.charCodeAt(lf - 1) === 13 ? all.slice(start, lf - 1) : all.slice(start, lf));
-      start = lf + 1;
-    }
-    this.#pending = all.slice(start);
-  }
-}
+const WELCOME = "NOTICE welcome:";
 
 /**
  * nanochat's protocol: names as first lines, `*payload`, payloads in
@@ -74,20 +60,40 @@ export function nanochatProtocol(room?: string): BenchProtocol {
     senderHello: (index) => `bench-s${index}${suffix}\n${join}`,
     message: (payload) => `*${payload}\n`,
     parser() {
-      const buffer = new LineBuffer();
+      let pending = "";
       return {
         push(text, onPayload) {
-          buffer.lines(text, (line) => {
-            // Only live chat lines; a look at the first bytes spares the
-            // parser the many lines that cannot be one.
-            if (!line.startsWith(tag) || line.charCodeAt(tag.length) !== 91) return; // "["
-            const parsed = parseServerLine(line.slice(tag.length));
-            if (parsed.kind === "chat") onPayload(parsed.text);
-          });
+          // The tester parses every delivery: this loop looks at each line in
+          // place and copies out only payloads (about 4 times faster than
+          // splitting every line and parsing it with parseServerLine).
+          const all = pending + text;
+          let start = 0;
+          for (let lf = all.indexOf("\n"); lf !== -1; lf = all.indexOf("\n", start)) {
+            const end = all.charCodeAt(lf - 1) === 13 ? lf - 1 : lf;
+            const text = chatText(all, start, end, tag);
+            if (text !== undefined) onPayload(text);
+            else if (all.startsWith(WELCOME, start)) onPayload("w");
+            start = lf + 1;
+          }
+          pending = all.slice(start);
         },
       };
     },
   };
+}
+
+/**
+ * The text of a chat line `TAG[name]: text` found in `all` between `start`
+ * and `end`, as `parseServerLine` reads a chat line (a name without `]`),
+ * without copying anything else; `undefined` for any other line.
+ */
+export function chatText(all: string, start: number, end: number, tag = ""): string | undefined {
+  if (tag !== "" && !all.startsWith(tag, start)) return undefined;
+  const open = start + tag.length;
+  if (all.charCodeAt(open) !== 91) return undefined; // "["
+  const close = all.indexOf("]", open + 1);
+  if (close === -1 || close + 3 > end || !all.startsWith(": ", close + 1)) return undefined;
+  return all.slice(close + 3, end);
 }
 
 /**
@@ -104,25 +110,65 @@ export function redisProtocol(room?: string): BenchProtocol {
     senderHello: () => "",
     message: (payload) => resp(["PUBLISH", channel, payload]),
     parser() {
-      // A pushed message is *3, $7, message, $N, channel, $N, payload.
-      const buffer = new LineBuffer();
+      // A pushed message is *3, $7, message, $N, channel, $N, payload. Lines
+      // are looked at in place; only payloads are copied out.
+      let pending = "";
       let linesToPayload = -1;
       return {
         push(text, onPayload) {
-          buffer.lines(text, (line) => {
+          const all = pending + text;
+          let start = 0;
+          for (let lf = all.indexOf("\n"); lf !== -1; lf = all.indexOf("\n", start)) {
+            const end = all.charCodeAt(lf - 1) === 13 ? lf - 1 : lf;
             if (linesToPayload > 0 && --linesToPayload === 0) {
               linesToPayload = -1;
-              onPayload(line);
-            } else if (line === "message") {
+              onPayload(all.slice(start, end));
+            } else if (end - start === 7 && all.startsWith("message", start)) {
               linesToPayload = 4; // $N, channel, $N, payload
-            } else if (line === "subscribe") {
-              onPayload("p"); // the subscription is confirmed: ready, like a probe
+            } else if (end - start === 9 && all.startsWith("subscribe", start)) {
+              onPayload("w"); // the subscription is confirmed: the welcome,
+              onPayload("p"); // and ready, like a probe
             }
-          });
+            start = lf + 1;
+          }
+          pending = all.slice(start);
         },
       };
     },
   };
+}
+
+/** A payload's fields: `b SENDER SEQUENCE SENT_AT_MS`. */
+export interface Payload {
+  sender: number;
+  sequence: number;
+  sentAt: number;
+}
+
+/**
+ * Reads a payload without splitting it: the tester reads millions.
+ *
+ * @param text What a receiver got.
+ * @returns The fields, or `undefined` if it is not a well-formed payload.
+ */
+export function parsePayload(text: string): Payload | undefined {
+  if (text.charCodeAt(0) !== 98 || text.charCodeAt(1) !== 32) return undefined; // "b "
+  let at = 2;
+  const integer = () => {
+    const first = at;
+    let value = 0;
+    for (let code = text.charCodeAt(at); code >= 48 && code <= 57; code = text.charCodeAt(++at)) {
+      value = value * 10 + code - 48;
+    }
+    return at > first && at - first < 16 ? value : -1;
+  };
+  const sender = integer();
+  if (sender < 0 || text.charCodeAt(at++) !== 32) return undefined;
+  const sequence = integer();
+  if (sequence < 0 || text.charCodeAt(at++) !== 32) return undefined;
+  const sentAt = Number(text.slice(at));
+  if (at === text.length || !Number.isFinite(sentAt)) return undefined;
+  return { sender, sequence, sentAt };
 }
 
 function resp(parts: string[]): string {

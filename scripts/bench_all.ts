@@ -5,24 +5,41 @@
  *
  *   (a) 100 receivers, 4 senders × 2,000 messages, burst
  *   (b) 1,000 receivers, 4 senders × 500 messages, burst
- *   (c) 1,000 receivers, 500 messages/s for 10 s (open loop)
+ *   (c) 1,000 receivers, 500 messages/s for 10 s (open loop): latency p50, p99
+ *   (c50) 1,000 receivers, 50 messages/s for 10 s (open loop): latency p50, p99
  *   (e) 10 rooms, each 100 receivers and 4 senders × 500 messages, burst, all at once
  *   (d) 10,000 idle logged-in users: server memory per user
+ *   (l) 10,000 logins (connect, name, welcome), 200 at a time, all kept: logins/s
  *
  * The nanochat server is started in memory only, with its protective limits
  * raised (no flood control, no per-IP cap, no idle timeout, no history),
  * because the load test is many fast clients from one address.
  *
- * Usage: deno task bench [--runs N] [--only a,b,c,e,d] [--persist] [--json]
+ * The load tester drives the connections from `--workers` threads (2 by
+ * default: on this 2-core machine one tester thread held Redis back, three
+ * did no better than two), and every row shows its CPU beside the server's.
+ * On a terminal a progress line shows which run is going.
+ *
+ * Usage: deno task bench [--runs N] [--only a,b,c,c50,e,d,l] [--workers N] [--persist] [--json]
  * (`--persist` keeps nanochat's history in a SQLite file, as `nanochat serve`
- * does by default; without it the server runs `--in-memory`.)
- * (`--json` prints every raw result at the end.)
+ * does by default; without it the server runs `--in-memory`. `--json` prints
+ * every raw result as one JSON document on stdout, the table on stderr:
+ * `scripts/bench_chart.ts` draws it.)
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { type BenchResult, type IdleResult, runBench, runIdle } from "../bench/driver.ts";
+import { describeProgress } from "../bench/cli.ts";
+import {
+  type BenchProgress,
+  type BenchResult,
+  runBench,
+  runIdle,
+  runLogins,
+} from "../bench/driver.ts";
+import { ProgressLine } from "../bench/progress.ts";
+import type { BenchReport, WorkloadResult } from "../bench/report.ts";
 import type { BenchProtocolName } from "../bench/wire.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -44,7 +61,7 @@ const NANOCHAT_FLAGS = [
 interface Workload {
   id: string;
   title: string;
-  run(server: RunningServer, protocol: BenchProtocolName): Promise<BenchResult | IdleResult>;
+  run(server: RunningServer, protocol: BenchProtocolName): Promise<WorkloadResult>;
 }
 
 interface RunningServer extends AsyncDisposable {
@@ -79,6 +96,19 @@ const WORKLOADS: Workload[] = [
       }),
   },
   {
+    id: "c50",
+    title: "1,000 receivers, 50 msg/s for 10 s",
+    run: (server, protocol) =>
+      runBench({
+        ...at(server),
+        protocol,
+        receivers: 1000,
+        senders: 4,
+        rate: 50,
+        durationSeconds: 10,
+      }),
+  },
+  {
     id: "e",
     title: "10 rooms × (100 receivers, 4 senders × 500), burst",
     run: (server, protocol) => runRooms(server, protocol, 10),
@@ -87,6 +117,11 @@ const WORKLOADS: Workload[] = [
     id: "d",
     title: "10,000 idle users: RSS per user",
     run: (server, protocol) => runIdle({ ...at(server), protocol, users: 10_000 }),
+  },
+  {
+    id: "l",
+    title: "10,000 logins, 200 at a time, all kept",
+    run: (server, protocol) => runLogins({ ...at(server), protocol, users: 10_000 }),
   },
 ];
 
@@ -109,6 +144,7 @@ async function runRooms(
     Array.from({ length: rooms }, (_, index) =>
       runBench({
         ...at(server),
+        workers: 1, // ten rooms already; one thread each would be twenty
         protocol,
         receivers: 100,
         senders: 4,
@@ -137,7 +173,7 @@ async function runRooms(
 }
 
 function at(server: RunningServer) {
-  return { hostname: "127.0.0.1", port: server.port, pid: server.pid };
+  return { hostname: "127.0.0.1", port: server.port, pid: server.pid, workers, ...onProgress };
 }
 
 function freePort(): number {
@@ -203,11 +239,17 @@ async function startServer(protocol: BenchProtocolName): Promise<RunningServer> 
   };
 }
 
-/** The figure a workload is compared on: deliveries/s, p99 latency, or KiB per user. */
-function headline(result: BenchResult | IdleResult): { value: number; unit: string } {
-  if ("perUserKiB" in result) return { value: result.perUserKiB, unit: "KiB/user" };
-  if (result.mode === "rate") return { value: result.latencyMs.p99, unit: "ms p99" };
-  return { value: result.deliveriesPerSecond, unit: "deliveries/s" };
+/** The figures a workload is compared on: deliveries/s, latency, KiB per user or logins/s. */
+function headlines(result: WorkloadResult): { value: number; unit: string }[] {
+  if ("perUserKiB" in result) return [{ value: result.perUserKiB, unit: "KiB/user" }];
+  if (!("mode" in result)) return [{ value: result.loginsPerSecond, unit: "logins/s" }];
+  if (result.mode === "rate") {
+    return [
+      { value: result.latencyMs.p50, unit: "ms p50" },
+      { value: result.latencyMs.p99, unit: "ms p99" },
+    ];
+  }
+  return [{ value: result.deliveriesPerSecond, unit: "deliveries/s" }];
 }
 
 function median(values: number[]): number {
@@ -219,10 +261,20 @@ function format(value: number): string {
   return value >= 1000 ? Math.round(value).toLocaleString("en") : value.toFixed(2);
 }
 
+/** The tester's and the server's CPU, median percent of a core, such as `93/36%`. */
+function cpuCell(results: WorkloadResult[]): string {
+  const shares = results.flatMap((result) => "cpu" in result ? [result.cpu] : []);
+  if (shares.length === 0) return "";
+  const tester = median(shares.map((cpu) => (cpu.testerSeconds / cpu.seconds) * 100));
+  const server = median(shares.map((cpu) => ((cpu.serverSeconds ?? NaN) / cpu.seconds) * 100));
+  return `${Math.round(tester)}/${Math.round(server)}%`;
+}
+
 const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "1" },
-    only: { type: "string", default: "a,b,c,e,d" },
+    only: { type: "string", default: "a,b,c,c50,e,d,l" },
+    workers: { type: "string", default: "2" },
     json: { type: "boolean", default: false },
     persist: { type: "boolean", default: false },
   },
@@ -235,22 +287,46 @@ const nanochatFlags = [
   ...NANOCHAT_FLAGS,
 ];
 const runs = Number(values.runs);
-const chosen = WORKLOADS.filter((workload) => values.only.split(",").includes(workload.id));
-const raw: Record<string, Record<BenchProtocolName, (BenchResult | IdleResult)[]>> = {};
-const rows: string[] = [];
+const workers = Number(values.workers);
+const chosen = values.only.split(",").map((id) => {
+  const workload = WORKLOADS.find((workload) => workload.id === id);
+  if (workload === undefined) throw new RangeError(`No workload "${id}"`);
+  return workload;
+});
+const report: BenchReport = {
+  date: new Date().toISOString(),
+  deno: Deno.version.deno,
+  workers,
+  runs,
+  workloads: [],
+};
+const progress = new ProgressLine();
+let running = "";
+const onProgress = progress.active
+  ? { onProgress: (state: BenchProgress) => progress.show(`${running}${describeProgress(state)}`) }
+  : {};
 
-// deno-lint-ignore no-console -- a report script
-const say = (text: string) => console.log(text);
+const say = (text: string) => {
+  progress.clear();
+  // deno-lint-ignore no-console -- a report script; with --json the table goes to stderr
+  (values.json ? console.error : console.log)(text);
+};
 say(`nanochat serve ${nanochatFlags.join(" ")}  (limits raised for the load test)`);
-say(`redis-server --save "" --appendonly no; ${runs} run(s) each, median [min–max]\n`);
+say(
+  `redis-server --save "" --appendonly no; ${runs} run(s) each, median [min–max]; ` +
+    `load from ${workers} thread(s); cpu: tester/server, % of a core\n`,
+);
 
 for (const workload of chosen) {
-  raw[workload.id] = { nanochat: [], redis: [] };
+  const results: Record<BenchProtocolName, WorkloadResult[]> = { nanochat: [], redis: [] };
+  report.workloads.push({ id: workload.id, title: workload.title, results });
   for (let run = 0; run < runs; run++) {
     for (const protocol of ["nanochat", "redis"] as const) {
+      running = `(${workload.id}) ${protocol} run ${run + 1} of ${runs}:`;
+      progress.show(running);
       await using server = await startServer(protocol);
       const result = await workload.run(server, protocol);
-      raw[workload.id]![protocol].push(result);
+      results[protocol].push(result);
       if ("lost" in result && result.lost + result.duplicated + result.reordered > 0) {
         say(
           `  ! ${protocol} (${workload.id}): lost ${result.lost}, duplicated ${result.duplicated}, reordered ${result.reordered}`,
@@ -258,21 +334,26 @@ for (const workload of chosen) {
       }
     }
   }
-  const summary = (protocol: BenchProtocolName) => {
-    const figures = raw[workload.id]![protocol].map((result) => headline(result).value);
-    return { median: median(figures), min: Math.min(...figures), max: Math.max(...figures) };
-  };
-  const ours = summary("nanochat");
-  const theirs = summary("redis");
-  const unit = headline(raw[workload.id]!.nanochat[0]!).unit;
-  const cell = (s: { median: number; min: number; max: number }) =>
-    `${format(s.median)} [${format(s.min)}–${format(s.max)}]`;
-  rows.push(
-    `(${workload.id}) ${workload.title.padEnd(42)} ${unit.padEnd(13)} nanochat ${
-      cell(ours).padEnd(30)
-    } redis ${cell(theirs).padEnd(30)} ratio ${(ours.median / theirs.median).toFixed(2)}`,
-  );
-  say(rows.at(-1)!);
+  const figures = headlines(results.nanochat[0]!);
+  figures.forEach(({ unit }, index) => {
+    const summary = (protocol: BenchProtocolName) => {
+      const all = results[protocol].map((result) => headlines(result)[index]!.value);
+      return { median: median(all), min: Math.min(...all), max: Math.max(...all) };
+    };
+    const ours = summary("nanochat");
+    const theirs = summary("redis");
+    const cell = (s: { median: number; min: number; max: number }) =>
+      `${format(s.median)} [${format(s.min)}–${format(s.max)}]`;
+    say(
+      `(${workload.id}) ${workload.title.padEnd(42)} ${unit.padEnd(13)} nanochat ${
+        cell(ours).padEnd(30)
+      } redis ${cell(theirs).padEnd(30)} ratio ${(ours.median / theirs.median).toFixed(2)}  cpu ${
+        cpuCell(results.nanochat)
+      } ${cpuCell(results.redis)}`,
+    );
+  });
 }
-if (values.json) say(JSON.stringify(raw, null, 2));
+progress.clear();
+// deno-lint-ignore no-console -- the raw results are the output
+if (values.json) console.log(JSON.stringify(report, null, 2));
 if (dataDir) Deno.removeSync(dataDir, { recursive: true });

@@ -48,7 +48,9 @@ export const PERMISSIONS: readonly string[] = [
  * @returns Whether `deno compile` succeeded.
  */
 export async function compile(outDir: string, target?: string): Promise<boolean> {
-  const args = ["compile", ...PERMISSIONS];
+  // The load tester's worker threads load this module by URL, which the
+  // module graph does not see: it must be embedded by name.
+  const args = ["compile", ...PERMISSIONS, "--include", "bench/load_worker.ts"];
   if (target === undefined) {
     args.push("--output", `${outDir}/nanochat`);
   } else {
