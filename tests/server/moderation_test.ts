@@ -77,7 +77,7 @@ Deno.test("BAN of a name disconnects its holder and refuses its logins until UNB
   ]);
   await mod.send("UNBAN bob");
   assert.equal(await mod.readLine(), "NOTICE moderation: bob is not banned any more");
-  await using back = await ts.login("bob");
+  await using _back = await ts.login("bob");
   await ts.waitForLog(/ ban by=mod target=Bob until=\d+ reason="flooding the lobby"/);
   await ts.waitForLog(/ unban by=mod target=bob/);
 });
