@@ -41,6 +41,15 @@ export type Command =
   | { readonly kind: "help" }
   /** `REGISTER password`: claim one's name with a password. */
   | { readonly kind: "register"; readonly password: string }
+  /** `REGISTER #room`: its creator, registered, becomes its owner. */
+  | { readonly kind: "register-room"; readonly room: string }
+  /** `OP #room name` / `DEOP #room name`: the owner appoints or dismisses a room operator. */
+  | {
+    readonly kind: "op";
+    readonly room: string;
+    readonly target: string;
+    readonly operator: boolean;
+  }
   /** `PASS password`: the password of a registered name, right after the name line. */
   | { readonly kind: "pass"; readonly password: string }
   /** `PASSWORD old new`: change one's password. */
@@ -222,10 +231,32 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     kind: "register",
     word: "REGISTER",
-    args: "password",
-    summary: "keep your name: from now on it needs this password",
+    args: "password|#room",
+    summary: "keep your name (it needs this password from now), or own a room you made",
     cost: 5,
-    parse: (password) => password === "" ? undefined : { kind: "register", password },
+    parse: (password) => {
+      if (password === "") return undefined;
+      if (password.startsWith("#") && !password.includes(" ")) {
+        return { kind: "register-room", room: password };
+      }
+      return { kind: "register", password };
+    },
+  },
+  {
+    kind: "op",
+    word: "OP",
+    args: "#room name",
+    summary: "room owners: make a user one of the room's operators",
+    cost: 2,
+    parse: (args) => opCommand(args, true),
+  },
+  {
+    kind: "op",
+    word: "DEOP",
+    args: "#room name",
+    summary: "room owners: take that back",
+    cost: 2,
+    parse: (args) => opCommand(args, false),
   },
   {
     kind: "pass",
@@ -366,6 +397,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     parse: (reason) => ({ kind: "quit", reason }),
   },
 ];
+
+function opCommand(args: string, operator: boolean): Command | undefined {
+  const [room, target] = splitRoom(args);
+  if (room === "" || target === "" || target.includes(" ")) return undefined;
+  return { kind: "op", room, target, operator };
+}
 
 /**
  * Splits arguments that may start with a room: `#rust bye` is the room and

@@ -55,7 +55,7 @@ export const ErrorCode = {
   NotRegistered: "not-registered",
   /** The same account logged in again elsewhere; this connection ends. */
   Replaced: "replaced",
-  /** A command for server operators from someone who is not one. */
+  /** A command for server operators (or a room's) from someone who is not one. */
   NotOperator: "not-operator",
   /** The name or the address is banned; the connection ends. */
   Banned: "banned",
@@ -214,6 +214,15 @@ export const ServerError = {
   nameRegistered: (name: string, other: string): ProtocolError => ({
     code: ErrorCode.NameTaken,
     text: `The name ${name} looks too much like ${other}, which is registered`,
+  }),
+  notRoomOperator: (command: string, room: string): ProtocolError => ({
+    code: ErrorCode.NotOperator,
+    text: `Only operators of ${room} may ${command} there`,
+  }),
+  /** @param why Such as `you did not create it`, `it has an owner`. */
+  cannotOwn: (room: string, why: string): ProtocolError => ({
+    code: ErrorCode.NotOperator,
+    text: `You cannot own ${room}: ${why}`,
   }),
   notOperator: (command: string): ProtocolError => ({
     code: ErrorCode.NotOperator,

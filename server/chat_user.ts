@@ -26,7 +26,6 @@ import { type CommandUser, type HandlerContext, runCommand } from "./handlers.ts
 import type { Hub, HubUser } from "./hub/hub.ts";
 import type { Session, SessionHandler } from "./session.ts";
 import type { TokenBucket } from "./token_bucket.ts";
-import type { AccountStore } from "./accounts/account_store.ts";
 import type { FailureLimits } from "./accounts/failure_limits.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "./accounts/passwords.ts";
 import type { Ban } from "./moderation/bans.ts";
@@ -58,8 +57,6 @@ export interface ChatUserOptions extends HandlerContext {
   readonly presenceAllowed: (room: string) => boolean;
   /** History bytes joins may still be sent now, for the whole server. */
   readonly historyBudget: TokenBucket;
-  /** Registered names. */
-  readonly accounts: AccountStore;
   /** Wrong passwords allowed per address and per name. */
   readonly passwordFailures: { readonly byAddress: FailureLimits; readonly byName: FailureLimits };
   /** The server operators' name keys (each must also be registered). */
@@ -207,6 +204,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     }
     const opened = hub.rooms.open(name);
     if ("lookalike" in opened) return ServerError.roomLookalike(name, opened.lookalike);
+    if (existing === undefined) hub.rooms.setCreator(opened.room, this.name);
     this.#enter(opened.room, true);
     return undefined;
   }

@@ -12,7 +12,8 @@ import { type ProtocolError, ServerError } from "../protocol/errors.ts";
 import type { ChatEvent, EventDraft, Reply } from "../protocol/events.ts";
 import { parseDuration } from "../protocol/duration.ts";
 import { utcTime } from "../protocol/line_codec.ts";
-import { nameProblem } from "../protocol/username.ts";
+import { nameKey, nameProblem } from "../protocol/username.ts";
+import type { AccountStore } from "./accounts/account_store.ts";
 import { type Ban, banKind, type Bans } from "./moderation/bans.ts";
 import type { Mute, Mutes } from "./moderation/mutes.ts";
 import type { Hub, HubUser } from "./hub/hub.ts";
@@ -73,6 +74,8 @@ export interface HandlerContext {
    * reply the server generates can drop its asker as a slow reader.
    */
   readonly maxReplyBytes: number;
+  /** Registered names. */
+  readonly accounts: AccountStore;
   /** The bans in force. */
   readonly bans: Bans;
   /** The mutes in force. */
@@ -139,6 +142,12 @@ const HANDLERS: Handlers = {
     if (!user.isIn(found)) return error(user, ServerError.notInRoom(found));
     const mute = mutes.forSpeaker(user.name, found);
     if (mute !== undefined) return error(user, mutedError(mute));
+    // An owned room's topic is its operators' to set.
+    if (
+      hub.rooms.owner(found) !== "" && !hub.rooms.isOperator(found, user.name) && !user.isOperator
+    ) {
+      return error(user, ServerError.notRoomOperator("set the topic", found));
+    }
     if (text.length > MAX_TOPIC_LENGTH) {
       return error(
         user,
@@ -164,11 +173,47 @@ const HANDLERS: Handlers = {
   pass: (_, user) => error(user, ServerError.usage("PASS password, right after a registered name")),
   password: ({ old, password }, user) => user.changePassword(old, password),
   unregister: ({ password }, user) => user.unregister(password),
-  kick: ({ room, target, reason }, user) => {
-    if (!user.isOperator) return error(user, ServerError.notOperator("KICK"));
+  kick: ({ room, target, reason }, user, { hub }) => {
     const found = user.roomFor(room);
     if (typeof found !== "string") return error(user, found);
+    if (!user.isOperator && !hub.rooms.isOperator(found, user.name)) {
+      return error(user, ServerError.notRoomOperator("KICK", found));
+    }
     orError(user, user.kick(found, target, reason));
+  },
+  "register-room": ({ room }, user, { hub, accounts, log }) => {
+    const found = hub.rooms.find(room);
+    if (found === undefined) return error(user, ServerError.noSuchRoom(room));
+    const owner = hub.rooms.owner(found);
+    if (owner !== "") return error(user, ServerError.cannotOwn(found, `${owner} owns it`));
+    if (accounts.find(user.name) === undefined) {
+      return error(user, ServerError.cannotOwn(found, "register your name first"));
+    }
+    if (hub.rooms.creator(found) !== nameKey(user.name)) {
+      return error(user, ServerError.cannotOwn(found, "you did not create it"));
+    }
+    hub.rooms.setOwner(found, user.name);
+    log.event("room-owner", { room: found, name: user.name });
+    user.reply({
+      kind: "moderation",
+      text: `${found} is yours: OP ${found} name makes someone its operator`,
+    });
+  },
+  op: ({ room, target, operator }, user, { hub, log }) => {
+    const found = hub.rooms.find(room);
+    if (found === undefined) return error(user, ServerError.noSuchRoom(room));
+    const owner = hub.rooms.owner(found);
+    const isOwner = owner !== "" && nameKey(owner) === nameKey(user.name);
+    if (!isOwner && !user.isOperator) {
+      return error(user, ServerError.notRoomOperator(operator ? "OP" : "DEOP", found));
+    }
+    if (nameProblem(target) !== undefined) return error(user, ServerError.usage("OP #room name"));
+    hub.rooms.setOperator(found, target, operator);
+    log.event(operator ? "room-op" : "room-deop", { by: user.name, room: found, target });
+    user.reply({
+      kind: "moderation",
+      text: `${target} is ${operator ? "now" : "no longer"} an operator of ${found}`,
+    });
   },
   ban: ({ target, duration, reason }, user, { bans, enforceBan, log, now }) => {
     if (!user.isOperator) return error(user, ServerError.notOperator("BAN"));
@@ -201,9 +246,14 @@ const HANDLERS: Handlers = {
     user.reply({ kind: "bans", bans: bans.list() });
   },
   mute: ({ room, target, duration }, user, { hub, mutes, log, now }) => {
-    if (!user.isOperator) return error(user, ServerError.notOperator("MUTE"));
     const found = room === "" ? "" : hub.rooms.find(room);
     if (found === undefined) return error(user, ServerError.noSuchRoom(room));
+    if (!user.isOperator && (found === "" || !hub.rooms.isOperator(found, user.name))) {
+      return error(
+        user,
+        found === "" ? ServerError.notOperator("MUTE") : ServerError.notRoomOperator("MUTE", found),
+      );
+    }
     if (nameProblem(target) !== undefined) {
       return error(user, ServerError.usage("MUTE [#room] name [duration]"));
     }
@@ -224,8 +274,15 @@ const HANDLERS: Handlers = {
     }
   },
   unmute: ({ room, target }, user, { hub, mutes, log }) => {
-    if (!user.isOperator) return error(user, ServerError.notOperator("UNMUTE"));
     const found = room === "" ? "" : hub.rooms.find(room) ?? room;
+    if (!user.isOperator && (found === "" || !hub.rooms.isOperator(found, user.name))) {
+      return error(
+        user,
+        found === ""
+          ? ServerError.notOperator("UNMUTE")
+          : ServerError.notRoomOperator("UNMUTE", found),
+      );
+    }
     const lifted = mutes.remove(target, found);
     if (lifted) log.event("unmute", { by: user.name, target, room: found || undefined });
     const where = found === "" ? "everywhere" : `in ${found}`;

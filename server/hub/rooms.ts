@@ -61,11 +61,24 @@ export interface Rooms<U extends NameHolder> {
   setTopic(room: string, topic: string): void;
   /** Every room, sorted by name. */
   list(): RoomInfo[];
+  /** Who created a room since the server started (a name key); empty if unknown. */
+  creator(room: string): string;
+  /** Records who created a room. */
+  setCreator(room: string, name: string): void;
+  /** A room's owner (a registered name); empty if it has none. */
+  owner(room: string): string;
+  /** Gives a room an owner. */
+  setOwner(room: string, name: string): void;
+  /** Whether a name is one of a room's operators (its owner is one). */
+  isOperator(room: string, name: string): boolean;
+  /** Makes a name one of a room's operators, or no longer one. */
+  setOperator(room: string, name: string, operator: boolean): void;
   /**
    * Forgets rooms that have been empty for `emptyMs` and have no topic.
    *
    * @param emptyMs How long a room may stay empty.
-   * @param keep A room never to forget (the default room).
+   * @param keep A room never to forget (the default room); nor are rooms with
+   * an owner.
    * @returns The rooms forgotten.
    */
   expire(emptyMs: number, keep: string): string[];
@@ -123,6 +136,12 @@ interface Room<U extends NameHolder> {
   topic: string;
   /** When the last member left; `undefined` while anyone is in. */
   emptySince: number | undefined;
+  /** Who created it since the server started, as a name key. */
+  creator: string;
+  /** Its owner, a registered name; empty when it has none. */
+  owner: string;
+  /** Its operators' name keys. */
+  readonly operators: Set<string>;
 }
 
 /** {@linkcode Rooms} in this process's memory. */
@@ -167,6 +186,9 @@ export class MemoryRooms<U extends NameHolder> implements Rooms<U> {
       members: new Members(),
       topic: "",
       emptySince: this.#now(),
+      creator: "",
+      owner: "",
+      operators: new Set(),
     };
     this.#rooms.set(roomKey(room), created);
     this.#byName.set(room, created);
@@ -220,7 +242,8 @@ export class MemoryRooms<U extends NameHolder> implements Rooms<U> {
     const keepKey = roomKey(keep);
     const forgotten: string[] = [];
     for (const [key, room] of this.#rooms) {
-      if (key === keepKey || room.topic !== "" || room.emptySince === undefined) continue;
+      if (key === keepKey || room.topic !== "" || room.owner !== "") continue;
+      if (room.emptySince === undefined) continue;
       if (now - room.emptySince < emptyMs) continue;
       this.#rooms.delete(key);
       this.#byName.delete(room.name);
@@ -228,6 +251,38 @@ export class MemoryRooms<U extends NameHolder> implements Rooms<U> {
       forgotten.push(room.name);
     }
     return forgotten;
+  }
+
+  creator(room: string): string {
+    return this.#room(room)?.creator ?? "";
+  }
+
+  setCreator(room: string, name: string): void {
+    const found = this.#room(room);
+    if (found) found.creator = nameKey(name);
+  }
+
+  owner(room: string): string {
+    return this.#room(room)?.owner ?? "";
+  }
+
+  setOwner(room: string, name: string): void {
+    const found = this.#room(room);
+    if (found) found.owner = name;
+  }
+
+  isOperator(room: string, name: string): boolean {
+    const found = this.#room(room);
+    if (found === undefined) return false;
+    const key = nameKey(name);
+    return (found.owner !== "" && nameKey(found.owner) === key) || found.operators.has(key);
+  }
+
+  setOperator(room: string, name: string, operator: boolean): void {
+    const found = this.#room(room);
+    if (found === undefined) return;
+    if (operator) found.operators.add(nameKey(name));
+    else found.operators.delete(nameKey(name));
   }
 
   /** The room by its name as created, or else ignoring case. */

@@ -56,6 +56,13 @@ const MIGRATIONS: readonly string[] = [
      by_name TEXT NOT NULL,
      PRIMARY KEY (key, room)
    );`,
+  // 5: room owners and operators.
+  `ALTER TABLE rooms ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+   CREATE TABLE room_operators (
+     room_key TEXT NOT NULL,
+     name_key TEXT NOT NULL,
+     PRIMARY KEY (room_key, name_key)
+   );`,
 ];
 
 /** The schema version this nanochat writes. */

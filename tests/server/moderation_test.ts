@@ -38,19 +38,17 @@ Deno.test("only registered operators may KICK, BAN, UNBAN and see BANS", async (
   await using ts = await startServer({ operators: ["mod"] });
   await using unregistered = await ts.login("mod"); // named, but anyone could be "mod"
   await using bob = await ts.login("bob");
-  for (
-    const [line, word] of [["KICK bob", "KICK"], ["BAN bob", "BAN"], ["UNBAN bob", "UNBAN"], [
-      "BANS",
-      "BANS",
-    ]]
-  ) {
-    await unregistered.send(line!);
-    assert.equal(
-      await unregistered.readLine(),
-      `ERROR not-operator: Only server operators may ${word}`,
-    );
-    await bob.send(line!);
-    assert.equal(await bob.readLine(), `ERROR not-operator: Only server operators may ${word}`);
+  const refusals: [string, string][] = [
+    ["KICK bob", "ERROR not-operator: Only operators of #lobby may KICK there"],
+    ["BAN bob", "ERROR not-operator: Only server operators may BAN"],
+    ["UNBAN bob", "ERROR not-operator: Only server operators may UNBAN"],
+    ["BANS", "ERROR not-operator: Only server operators may BANS"],
+  ];
+  for (const [line, refusal] of refusals) {
+    for (const client of [unregistered, bob]) {
+      await client.send(line);
+      assert.equal(await client.readLine(), refusal, line);
+    }
   }
 });
 
@@ -162,3 +160,58 @@ Deno.test("Mutes end on their own, by the clock", () => {
   clock.now = 600_000;
   assert.equal(mutes.forSpeaker("bob", "#rust"), undefined);
 });
+
+Deno.test("the registered creator of a room owns it and appoints its operators", async () => {
+  await using ts = await startServer();
+  await using alice = await operatorless(ts, "alice");
+  await using bob = await ts.login("bob");
+  await using carol = await ts.login("carol");
+  for (const client of [alice, bob, carol]) {
+    await client.send("JOIN #rust");
+    await client.readLine();
+  }
+  await bob.send("REGISTER #rust");
+  assert.equal(
+    await bob.readLine(),
+    "ERROR not-operator: You cannot own #rust: register your name first",
+  );
+  await alice.send("REGISTER #rust");
+  assert.equal(
+    await alice.readLine(),
+    "NOTICE moderation: #rust is yours: OP #rust name makes someone its operator",
+  );
+  await carol.send("REGISTER #rust");
+  assert.equal(await carol.readLine(), "ERROR not-operator: You cannot own #rust: alice owns it");
+  await carol.send("TOPIC #rust mine");
+  assert.equal(
+    await carol.readLine(),
+    "ERROR not-operator: Only operators of #rust may set the topic there",
+  );
+  await bob.send("KICK #rust carol");
+  assert.equal(await bob.readLine(), "ERROR not-operator: Only operators of #rust may KICK there");
+  await alice.send("OP #rust bob");
+  assert.equal(await alice.readLine(), "NOTICE moderation: bob is now an operator of #rust");
+  await bob.send("KICK #rust carol off topic");
+  assert.equal(await carol.readLine(), "#rust NOTICE kick: carol was kicked by bob (off topic)");
+  await bob.send("KICK #lobby carol");
+  assert.match(await bob.readLine(), /^#rust NOTICE kick: /); // his own view of the kick
+  assert.equal(await bob.readLine(), "ERROR not-operator: Only operators of #lobby may KICK there");
+  await bob.send("MUTE bob");
+  assert.equal(await bob.readLine(), "ERROR not-operator: Only server operators may MUTE");
+  await alice.send("DEOP #rust bob");
+  assert.match(await alice.readLine(), /^#rust NOTICE kick: /);
+  assert.equal(await alice.readLine(), "NOTICE moderation: bob is no longer an operator of #rust");
+  await bob.send("TOPIC #rust bobs topic");
+  assert.equal(
+    await bob.readLine(),
+    "ERROR not-operator: Only operators of #rust may set the topic there",
+  );
+});
+
+/** Logs in and registers, without being a server operator. */
+async function operatorless(ts: TestServer, name: string): Promise<TestClient> {
+  const client = await ts.login(name);
+  await client.send("REGISTER room-owner-password");
+  assert.match(await client.readLine(), /^NOTICE registered: /);
+  return client;
+}

@@ -143,3 +143,23 @@ Deno.test("SqliteAccountStore finds accounts ignoring case, and look-alikes by s
     db.close();
   }
 });
+
+Deno.test("SqliteRooms keeps a room's owner and operators across a reopen", async () => {
+  await using file = await tempDb();
+  const first = openDatabase(file.path);
+  const rooms = new SqliteRooms<{ name: string }>(first);
+  rooms.open("#rust");
+  rooms.setOwner("#rust", "alice");
+  rooms.setOperator("#rust", "Bob", true);
+  rooms.setOperator("#rust", "carol", true);
+  rooms.setOperator("#rust", "carol", false);
+  first.close();
+  const second = openDatabase(file.path);
+  const reopened = new SqliteRooms<{ name: string }>(second);
+  assert.equal(reopened.owner("#rust"), "alice");
+  assert.ok(reopened.isOperator("#rust", "alice"), "the owner is an operator");
+  assert.ok(reopened.isOperator("#rust", "bob"));
+  assert.ok(!reopened.isOperator("#rust", "carol"));
+  assert.deepEqual(reopened.expire(0, "#lobby"), [], "an owned room never expires");
+  second.close();
+});
