@@ -5,12 +5,12 @@
  */
 import assert from "@nanochat/assert";
 import { ServerProcess } from "../support/cli_process.ts";
-import { makeTestCerts } from "../support/certs.ts";
+import { makeTestCerts, type TestCerts } from "../support/certs.ts";
 import { connectFrom, type SourcedConn } from "../support/connect_from.ts";
 import { LINE_TIMEOUT_MS, TestClient } from "../support/test_client.ts";
 import { startServer } from "../support/test_server.ts";
 import { Logger } from "../../server/log.ts";
-import { serve } from "../../server/server.ts";
+import { type ListenAddress, serve } from "../../server/server.ts";
 
 /** Resolves with what ended the read: the server closing or resetting the socket. */
 async function closedByServer(conn: Pick<Deno.Conn, "read">): Promise<"closed"> {
@@ -35,6 +35,18 @@ async function closedByServer(conn: Pick<Deno.Conn, "read">): Promise<"closed"> 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A TLS listening address on a free loopback port, with the test certificate. */
+async function tlsAddress(certs: TestCerts): Promise<ListenAddress> {
+  return {
+    hostname: "127.0.0.1",
+    port: 0,
+    tls: {
+      cert: await Deno.readTextFile(certs.leafCert),
+      key: await Deno.readTextFile(certs.leafKey),
+    },
+  };
 }
 
 async function scrape(port: number): Promise<string> {
@@ -86,14 +98,7 @@ Deno.test("TLS connections that never handshake count against the per-address li
   await using certs = await makeTestCerts();
   const log: string[] = [];
   await using server = await serve({
-    listen: [{
-      hostname: "127.0.0.1",
-      port: 0,
-      tls: {
-        cert: await Deno.readTextFile(certs.leafCert),
-        key: await Deno.readTextFile(certs.leafKey),
-      },
-    }],
+    listen: [await tlsAddress(certs)],
     maxConnectionsPerIp: 2,
     maxNewConnectionsPerIp: 0,
     logger: new Logger((line) => log.push(line)),
@@ -146,14 +151,7 @@ Deno.test("an address that opens connections too quickly is refused until its wi
 Deno.test("TLS refusals count by their limit, and closing the server closes handshakes in progress", async () => {
   await using certs = await makeTestCerts();
   const server = await serve({
-    listen: [{
-      hostname: "127.0.0.1",
-      port: 0,
-      tls: {
-        cert: await Deno.readTextFile(certs.leafCert),
-        key: await Deno.readTextFile(certs.leafKey),
-      },
-    }],
+    listen: [await tlsAddress(certs)],
     maxConnectionsPerIp: 1,
     maxNewConnectionsPerIp: 0,
     metrics: { hostname: "127.0.0.1", port: 0 },

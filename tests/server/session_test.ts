@@ -207,6 +207,22 @@ Deno.test("TokenBucket makes a costly command wait as long as that many lines", 
   assert.equal(bucket.delay(), 500);
 });
 
+/** Stores `count` old lines from bob, each its number and `size` more characters. */
+function fill(store: MemoryHistoryStore, count: number, size: number): void {
+  for (let i = 0; i < count; i++) {
+    const text = `${i} ${"z".repeat(size)}`;
+    store.append({
+      id: `old${i}`,
+      time: 0,
+      room: "#lobby",
+      kind: "message",
+      from: "bob",
+      to: "",
+      text,
+    });
+  }
+}
+
 /** Puts `count` users into the hub without connections, as `WHO` and presence see them. */
 function crowd(hub: Hub<ChatUser>, count: number, prefix = "user"): void {
   for (let i = 0; i < count; i++) {
@@ -265,18 +281,7 @@ Deno.test("history replay sends the newest lines that fit the reply budget, olde
 Deno.test("history replays share one budget per second across all logins", async () => {
   const store = new MemoryHistoryStore(10);
   const w = world({ history: store, historyBytes: { ratePerSecond: 1000, burst: 2000 } });
-  for (let i = 0; i < 10; i++) {
-    const text = `${i} ${"z".repeat(150)}`;
-    store.append({
-      id: `old${i}`,
-      time: 0,
-      room: "#lobby",
-      kind: "message",
-      from: "bob",
-      to: "",
-      text,
-    });
-  }
+  fill(store, 10, 150);
   const replayed = async (name: string) => {
     const user = w.connect();
     user.conn.push(name);
@@ -319,18 +324,7 @@ Deno.test("presence notices stop while the room's budget is spent, and come back
 Deno.test("history goes out a part at a time as the client takes it, live lines after it", async () => {
   const store = new MemoryHistoryStore(50);
   const w = world({ history: store });
-  for (let i = 0; i < 10; i++) {
-    const text = `${i} ${"z".repeat(2000)}`;
-    store.append({
-      id: `old${i}`,
-      time: 0,
-      room: "#lobby",
-      kind: "message",
-      from: "bob",
-      to: "",
-      text,
-    });
-  }
+  fill(store, 10, 2000);
   const bob = w.connect();
   bob.conn.push("bob");
   const alice = w.connect();
@@ -350,18 +344,7 @@ Deno.test("history goes out a part at a time as the client takes it, live lines 
 Deno.test("a user who never takes the history is dropped once live lines held for it pass the cap", async () => {
   const store = new MemoryHistoryStore(50);
   const w = world({ history: store });
-  for (let i = 0; i < 10; i++) {
-    const text = `${i} ${"z".repeat(2000)}`;
-    store.append({
-      id: `old${i}`,
-      time: 0,
-      room: "#lobby",
-      kind: "message",
-      from: "bob",
-      to: "",
-      text,
-    });
-  }
+  fill(store, 10, 2000);
   const bob = w.connect();
   bob.conn.push("bob");
   const alice = w.connect();
