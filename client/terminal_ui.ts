@@ -1,14 +1,19 @@
 /**
  * The interactive client: a line editor (history, cursor keys) at the
- * bottom, incoming lines printed above it. Each incoming line clears the
- * input row, prints, and redraws the prompt with the half-typed text and the
- * cursor where they were, so typing is never clobbered. The client wraps
- * each line to the window's width itself ({@linkcode terminalRows}), indenting
- * the rows after the first, so no message can make a row that looks like
- * the start of another.
+ * bottom, incoming lines printed above it. The client draws the input block
+ * (prompt and draft, however many rows they take) itself, measured in
+ * terminal cells ({@linkcode InputBlock}): each incoming line clears the
+ * whole block, is printed where the block began, and the block is drawn
+ * again below it with the cursor where it was, so no line is lost and no
+ * row of the draft is left behind, whatever the draft's length, its wide
+ * characters or the window's size. The client wraps each line to the
+ * window's width itself ({@linkcode terminalRows}), indenting the rows after
+ * the first, so no message can make a row that looks like the start of
+ * another.
  *
  * `node:readline` does the editing (history, Tab to complete names and
- * rooms); it needs no permissions in Deno.
+ * rooms) into an output that is thrown away; it needs no permissions in
+ * Deno.
  *
  * The prompt names the current room and the others with unread messages
  * (`#lobby [#rust 3]> `); it changes when the server confirms a join, part
@@ -20,10 +25,11 @@
 
 import process from "node:process";
 import * as readline from "node:readline";
-import stringWidth from "string-width";
+import { Writable } from "node:stream";
 import { parseServerLine } from "../protocol/server_lines.ts";
 import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, type Keypress, parseInput, roomKeyOf } from "./input.ts";
+import { InputBlock } from "./input_block.ts";
 import { ChatState } from "./chat_state.ts";
 import {
   isKeepaliveReply,
@@ -37,11 +43,13 @@ import {
 import type { ServerLink } from "./server_link.ts";
 import { terminalRows } from "./wrap.ts";
 
-// The client's own styles, which take no cells.
-// deno-lint-ignore no-control-regex -- matching the client's own SGR sequences is the point
-const SGR = /\x1b\[[0-9;]*m/g;
+const encoder = new TextEncoder();
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+/** The editor's state that the screen shows: readline keeps it public. */
+interface EditorState {
+  readonly line: string;
+  readonly cursor: number;
+}
 
 /**
  * Runs the interactive client until the user quits or the server goes away.
@@ -56,23 +64,40 @@ export async function runTerminalUi(
   name: string,
   render: RenderOptions,
 ): Promise<number> {
-  const output = process.stdout;
   const state = new ChatState(name);
   const { rooms } = state;
   const promptNow = () => renderPrompt(rooms.current, rooms.joined, render.style);
+  const block = new InputBlock({ write: writeToTerminal, size: terminalSize });
+  // readline edits; what it would draw is thrown away, since the block is drawn here.
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
   const editor = readline.createInterface({
     input: process.stdin,
-    output,
-    prompt: promptNow(),
+    output: discard,
     historySize: 1000,
     terminal: true,
-    completer: (line: string) => state.complete(line),
+    completer: (line: string) => {
+      const [matches, word] = state.complete(line);
+      if (matches.length > 1) show(renderInfo(matches.join("  "), render));
+      return [matches, word];
+    },
   });
+  const editorState = editor as unknown as EditorState;
+  const refresh = () => block.update(promptNow(), editorState.line, editorState.cursor);
   const show = (text: string) => {
-    readline.cursorTo(output, 0);
-    readline.clearLine(output, 0);
-    output.write(terminalRows(text, columnsOf(output)));
-    editor.prompt(true);
+    refresh();
+    block.printAbove(terminalRows(text, terminalSize().columns));
+  };
+  // Keys come in bursts (a paste is one read): the block is drawn once per burst.
+  let drawPending = false;
+  const drawSoon = () => {
+    if (drawPending) return;
+    drawPending = true;
+    queueMicrotask(() => {
+      drawPending = false;
+      if (ended) return;
+      refresh();
+      block.draw();
+    });
   };
   let ended = false;
   let quitting = false;
@@ -83,7 +108,6 @@ export async function runTerminalUi(
   };
 
   editor.on("line", (input: string) => {
-    eraseEchoedInput(editor.getPrompt() + input, output);
     const action = parseInput(input);
     switch (action.kind) {
       case "send": {
@@ -95,8 +119,6 @@ export async function runTerminalUi(
           show(renderOwnMessage(state.name, action.message, render, new Date(), tag));
         } else if (action.action !== undefined && rooms.current !== undefined) {
           show(renderOwnAction(state.name, action.action, render, new Date()));
-        } else {
-          editor.prompt();
         }
         return;
       }
@@ -107,7 +129,7 @@ export async function runTerminalUi(
       case "invalid":
         return show(renderInfo(action.reason, render));
       case "nothing":
-        return editor.prompt();
+        return;
     }
   });
   // Ctrl-C; a second one while leaving gives up on a goodbye that hangs.
@@ -123,6 +145,16 @@ export async function runTerminalUi(
     if (room !== undefined && !rooms.isCurrent(room)) link.send(`SWITCH ${room}`);
   };
   process.stdin.prependListener("keypress", onKeypress);
+  // After readline's own listener: the draft has changed by now.
+  process.stdin.on("keypress", drawSoon);
+  const onResize = () => {
+    block.resized();
+    drawSoon();
+  };
+  const resizeSignal = Deno.build.os === "windows" ? undefined : "SIGWINCH";
+  if (resizeSignal !== undefined) Deno.addSignalListener(resizeSignal, onResize);
+  refresh();
+  block.draw();
 
   let answered = false;
   const end = await link.receive((line) => {
@@ -135,44 +167,35 @@ export async function runTerminalUi(
     }
     answered = true;
     state.observe(line);
-    const prompt = promptNow();
-    if (prompt !== editor.getPrompt()) editor.setPrompt(prompt); // shown by show()
     if (!isKeepaliveReply(line)) show(renderServerLine(line, render, new Date(), rooms));
   });
   ended = true;
+  if (resizeSignal !== undefined) Deno.removeSignalListener(resizeSignal, onResize);
   process.stdin.off("keypress", onKeypress);
-  readline.cursorTo(output, 0);
-  readline.clearLine(output, 0);
+  process.stdin.off("keypress", drawSoon);
+  block.erase();
   editor.close();
   const { code, message } = describeEnd(end, quitting);
-  if (message !== "") output.write(terminalRows(renderInfo(message, render), columnsOf(output)));
+  if (message !== "") {
+    writeToTerminal(terminalRows(renderInfo(message, render), terminalSize().columns));
+  }
   return code;
 }
 
-/** The terminal's width, read at every line: the window may have been resized. */
-function columnsOf(output: typeof process.stdout): number {
-  return output.columns || 80;
-}
-
-/** Removes the prompt and text readline left on screen for an entered line. */
-function eraseEchoedInput(echoed: string, output: typeof process.stdout): void {
-  const columns = columnsOf(output);
-  const rows = Math.max(1, Math.ceil(echoedCells(echoed.replace(SGR, ""), columns) / columns));
-  readline.moveCursor(output, 0, -rows);
-  readline.clearScreenDown(output);
-}
-
-/**
- * The cells the terminal uses for a line it wraps itself, counted as
- * readline counts them: a wide character that would straddle the edge
- * leaves the row's last cell empty.
- */
-function echoedCells(text: string, columns: number): number {
-  let cells = 0;
-  for (const { segment } of graphemes.segment(text)) {
-    const width = stringWidth(segment);
-    if (width === 2 && (cells + 1) % columns === 0) cells++;
-    cells += width;
+/** Writes to the terminal at once, so that what is drawn keeps its order. */
+function writeToTerminal(text: string): void {
+  const bytes = encoder.encode(text);
+  for (let written = 0; written < bytes.length;) {
+    written += Deno.stdout.writeSync(bytes.subarray(written));
   }
-  return cells;
+}
+
+/** The window's size, read every time: it may have been resized. */
+function terminalSize(): { columns: number; rows: number } {
+  try {
+    const { columns, rows } = Deno.consoleSize();
+    return { columns: columns || 80, rows: rows || 24 };
+  } catch {
+    return { columns: 80, rows: 24 };
+  }
 }

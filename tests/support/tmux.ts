@@ -58,6 +58,16 @@ export class TmuxPane implements AsyncDisposable {
     await this.#tmux(["send-keys", "-t", "0", ...keys]);
   }
 
+  /**
+   * Resizes the window, as a user dragging its edge would.
+   *
+   * @param columns The new width.
+   * @param rows The new height, 30 unless given.
+   */
+  async resize(columns: number, rows = 30): Promise<void> {
+    await this.#tmux(["resize-window", "-t", "0", "-x", String(columns), "-y", String(rows)]);
+  }
+
   /** Types text literally (no key-name lookup). */
   async type(text: string): Promise<void> {
     await this.#tmux(["send-keys", "-t", "0", "-l", text]);
