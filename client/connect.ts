@@ -43,11 +43,19 @@ export interface ClientOptions extends HostPort {
    */
   listen?: boolean;
   /**
-   * Start every line with the local time.
+   * Start every line with the time: local in the interactive client, UTC in
+   * scripts (where the server's history times are UTC too).
    *
    * @default {false}
    */
   timestamps?: boolean;
+  /**
+   * In scripts, print the history the server replays at login (and at each
+   * join); false leaves those lines out.
+   *
+   * @default {true}
+   */
+  history?: boolean;
   /**
    * Connect with TLS, verifying the server against the system's roots and
    * `caFile`.
@@ -120,7 +128,12 @@ export async function connect(options: ClientOptions): Promise<number> {
       timestamps: options.timestamps ?? false,
     });
   }
-  return await runScripted(link, { listen, timestamps: options.timestamps ?? false, warn });
+  return await runScripted(link, {
+    listen,
+    timestamps: options.timestamps ?? false,
+    history: options.history ?? true,
+    warn,
+  });
 }
 
 function chooseSecurity(options: ClientOptions): Security {

@@ -28,7 +28,7 @@ import { createStyle, NAME_COLOR_COUNT, type Style } from "./style.ts";
 export interface RenderOptions {
   /** Colours and bold, or plain text. */
   readonly style: Style;
-  /** Whether each line starts with the local time, `HH:MM`. */
+  /** Whether each line starts with the local time, `HH:MM` (history lines always do). */
   readonly timestamps: boolean;
 }
 
@@ -247,15 +247,17 @@ export function renderInfo(text: string, options: RenderOptions): string {
 
 /**
  * A server line for scripts: exactly as received but sanitised, no styles.
+ * Its timestamp is in UTC, the time zone of the server's `HISTORY` lines, so
+ * a log never mixes two.
  *
  * @param line The line as received.
- * @param timestamps Whether to start with `HH:MM:SS `.
+ * @param timestamps Whether to start with the UTC time, `HH:MM:SSZ `.
  * @param now The time to stamp it with.
  * @returns The text to print, without a newline.
  */
 export function plainLine(line: string, timestamps: boolean, now: Date): string {
   return timestamps
-    ? `${clock(now, true)} ${sanitizeForTerminal(line)}`
+    ? `${now.toISOString().slice(11, 19)}Z ${sanitizeForTerminal(line)}`
     : sanitizeForTerminal(line);
 }
 
@@ -267,6 +269,7 @@ function stamp(text: string, options: RenderOptions, now: Date): string {
   return options.timestamps ? `${options.style.dim(clock(now, false))} ${text}` : text;
 }
 
+/** The local time, `HH:MM` or `HH:MM:SS`. */
 function clock(now: Date, seconds: boolean): string {
   const parts = [now.getHours(), now.getMinutes(), ...(seconds ? [now.getSeconds()] : [])];
   return parts.map((part) => String(part).padStart(2, "0")).join(":");

@@ -1,7 +1,8 @@
 /**
  * The client for scripts and pipes: stdin lines go out (as typed input, so
  * `/` commands work too), server lines come out on stdout as received but
- * sanitised, with no colour and no prompt; only when stdout is a terminal
+ * sanitised, with no colour and no prompt (the history replayed at login
+ * too, unless left out; timestamps in UTC, as the history's own are); only when stdout is a terminal
  * are they wrapped to its width, as the interactive client wraps them. End
  * of stdin sends QUIT after everything before it. With `listen`, stdin is
  * not read at all: the client only records the chat until the server closes
@@ -12,6 +13,7 @@
 
 import { describeEnd, ExitCode } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
+import { parseServerLine } from "../protocol/server_lines.ts";
 import { isKeepaliveReply, plainLine } from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
 import { terminalRows } from "./wrap.ts";
@@ -20,8 +22,10 @@ import { terminalRows } from "./wrap.ts";
 export interface ScriptOptions {
   /** Only receive; never read stdin. */
   readonly listen: boolean;
-  /** Start each printed line with `HH:MM:SS`. */
+  /** Start each printed line with the UTC time, `HH:MM:SSZ`. */
   readonly timestamps: boolean;
+  /** Print the `HISTORY` lines the server replays; false leaves them out. */
+  readonly history: boolean;
   /** Reports client-side problems (to stderr). */
   readonly warn: (message: string) => void;
 }
@@ -75,6 +79,7 @@ export async function runScripted(link: ServerLink, options: ScriptOptions): Pro
   const toTerminal = Deno.stdout.isTerminal();
   const end = await link.receive(async (line) => {
     if (isKeepaliveReply(line)) return;
+    if (!options.history && parseServerLine(line).kind === "history") return;
     const text = plainLine(line, options.timestamps, new Date());
     const output = toTerminal ? terminalRows(text, terminalColumns()) : text + "\n";
     // Awaiting stdout holds off reading the socket while a pipe is full.
