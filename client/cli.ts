@@ -22,6 +22,8 @@ Options:
   --timestamps       start every line with the time: local in a terminal,
                      UTC (HH:MM:SSZ) in a pipe, as the server's history is
   --no-history       in a pipe, leave out the history replayed at login
+  --no-reconnect     exit when the connection is lost or the server restarts
+                     (by default the client and --listen reconnect)
   --tls              connect with TLS, checking the server's certificate
   --ca FILE          also trust the CA certificates in FILE (PEM); implies --tls
   --insecure         TLS without checking the certificate (test servers only)
@@ -52,6 +54,7 @@ export function parseConnectArgs(args: string[]): ClientOptions | "help" {
       listen: { type: "boolean", default: false },
       timestamps: { type: "boolean", default: false },
       "no-history": { type: "boolean", default: false },
+      "no-reconnect": { type: "boolean", default: false },
       timeout: { type: "string" },
       tls: { type: "boolean", default: false },
       ca: { type: "string" },
@@ -78,6 +81,7 @@ export function parseConnectArgs(args: string[]): ClientOptions | "help" {
   };
   if (values["no-color"]) options.color = false;
   if (values["no-history"]) options.history = false;
+  if (values["no-reconnect"]) options.reconnect = false;
   if (values.tls) options.tls = true;
   if (values.ca !== undefined) options.caFile = values.ca;
   if (values.insecure) options.insecure = true;

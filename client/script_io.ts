@@ -14,7 +14,9 @@
 import { describeEnd, ExitCode } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
 import { parseServerLine } from "../protocol/server_lines.ts";
-import { isKeepaliveReply, plainLine } from "./render.ts";
+import { isKeepaliveReply, KEEPALIVE_TOKEN, plainLine } from "./render.ts";
+import { lostBecause, redial, shouldReconnect } from "./reconnect.ts";
+import { ReplayFilter } from "./replay_filter.ts";
 import type { ServerLink } from "./server_link.ts";
 import { terminalRows } from "./wrap.ts";
 
@@ -28,6 +30,11 @@ export interface ScriptOptions {
   readonly history: boolean;
   /** Reports client-side problems (to stderr). */
   readonly warn: (message: string) => void;
+  /**
+   * Logs in again after a lost connection (with `listen`); none: the
+   * client exits when the connection ends.
+   */
+  readonly reconnect?: () => Promise<ServerLink>;
 }
 
 const encoder = new TextEncoder();
@@ -46,10 +53,13 @@ const STDIN_AHEAD_BYTES = 64 * 1024;
 export async function runScripted(link: ServerLink, options: ScriptOptions): Promise<number> {
   let quitting = false;
   let stdinFailed = false;
+  let connected = true;
+  const stopRedialing = new AbortController();
   const quit = (line = "QUIT") => {
     if (quitting) return;
     quitting = true;
-    link.quit(line);
+    if (connected) link.quit(line);
+    else stopRedialing.abort();
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const onSignal = () => quit();
@@ -77,14 +87,41 @@ export async function runScripted(link: ServerLink, options: ScriptOptions): Pro
     })();
   }
   const toTerminal = Deno.stdout.isTerminal();
-  const end = await link.receive(async (line) => {
+  const replay = new ReplayFilter();
+  const print = async (line: string) => {
     if (isKeepaliveReply(line)) return;
     if (!options.history && parseServerLine(line).kind === "history") return;
     const text = plainLine(line, options.timestamps, new Date());
     const output = toTerminal ? terminalRows(text, terminalColumns()) : text + "\n";
     // Awaiting stdout holds off reading the socket while a pipe is full.
     await writeAll(Deno.stdout, encoder.encode(output));
+  };
+  let end = await link.receive(async (line) => {
+    for (const shown of replay.take(line)) await print(shown);
   });
+  let reconnected = false;
+  // A name refused on reconnecting is most likely this client's own ghost:
+  // it goes once the server notices the old connection is gone.
+  const again = () =>
+    !quitting && (shouldReconnect(end, false) || (reconnected && end.rejectedName !== undefined));
+  const login = options.reconnect;
+  while (login !== undefined && again()) {
+    connected = false;
+    if (end.rejectedName === undefined) {
+      options.warn(`connection lost (${lostBecause(end)}); reconnecting`);
+    }
+    const next = await redial(login, stopRedialing.signal);
+    if (next === undefined) break;
+    link = next;
+    connected = true;
+    reconnected = true;
+    options.warn(`reconnected to ${link.address}`);
+    replay.resume();
+    link.send(`PING ${KEEPALIVE_TOKEN}`); // its answer ends the replayed history
+    end = await link.receive(async (line) => {
+      for (const shown of replay.take(line)) await print(shown);
+    });
+  }
   for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   const { code, message } = describeEnd(end, quitting);
   if (message !== "") options.warn(message);

@@ -31,8 +31,12 @@ import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, type Keypress, parseInput, roomKeyOf } from "./input.ts";
 import { InputBlock } from "./input_block.ts";
 import { ChatState } from "./chat_state.ts";
+import { roomKey } from "../protocol/room_name.ts";
+import { lostBecause, redial, shouldReconnect } from "./reconnect.ts";
+import { ReplayFilter } from "./replay_filter.ts";
 import {
   isKeepaliveReply,
+  KEEPALIVE_TOKEN,
   renderInfo,
   type RenderOptions,
   renderOwnAction,
@@ -57,16 +61,18 @@ interface EditorState {
  * @param link The logged-in connection.
  * @param name The user's name, for showing their own messages.
  * @param render How to show lines.
+ * @param reconnect Logs in again, as the name given, after a lost
+ * connection; none: the client exits when the connection ends.
  * @returns The exit code.
  */
 export async function runTerminalUi(
   link: ServerLink,
   name: string,
   render: RenderOptions,
+  reconnect?: (name: string) => Promise<ServerLink>,
 ): Promise<number> {
-  const state = new ChatState(name);
-  const { rooms } = state;
-  const promptNow = () => renderPrompt(rooms.current, rooms.joined, render.style);
+  let state = new ChatState(name);
+  const promptNow = () => renderPrompt(state.rooms.current, state.rooms.joined, render.style);
   const block = new InputBlock({ write: writeToTerminal, size: terminalSize });
   // readline edits; what it would draw is thrown away, since the block is drawn here.
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
@@ -101,14 +107,25 @@ export async function runTerminalUi(
   };
   let ended = false;
   let quitting = false;
+  let connected = true;
+  const stopRedialing = new AbortController();
   const quit = (line = "QUIT") => {
     if (ended || quitting) return;
     quitting = true;
-    link.quit(line);
+    if (connected) link.quit(line);
+    else stopRedialing.abort();
   };
+  const replay = new ReplayFilter();
 
   editor.on("line", (input: string) => {
     const action = parseInput(input);
+    if (action.kind === "send" && !connected) {
+      // Nothing typed is lost: the line goes back to be sent when connected.
+      editor.write(input);
+      show(renderInfo("Not connected: your line is kept, send it once reconnected", render));
+      return;
+    }
+    const { rooms } = state;
     switch (action.kind) {
       case "send": {
         link.send(action.line);
@@ -116,8 +133,13 @@ export async function runTerminalUi(
         const room = action.room ?? rooms.current;
         if (action.message !== undefined && room !== undefined && rooms.isJoined(room)) {
           const tag = rooms.isCurrent(room) ? undefined : room;
+          const prefix = roomKey(room) === roomKey(rooms.defaultRoom) ? "" : `${room} `;
+          replay.remember(`${prefix}[${state.name}]: ${action.message}`);
           show(renderOwnMessage(state.name, action.message, render, new Date(), tag));
         } else if (action.action !== undefined && rooms.current !== undefined) {
+          const room = rooms.current;
+          const prefix = roomKey(room) === roomKey(rooms.defaultRoom) ? "" : `${room} `;
+          replay.remember(`${prefix}* ${state.name} ${action.action}`);
           show(renderOwnAction(state.name, action.action, render, new Date()));
         }
         return;
@@ -141,8 +163,9 @@ export async function runTerminalUi(
     // readline binds Ctrl-N and Ctrl-P to its history, as Up and Down are:
     // this listener runs before readline's and hands it a key it ignores.
     (key as { name?: string }).name = "nanochat-room";
+    const { rooms } = state;
     const room = target.kind === "nth" ? rooms.nth(target.position) : rooms.neighbour(target.step);
-    if (room !== undefined && !rooms.isCurrent(room)) link.send(`SWITCH ${room}`);
+    if (connected && room !== undefined && !rooms.isCurrent(room)) link.send(`SWITCH ${room}`);
   };
   process.stdin.prependListener("keypress", onKeypress);
   // After readline's own listener: the draft has changed by now.
@@ -157,18 +180,53 @@ export async function runTerminalUi(
   block.draw();
 
   let answered = false;
-  const end = await link.receive((line) => {
+  let reconnected = false;
+  const onLine = (line: string) => {
     // Connected once the server has answered the name, unless it refused it.
     if (!answered && parseServerLine(line).kind !== "error") {
+      const how = reconnected ? "Reconnected" : "Connected";
       show(renderInfo(
-        `Connected to ${link.address} as ${name}. /help for help, Ctrl-D to quit.`,
+        `${how} to ${link.address} as ${state.name}. /help for help, Ctrl-D to quit.`,
         render,
       ));
     }
     answered = true;
-    state.observe(line);
-    if (!isKeepaliveReply(line)) show(renderServerLine(line, render, new Date(), rooms));
-  });
+    for (const shown of replay.take(line)) {
+      state.observe(shown);
+      if (!isKeepaliveReply(shown)) show(renderServerLine(shown, render, new Date(), state.rooms));
+    }
+  };
+  let end = await link.receive(onLine);
+  // A name refused on reconnecting is most likely this client's own ghost:
+  // it goes once the server notices the old connection is gone.
+  const again = () =>
+    !quitting && (shouldReconnect(end, false) || (reconnected && end.rejectedName !== undefined));
+  while (reconnect !== undefined && again()) {
+    connected = false;
+    if (end.rejectedName === undefined) {
+      const lost = `Connection lost: ${lostBecause(end)}. Reconnecting; Ctrl-C to quit.`;
+      show(renderInfo(lost, render));
+    }
+    const rooms = state.rooms;
+    const next = await redial(() => reconnect(state.name), stopRedialing.signal);
+    if (next === undefined) break;
+    link = next;
+    connected = true;
+    reconnected = true;
+    answered = false;
+    state = new ChatState(state.name);
+    replay.resume();
+    // The rooms the user was in, and which was current, are taken up again.
+    for (const room of rooms.joined) {
+      if (roomKey(room.name) !== roomKey(rooms.defaultRoom)) link.send(`JOIN ${room.name}`);
+    }
+    const current = rooms.current;
+    if (current !== undefined && roomKey(current) !== roomKey(rooms.defaultRoom)) {
+      link.send(`SWITCH ${current}`);
+    }
+    link.send(`PING ${KEEPALIVE_TOKEN}`); // its answer ends the replayed history
+    end = await link.receive(onLine);
+  }
   ended = true;
   if (resizeSignal !== undefined) Deno.removeSignalListener(resizeSignal, onResize);
   process.stdin.off("keypress", onKeypress);
@@ -177,7 +235,9 @@ export async function runTerminalUi(
   editor.close();
   const { code, message } = describeEnd(end, quitting);
   if (message !== "") {
-    writeToTerminal(terminalRows(renderInfo(message, render), terminalSize().columns));
+    // Capitalised like every other line the client shows; stderr's stay lower case.
+    const sentence = message.charAt(0).toUpperCase() + message.slice(1);
+    writeToTerminal(terminalRows(renderInfo(sentence, render), terminalSize().columns));
   }
   return code;
 }

@@ -7,7 +7,13 @@ const encoder = new TextEncoder();
 
 /** Runs `nanochat connect --listen` against a fake server's listener. */
 function listeningClient(listener: Deno.TcpListener, name: string): NanochatProcess {
-  return new NanochatProcess(["connect", `127.0.0.1:${listener.addr.port}`, name, "--listen"]);
+  return new NanochatProcess([
+    "connect",
+    `127.0.0.1:${listener.addr.port}`,
+    name,
+    "--listen",
+    "--no-reconnect",
+  ]);
 }
 
 /** Drops the server's welcome line, which these tests are not about. */
@@ -137,13 +143,14 @@ Deno.test("nanochat connect --no-history leaves out the history replayed at logi
   }
 });
 
-Deno.test("nanochat connect exits 6 with one line when the server shuts down", async () => {
+Deno.test("nanochat connect --no-reconnect exits 6 with one line when the server shuts down", async () => {
   const ts = await startServer();
   await using logger = new NanochatProcess([
     "connect",
     `127.0.0.1:${ts.port}`,
     "logger",
     "--listen",
+    "--no-reconnect",
   ]);
   await ts.waitForLog(/ login .*name=logger$/);
   await ts.server.shutdown();

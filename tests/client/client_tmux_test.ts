@@ -125,15 +125,15 @@ Deno.test({
 });
 
 Deno.test({
-  name: "interactive client: server shutdown shows one line and exits 6",
+  name: "interactive client: with --no-reconnect, server shutdown shows one line and exits 6",
   ignore,
   async fn() {
     const ts = await startServer();
-    await using alice = await loggedInClient(ts, "alice");
+    await using alice = await loggedInClient(ts, "alice", { flags: ["--no-reconnect"] });
     await ts.server.shutdown();
     const screen = await alice.waitForText("[exit 6]");
     assert.match(screen, /^-- The server is shutting down$/m);
-    assert.match(screen, /^-- the server shut down$/m);
+    assert.match(screen, /^-- The server shut down$/m, "said as the client says everything");
   },
 });
 
