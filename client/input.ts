@@ -110,6 +110,59 @@ export function parseInput(input: string): InputAction {
   return { kind: "send", line };
 }
 
+/** The words of every `/command` the client takes, in lower case. */
+const CLIENT_COMMANDS: readonly string[] = COMMANDS
+  .filter((spec) => spec.word !== "*")
+  .map((spec) => spec.word.toLowerCase());
+
+/**
+ * The command a mistyped one most likely meant: the one that starts with it
+ * or is fewest edits away (one for a word of up to four letters, else two).
+ *
+ * @param word The word as typed, without the `/`.
+ * @returns The command's word in lower case, or `undefined` if none is close.
+ *
+ * @example
+ * ```ts
+ * import { closestCommand } from "./input.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(closestCommand("mgs"), "msg");
+ * assert.equal(closestCommand("top"), "topic");
+ * assert.equal(closestCommand("away"), undefined);
+ * ```
+ */
+export function closestCommand(word: string): string | undefined {
+  const typed = word.toLowerCase();
+  if (typed === "") return undefined;
+  const prefixed = CLIENT_COMMANDS.find((command) => command.startsWith(typed));
+  if (prefixed !== undefined) return prefixed;
+  let best: string | undefined;
+  let bestDistance = typed.length <= 4 ? 1 : 2;
+  for (const command of CLIENT_COMMANDS) {
+    const distance = editDistance(typed, command);
+    if (distance <= bestDistance) [best, bestDistance] = [command, distance - 1];
+  }
+  return best;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      }
+      rows[i]![j] = best;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
 /** A key as `node:readline` reports it in a `keypress` event. */
 export interface Keypress {
   readonly name?: string | undefined;

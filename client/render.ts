@@ -17,6 +17,7 @@
  */
 
 import { parseServerLine, roomOf, type ServerLine } from "../protocol/server_lines.ts";
+import { closestCommand } from "./input.ts";
 import { sanitizeForTerminal } from "./terminal_text.ts";
 import { nameKey } from "../protocol/username.ts";
 import { DEFAULT_ROOM } from "../protocol/line_codec.ts";
@@ -87,7 +88,7 @@ export function renderServerLine(
   now: Date,
   rooms: RoomView = IN_DEFAULT_ROOM,
 ): string {
-  const parsed = parseServerLine(sanitizeForTerminal(line));
+  const parsed = inClientWords(parseServerLine(sanitizeForTerminal(line)));
   const tag = tagFor(parsed, rooms, options.style);
   if (parsed.kind === "history") {
     const time = UTC_TIME.test(parsed.time) ? new Date(parsed.time) : new Date(NaN);
@@ -99,6 +100,39 @@ export function renderServerLine(
       : `${dim(when)} ${tag}${dim(renderBody(parsed.line, plain))}`;
   }
   return stamp(tag + renderBody(parsed, options), options, now);
+}
+
+/**
+ * The server's words for its commands (`HELP`, `MSG name text`) put as the
+ * user types them in the client (`/help`, `/msg name text`), with a
+ * suggestion for a command the server does not know.
+ */
+function inClientWords(line: ServerLine): ServerLine {
+  if (line.kind === "notice" && line.code === "welcome") {
+    return {
+      ...line,
+      text: line.text.replace(/\bType HELP for commands\b/, "Type /help for commands"),
+    };
+  }
+  if (line.kind !== "error") return line;
+  const usage = line.text.match(/^Usage: ([A-Z]+)\b(.*)$/);
+  if (line.code === "usage" && usage) {
+    return { ...line, text: `Usage: /${usage[1]!.toLowerCase()}${usage[2]}` };
+  }
+  const unknown = line.text.match(/^Unknown command (\S+); type HELP for the list$/);
+  if (line.code === "unknown-command" && unknown) {
+    const word = unknown[1]!.toLowerCase();
+    const closest = closestCommand(word);
+    const guess = closest === undefined ? ";" : `; did you mean /${closest}?`;
+    return { ...line, text: `Unknown command /${word}${guess} /help lists the commands` };
+  }
+  return {
+    ...line,
+    text: line.text.replace(
+      /\b(JOIN|HELP) (one|for)\b/,
+      (_, word, rest) => `/${word.toLowerCase()} ${rest}`,
+    ),
+  };
 }
 
 /** `[#room] ` for a line of a room other than the current one, else nothing. */

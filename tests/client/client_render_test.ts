@@ -757,3 +757,25 @@ Deno.test("renderPrompt() shows the current room, then the others with unread me
     "#lobby \x1b[36m[#rust 3]\x1b[0m> ",
   );
 });
+
+Deno.test("renderServerLine() puts the server's command words as the client takes them", () => {
+  const cases: [string, string][] = [
+    [
+      "NOTICE welcome: Welcome to nanochat 0.1.0, alice! 1 user online. Type HELP for commands.",
+      "-- Welcome to nanochat 0.1.0, alice! 1 user online. Type /help for commands.",
+    ],
+    ["ERROR usage: Usage: MSG name text", "! Usage: /msg name text"],
+    ["ERROR usage: Usage: JOIN #room", "! Usage: /join #room"],
+    [
+      "ERROR unknown-command: Unknown command AWAY; type HELP for the list",
+      "! Unknown command /away; /help lists the commands",
+    ],
+    [
+      "ERROR unknown-command: Unknown command JION; type HELP for the list",
+      "! Unknown command /jion; did you mean /join? /help lists the commands",
+    ],
+    ["ERROR no-current-room: You are in no room; JOIN one", "! You are in no room; /join one"],
+    ["ERROR name-taken: The name HELP is in use", "! The name HELP is in use"],
+  ];
+  for (const [line, expected] of cases) assert.equal(renderServerLine(line, plain, now), expected);
+});

@@ -373,3 +373,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "interactive client: server errors and the welcome speak the client's commands",
+  ignore,
+  async fn() {
+    await using ts = await startServer();
+    await using alice = await loggedInClient(ts, "alice");
+    const welcome = await alice.waitForText("Type /help for commands.");
+    assert.doesNotMatch(welcome, /HELP/);
+    for (const typed of ["/msg", "/away", "/mgs bob hi"]) {
+      await alice.type(typed);
+      await alice.sendKeys("Enter");
+    }
+    const screen = await alice.waitForText("Unknown command /mgs; did you mean /msg?");
+    assert.match(screen, /^! Usage: \/msg name text$/m);
+    assert.match(screen, /^! Unknown command \/away; \/help lists the commands$/m);
+    assert.match(
+      screen,
+      /^! Unknown command \/mgs; did you mean \/msg\? \/help lists the commands$/m,
+    );
+    assert.doesNotMatch(screen, /HELP|MSG/);
+  },
+});
