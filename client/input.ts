@@ -15,6 +15,7 @@
  */
 
 import { asciiUpperCase, COMMANDS, commandUsage } from "../protocol/commands.ts";
+import type { BellMode } from "./mentions.ts";
 
 /** The client's answer to one typed line. */
 export type InputAction =
@@ -34,6 +35,8 @@ export type InputAction =
   | { readonly kind: "quit"; readonly line: string }
   /** Show the client's help. */
   | { readonly kind: "help" }
+  /** Set when the bell rings, or show it when `mode` is absent. */
+  | { readonly kind: "bell"; readonly mode?: BellMode }
   /** Nothing to do (an empty line). */
   | { readonly kind: "nothing" }
   /** Tell the user their input was not understood. */
@@ -65,6 +68,9 @@ export const INPUT_HELP: readonly string[] = [
   `${"text".padEnd(USAGE_WIDTH)}send a message to your current room`,
   ...COMMAND_HELP.map(([usage, summary]) => `${usage.padEnd(USAGE_WIDTH)}${summary}`),
   `${"//text".padEnd(USAGE_WIDTH)}send a message that starts with /`,
+  `${
+    "/bell on|off|mentions".padEnd(USAGE_WIDTH)
+  }ring for every message, never, or (the default) when you are named or sent a private message`,
   `${"/word args".padEnd(USAGE_WIDTH)}any other server command WORD args`,
   "The prompt shows your current room, then other rooms with unread messages: #lobby [#rust 3]>",
   "Lines from a room other than the current one start with it: [#rust] bob: hi",
@@ -98,6 +104,12 @@ export function parseInput(input: string): InputAction {
   const rest = space === -1 ? "" : input.slice(space + 1).trim();
   if (word === "") return { kind: "invalid", reason: "Type a command after the /, or /help" };
   if (word === "HELP") return { kind: "help" };
+  if (word === "BELL") {
+    if (rest === "") return { kind: "bell" };
+    const mode = rest.toLowerCase();
+    if (mode === "on" || mode === "off" || mode === "mentions") return { kind: "bell", mode };
+    return { kind: "invalid", reason: "Usage: /bell on|off|mentions" };
+  }
   const args = ROOM_FIRST.has(word) && rest !== "" && !rest.startsWith("#") ? `#${rest}` : rest;
   const line = args === "" ? word : `${word} ${args}`;
   if (word === "QUIT") return { kind: "quit", line };
@@ -111,9 +123,10 @@ export function parseInput(input: string): InputAction {
 }
 
 /** The words of every `/command` the client takes, in lower case. */
-const CLIENT_COMMANDS: readonly string[] = COMMANDS
-  .filter((spec) => spec.word !== "*")
-  .map((spec) => spec.word.toLowerCase());
+const CLIENT_COMMANDS: readonly string[] = [
+  ...COMMANDS.filter((spec) => spec.word !== "*").map((spec) => spec.word.toLowerCase()),
+  "bell",
+];
 
 /**
  * The command a mistyped one most likely meant: the one that starts with it

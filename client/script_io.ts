@@ -73,6 +73,7 @@ export async function runScripted(link: ServerLink, options: ScriptOptions): Pro
           if (action.kind === "send") link.send(action.line);
           if (action.kind === "invalid") options.warn(action.reason);
           if (action.kind === "help") INPUT_HELP.forEach((line) => options.warn(line));
+          if (action.kind === "bell") options.warn("/bell is for the interactive client");
           if (action.kind === "quit") return quit(action.line);
           // Read no further ahead than the server takes lines (flood control).
           if (link.queuedBytes > STDIN_AHEAD_BYTES) await link.flushed();

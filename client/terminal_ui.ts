@@ -34,6 +34,7 @@ import { ChatState } from "./chat_state.ts";
 import { roomKey } from "../protocol/room_name.ts";
 import { lostBecause, redial, shouldReconnect } from "./reconnect.ts";
 import { ReplayFilter } from "./replay_filter.ts";
+import { attentionOf, type BellMode, ringsBell } from "./mentions.ts";
 import {
   isKeepaliveReply,
   KEEPALIVE_TOKEN,
@@ -48,6 +49,24 @@ import type { ServerLink } from "./server_link.ts";
 import { terminalRows } from "./wrap.ts";
 
 const encoder = new TextEncoder();
+
+const BELL = "\x07";
+
+/** What each bell mode does, as `/bell` says it. */
+const BELL_MODES: Readonly<Record<BellMode, string>> = {
+  on: "rings for every message",
+  off: "never rings",
+  mentions: "rings when you are named or sent a private message",
+};
+
+/**
+ * A line that names the user, highlighted: in reverse video, its own
+ * styles taken up again inside it.
+ */
+function highlightRow(text: string, render: RenderOptions): string {
+  if (!render.style.enabled) return text;
+  return render.style.highlight(text.replaceAll("\x1b[0m", "\x1b[0m\x1b[7m"));
+}
 
 /** The editor's state that the screen shows: readline keeps it public. */
 interface EditorState {
@@ -116,6 +135,7 @@ export async function runTerminalUi(
     else stopRedialing.abort();
   };
   const replay = new ReplayFilter();
+  let bell: BellMode = "mentions";
 
   editor.on("line", (input: string) => {
     const action = parseInput(input);
@@ -148,6 +168,9 @@ export async function runTerminalUi(
         return quit(action.line);
       case "help":
         return INPUT_HELP.forEach((line) => show(renderInfo(line, render)));
+      case "bell":
+        bell = action.mode ?? bell;
+        return show(renderInfo(`Bell: ${BELL_MODES[bell]}. /bell on|off|mentions`, render));
       case "invalid":
         return show(renderInfo(action.reason, render));
       case "nothing":
@@ -193,7 +216,11 @@ export async function runTerminalUi(
     answered = true;
     for (const shown of replay.take(line)) {
       state.observe(shown);
-      if (!isKeepaliveReply(shown)) show(renderServerLine(shown, render, new Date(), state.rooms));
+      if (isKeepaliveReply(shown)) continue;
+      const attention = attentionOf(shown, state.name);
+      const text = renderServerLine(shown, render, new Date(), state.rooms);
+      show(attention === "mention" ? highlightRow(text, render) : text);
+      if (ringsBell(attention, bell)) writeToTerminal(BELL);
     }
   };
   let end = await link.receive(onLine);

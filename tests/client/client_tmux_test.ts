@@ -247,6 +247,14 @@ Deno.test({
   },
 });
 
+/** Waits until the pane's window has rung its bell. */
+async function bellRung(pane: TmuxPane): Promise<void> {
+  for (let polls = 0; (await pane.format("#{window_bell_flag}")) !== "1"; polls++) {
+    if (polls === 200) throw new Error(`The bell never rang:\n${await pane.screen()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The rows from the one that starts with `first` up to the prompt. */
 function rowsOfLine(screen: string, first: string): string[] {
   const rows = screen.split("\n");
@@ -394,5 +402,37 @@ Deno.test({
       /^! Unknown command \/mgs; did you mean \/msg\? \/help lists the commands$/m,
     );
     assert.doesNotMatch(screen, /HELP|MSG/);
+  },
+});
+
+Deno.test({
+  name: "interactive client: a message naming you is highlighted and rings the bell; /bell off",
+  ignore,
+  async fn() {
+    await using ts = await startServer();
+    await using carol = await ts.login("carol");
+    await using alice = await loggedInClient(ts, "alice", { env: { TERM: "xterm-256color" } });
+    await carol.send("*nothing for you");
+    await alice.waitForText("carol: nothing for you");
+    await carol.send("*still nothing, malice");
+    await alice.waitForText("still nothing, malice");
+    assert.equal(await alice.format("#{window_bell_flag}"), "0", "no bell for other chat");
+    await carol.send("*hey @Alice, look");
+    await alice.waitForText("hey @Alice, look");
+    const styled = (await alice.screen(true)).split("\n");
+    const reverse = /\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m/; // as tmux writes it back, with others
+    assert.match(styled.find((row) => row.includes("hey @Alice"))!, reverse);
+    assert.doesNotMatch(styled.find((row) => row.includes("nothing for you"))!, reverse);
+    await bellRung(alice);
+
+    await using bob = await loggedInClient(ts, "bob");
+    await bob.type("/bell off");
+    await bob.sendKeys("Enter");
+    await bob.waitForText("-- Bell: never rings.");
+    await carol.send("MSG bob psst");
+    await bob.waitForText("carol → you: psst");
+    await carol.send("*later");
+    await bob.waitForText("carol: later");
+    assert.equal(await bob.format("#{window_bell_flag}"), "0", "/bell off");
   },
 });
