@@ -19,7 +19,11 @@ end of input leaves.
 
 Options:
   --listen           only receive (for logging a chat); stdin is not read
-  --timestamps       start every line with the local time
+  --timestamps       start every line with the time: local in a terminal,
+                     UTC (HH:MM:SSZ) in a pipe, as the server's history is
+  --no-history       in a pipe, leave out the history replayed at login
+  --no-reconnect     exit when the connection is lost or the server restarts
+                     (by default the client and --listen reconnect)
   --tls              connect with TLS, checking the server's certificate
   --ca FILE          also trust the CA certificates in FILE (PEM); implies --tls
   --insecure         TLS without checking the certificate (test servers only)
@@ -49,6 +53,8 @@ export function parseConnectArgs(args: string[]): ClientOptions | "help" {
     options: {
       listen: { type: "boolean", default: false },
       timestamps: { type: "boolean", default: false },
+      "no-history": { type: "boolean", default: false },
+      "no-reconnect": { type: "boolean", default: false },
       timeout: { type: "string" },
       tls: { type: "boolean", default: false },
       ca: { type: "string" },
@@ -74,6 +80,8 @@ export function parseConnectArgs(args: string[]): ClientOptions | "help" {
     timestamps: values.timestamps,
   };
   if (values["no-color"]) options.color = false;
+  if (values["no-history"]) options.history = false;
+  if (values["no-reconnect"]) options.reconnect = false;
   if (values.tls) options.tls = true;
   if (values.ca !== undefined) options.caFile = values.ca;
   if (values.insecure) options.insecure = true;

@@ -43,11 +43,27 @@ export interface ClientOptions extends HostPort {
    */
   listen?: boolean;
   /**
-   * Start every line with the local time.
+   * Start every line with the time: local in the interactive client, UTC in
+   * scripts (where the server's history times are UTC too).
    *
    * @default {false}
    */
   timestamps?: boolean;
+  /**
+   * In scripts, print the history the server replays at login (and at each
+   * join); false leaves those lines out.
+   *
+   * @default {true}
+   */
+  history?: boolean;
+  /**
+   * Reconnect, with a growing delay, after a lost connection or a server
+   * restart (interactive and `listen` only; a script's stdin is not
+   * replayed).
+   *
+   * @default {true}
+   */
+  reconnect?: boolean;
   /**
    * Connect with TLS, verifying the server against the system's roots and
    * `caFile`.
@@ -93,6 +109,16 @@ export async function connect(options: ClientOptions): Promise<number> {
     return ExitCode.Usage;
   }
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
+  const login = async (name: string) => {
+    const link = await ServerLink.open(options, name, { timeoutMs, security });
+    // Nothing is shown as connected before the server has answered the name.
+    if (!await link.waitForFirstLine(timeoutMs)) {
+      link.close();
+      throw new Error("the server closed the connection before answering the name");
+    }
+    link.keepAlive(KEEPALIVE_INTERVAL_MS);
+    return link;
+  };
   let link: ServerLink;
   try {
     link = await ServerLink.open(options, options.name, { timeoutMs, security });
@@ -102,7 +128,6 @@ export async function connect(options: ClientOptions): Promise<number> {
     return code;
   }
   try {
-    // Nothing is shown as connected before the server has answered the name.
     await link.waitForFirstLine(timeoutMs);
   } catch {
     const wait = `${timeoutMs / 1000} s`;
@@ -110,6 +135,7 @@ export async function connect(options: ClientOptions): Promise<number> {
     return ExitCode.Timeout;
   }
   link.keepAlive(KEEPALIVE_INTERVAL_MS);
+  const reconnect = options.reconnect ?? true;
   const listen = options.listen ?? false;
   const interactive = !listen &&
     (options.interactive ?? (Deno.stdin.isTerminal() && Deno.stdout.isTerminal()));
@@ -118,9 +144,15 @@ export async function connect(options: ClientOptions): Promise<number> {
     return await runTerminalUi(link, options.name, {
       style,
       timestamps: options.timestamps ?? false,
-    });
+    }, reconnect ? login : undefined);
   }
-  return await runScripted(link, { listen, timestamps: options.timestamps ?? false, warn });
+  return await runScripted(link, {
+    listen,
+    timestamps: options.timestamps ?? false,
+    history: options.history ?? true,
+    warn,
+    ...(reconnect && listen ? { reconnect: () => login(options.name) } : {}),
+  });
 }
 
 function chooseSecurity(options: ClientOptions): Security {

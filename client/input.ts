@@ -15,6 +15,7 @@
  */
 
 import { asciiUpperCase, COMMANDS, commandUsage } from "../protocol/commands.ts";
+import type { BellMode } from "./mentions.ts";
 
 /** The client's answer to one typed line. */
 export type InputAction =
@@ -34,6 +35,8 @@ export type InputAction =
   | { readonly kind: "quit"; readonly line: string }
   /** Show the client's help. */
   | { readonly kind: "help" }
+  /** Set when the bell rings, or show it when `mode` is absent. */
+  | { readonly kind: "bell"; readonly mode?: BellMode }
   /** Nothing to do (an empty line). */
   | { readonly kind: "nothing" }
   /** Tell the user their input was not understood. */
@@ -65,6 +68,9 @@ export const INPUT_HELP: readonly string[] = [
   `${"text".padEnd(USAGE_WIDTH)}send a message to your current room`,
   ...COMMAND_HELP.map(([usage, summary]) => `${usage.padEnd(USAGE_WIDTH)}${summary}`),
   `${"//text".padEnd(USAGE_WIDTH)}send a message that starts with /`,
+  `${
+    "/bell on|off|mentions".padEnd(USAGE_WIDTH)
+  }ring for every message, never, or (the default) when you are named or sent a private message`,
   `${"/word args".padEnd(USAGE_WIDTH)}any other server command WORD args`,
   "The prompt shows your current room, then other rooms with unread messages: #lobby [#rust 3]>",
   "Lines from a room other than the current one start with it: [#rust] bob: hi",
@@ -98,6 +104,12 @@ export function parseInput(input: string): InputAction {
   const rest = space === -1 ? "" : input.slice(space + 1).trim();
   if (word === "") return { kind: "invalid", reason: "Type a command after the /, or /help" };
   if (word === "HELP") return { kind: "help" };
+  if (word === "BELL") {
+    if (rest === "") return { kind: "bell" };
+    const mode = rest.toLowerCase();
+    if (mode === "on" || mode === "off" || mode === "mentions") return { kind: "bell", mode };
+    return { kind: "invalid", reason: "Usage: /bell on|off|mentions" };
+  }
   const args = ROOM_FIRST.has(word) && rest !== "" && !rest.startsWith("#") ? `#${rest}` : rest;
   const line = args === "" ? word : `${word} ${args}`;
   if (word === "QUIT") return { kind: "quit", line };
@@ -108,6 +120,60 @@ export function parseInput(input: string): InputAction {
     if (text !== "") return { kind: "send", line, message: text, room: args.slice(0, gap) };
   }
   return { kind: "send", line };
+}
+
+/** The words of every `/command` the client takes, in lower case. */
+const CLIENT_COMMANDS: readonly string[] = [
+  ...COMMANDS.filter((spec) => spec.word !== "*").map((spec) => spec.word.toLowerCase()),
+  "bell",
+];
+
+/**
+ * The command a mistyped one most likely meant: the one that starts with it
+ * or is fewest edits away (one for a word of up to four letters, else two).
+ *
+ * @param word The word as typed, without the `/`.
+ * @returns The command's word in lower case, or `undefined` if none is close.
+ *
+ * @example
+ * ```ts
+ * import { closestCommand } from "./input.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(closestCommand("mgs"), "msg");
+ * assert.equal(closestCommand("top"), "topic");
+ * assert.equal(closestCommand("away"), undefined);
+ * ```
+ */
+export function closestCommand(word: string): string | undefined {
+  const typed = word.toLowerCase();
+  if (typed === "") return undefined;
+  const prefixed = CLIENT_COMMANDS.find((command) => command.startsWith(typed));
+  if (prefixed !== undefined) return prefixed;
+  let best: string | undefined;
+  let bestDistance = typed.length <= 4 ? 1 : 2;
+  for (const command of CLIENT_COMMANDS) {
+    const distance = editDistance(typed, command);
+    if (distance <= bestDistance) [best, bestDistance] = [command, distance - 1];
+  }
+  return best;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      }
+      rows[i]![j] = best;
+    }
+  }
+  return rows[a.length]![b.length]!;
 }
 
 /** A key as `node:readline` reports it in a `keypress` event. */

@@ -17,6 +17,7 @@
  */
 
 import { parseServerLine, roomOf, type ServerLine } from "../protocol/server_lines.ts";
+import { closestCommand } from "./input.ts";
 import { sanitizeForTerminal } from "./terminal_text.ts";
 import { nameKey } from "../protocol/username.ts";
 import { DEFAULT_ROOM } from "../protocol/line_codec.ts";
@@ -28,7 +29,7 @@ import { createStyle, NAME_COLOR_COUNT, type Style } from "./style.ts";
 export interface RenderOptions {
   /** Colours and bold, or plain text. */
   readonly style: Style;
-  /** Whether each line starts with the local time, `HH:MM`. */
+  /** Whether each line starts with the local time, `HH:MM` (history lines always do). */
   readonly timestamps: boolean;
 }
 
@@ -87,7 +88,7 @@ export function renderServerLine(
   now: Date,
   rooms: RoomView = IN_DEFAULT_ROOM,
 ): string {
-  const parsed = parseServerLine(sanitizeForTerminal(line));
+  const parsed = inClientWords(parseServerLine(sanitizeForTerminal(line)));
   const tag = tagFor(parsed, rooms, options.style);
   if (parsed.kind === "history") {
     const time = UTC_TIME.test(parsed.time) ? new Date(parsed.time) : new Date(NaN);
@@ -99,6 +100,39 @@ export function renderServerLine(
       : `${dim(when)} ${tag}${dim(renderBody(parsed.line, plain))}`;
   }
   return stamp(tag + renderBody(parsed, options), options, now);
+}
+
+/**
+ * The server's words for its commands (`HELP`, `MSG name text`) put as the
+ * user types them in the client (`/help`, `/msg name text`), with a
+ * suggestion for a command the server does not know.
+ */
+function inClientWords(line: ServerLine): ServerLine {
+  if (line.kind === "notice" && line.code === "welcome") {
+    return {
+      ...line,
+      text: line.text.replace(/\bType HELP for commands\b/, "Type /help for commands"),
+    };
+  }
+  if (line.kind !== "error") return line;
+  const usage = line.text.match(/^Usage: ([A-Z]+)\b(.*)$/);
+  if (line.code === "usage" && usage) {
+    return { ...line, text: `Usage: /${usage[1]!.toLowerCase()}${usage[2]}` };
+  }
+  const unknown = line.text.match(/^Unknown command (\S+); type HELP for the list$/);
+  if (line.code === "unknown-command" && unknown) {
+    const word = unknown[1]!.toLowerCase();
+    const closest = closestCommand(word);
+    const guess = closest === undefined ? ";" : `; did you mean /${closest}?`;
+    return { ...line, text: `Unknown command /${word}${guess} /help lists the commands` };
+  }
+  return {
+    ...line,
+    text: line.text.replace(
+      /\b(JOIN|HELP) (one|for)\b/,
+      (_, word, rest) => `/${word.toLowerCase()} ${rest}`,
+    ),
+  };
 }
 
 /** `[#room] ` for a line of a room other than the current one, else nothing. */
@@ -247,15 +281,17 @@ export function renderInfo(text: string, options: RenderOptions): string {
 
 /**
  * A server line for scripts: exactly as received but sanitised, no styles.
+ * Its timestamp is in UTC, the time zone of the server's `HISTORY` lines, so
+ * a log never mixes two.
  *
  * @param line The line as received.
- * @param timestamps Whether to start with `HH:MM:SS `.
+ * @param timestamps Whether to start with the UTC time, `HH:MM:SSZ `.
  * @param now The time to stamp it with.
  * @returns The text to print, without a newline.
  */
 export function plainLine(line: string, timestamps: boolean, now: Date): string {
   return timestamps
-    ? `${clock(now, true)} ${sanitizeForTerminal(line)}`
+    ? `${now.toISOString().slice(11, 19)}Z ${sanitizeForTerminal(line)}`
     : sanitizeForTerminal(line);
 }
 
@@ -267,6 +303,7 @@ function stamp(text: string, options: RenderOptions, now: Date): string {
   return options.timestamps ? `${options.style.dim(clock(now, false))} ${text}` : text;
 }
 
+/** The local time, `HH:MM` or `HH:MM:SS`. */
 function clock(now: Date, seconds: boolean): string {
   const parts = [now.getHours(), now.getMinutes(), ...(seconds ? [now.getSeconds()] : [])];
   return parts.map((part) => String(part).padStart(2, "0")).join(":");

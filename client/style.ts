@@ -24,6 +24,8 @@ export interface Style {
   yellow(text: string): string;
   /** Not bold, unlike names: room tags. */
   cyan(text: string): string;
+  /** Reverse video: lines that name the user, and private messages. */
+  highlight(text: string): string;
   /** One of {@linkcode NAME_COLOR_COUNT} colours, bold. */
   nameColor(index: number, text: string): string;
 }
@@ -43,6 +45,7 @@ export function createStyle(enabled: boolean): Style {
     red: (text) => wrap("31", text),
     yellow: (text) => wrap("33", text),
     cyan: (text) => wrap("36", text),
+    highlight: (text) => wrap("7", text),
     nameColor: (index, text) => wrap(`1;${NAME_COLORS[index % NAME_COLOR_COUNT]}`, text),
   };
 }

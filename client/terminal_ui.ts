@@ -1,14 +1,19 @@
 /**
  * The interactive client: a line editor (history, cursor keys) at the
- * bottom, incoming lines printed above it. Each incoming line clears the
- * input row, prints, and redraws the prompt with the half-typed text and the
- * cursor where they were, so typing is never clobbered. The client wraps
- * each line to the window's width itself ({@linkcode terminalRows}), indenting
- * the rows after the first, so no message can make a row that looks like
- * the start of another.
+ * bottom, incoming lines printed above it. The client draws the input block
+ * (prompt and draft, however many rows they take) itself, measured in
+ * terminal cells ({@linkcode InputBlock}): each incoming line clears the
+ * whole block, is printed where the block began, and the block is drawn
+ * again below it with the cursor where it was, so no line is lost and no
+ * row of the draft is left behind, whatever the draft's length, its wide
+ * characters or the window's size. The client wraps each line to the
+ * window's width itself ({@linkcode terminalRows}), indenting the rows after
+ * the first, so no message can make a row that looks like the start of
+ * another.
  *
  * `node:readline` does the editing (history, Tab to complete names and
- * rooms); it needs no permissions in Deno.
+ * rooms) into an output that is thrown away; it needs no permissions in
+ * Deno.
  *
  * The prompt names the current room and the others with unread messages
  * (`#lobby [#rust 3]> `); it changes when the server confirms a join, part
@@ -20,13 +25,19 @@
 
 import process from "node:process";
 import * as readline from "node:readline";
-import stringWidth from "string-width";
+import { Writable } from "node:stream";
 import { parseServerLine } from "../protocol/server_lines.ts";
 import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, type Keypress, parseInput, roomKeyOf } from "./input.ts";
+import { InputBlock } from "./input_block.ts";
 import { ChatState } from "./chat_state.ts";
+import { roomKey } from "../protocol/room_name.ts";
+import { lostBecause, redial, shouldReconnect } from "./reconnect.ts";
+import { ReplayFilter } from "./replay_filter.ts";
+import { attentionOf, type BellMode, ringsBell } from "./mentions.ts";
 import {
   isKeepaliveReply,
+  KEEPALIVE_TOKEN,
   renderInfo,
   type RenderOptions,
   renderOwnAction,
@@ -37,11 +48,31 @@ import {
 import type { ServerLink } from "./server_link.ts";
 import { terminalRows } from "./wrap.ts";
 
-// The client's own styles, which take no cells.
-// deno-lint-ignore no-control-regex -- matching the client's own SGR sequences is the point
-const SGR = /\x1b\[[0-9;]*m/g;
+const encoder = new TextEncoder();
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+const BELL = "\x07";
+
+/** What each bell mode does, as `/bell` says it. */
+const BELL_MODES: Readonly<Record<BellMode, string>> = {
+  on: "rings for every message",
+  off: "never rings",
+  mentions: "rings when you are named or sent a private message",
+};
+
+/**
+ * A line that names the user, highlighted: in reverse video, its own
+ * styles taken up again inside it.
+ */
+function highlightRow(text: string, render: RenderOptions): string {
+  if (!render.style.enabled) return text;
+  return render.style.highlight(text.replaceAll("\x1b[0m", "\x1b[0m\x1b[7m"));
+}
+
+/** The editor's state that the screen shows: readline keeps it public. */
+interface EditorState {
+  readonly line: string;
+  readonly cursor: number;
+}
 
 /**
  * Runs the interactive client until the user quits or the server goes away.
@@ -49,42 +80,72 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
  * @param link The logged-in connection.
  * @param name The user's name, for showing their own messages.
  * @param render How to show lines.
+ * @param reconnect Logs in again, as the name given, after a lost
+ * connection; none: the client exits when the connection ends.
  * @returns The exit code.
  */
 export async function runTerminalUi(
   link: ServerLink,
   name: string,
   render: RenderOptions,
+  reconnect?: (name: string) => Promise<ServerLink>,
 ): Promise<number> {
-  const output = process.stdout;
-  const state = new ChatState(name);
-  const { rooms } = state;
-  const promptNow = () => renderPrompt(rooms.current, rooms.joined, render.style);
+  let state = new ChatState(name);
+  const promptNow = () => renderPrompt(state.rooms.current, state.rooms.joined, render.style);
+  const block = new InputBlock({ write: writeToTerminal, size: terminalSize });
+  // readline edits; what it would draw is thrown away, since the block is drawn here.
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
   const editor = readline.createInterface({
     input: process.stdin,
-    output,
-    prompt: promptNow(),
+    output: discard,
     historySize: 1000,
     terminal: true,
-    completer: (line: string) => state.complete(line),
+    completer: (line: string) => {
+      const [matches, word] = state.complete(line);
+      if (matches.length > 1) show(renderInfo(matches.join("  "), render));
+      return [matches, word];
+    },
   });
+  const editorState = editor as unknown as EditorState;
+  const refresh = () => block.update(promptNow(), editorState.line, editorState.cursor);
   const show = (text: string) => {
-    readline.cursorTo(output, 0);
-    readline.clearLine(output, 0);
-    output.write(terminalRows(text, columnsOf(output)));
-    editor.prompt(true);
+    refresh();
+    block.printAbove(terminalRows(text, terminalSize().columns));
+  };
+  // Keys come in bursts (a paste is one read): the block is drawn once per burst.
+  let drawPending = false;
+  const drawSoon = () => {
+    if (drawPending) return;
+    drawPending = true;
+    queueMicrotask(() => {
+      drawPending = false;
+      if (ended) return;
+      refresh();
+      block.draw();
+    });
   };
   let ended = false;
   let quitting = false;
+  let connected = true;
+  const stopRedialing = new AbortController();
   const quit = (line = "QUIT") => {
     if (ended || quitting) return;
     quitting = true;
-    link.quit(line);
+    if (connected) link.quit(line);
+    else stopRedialing.abort();
   };
+  const replay = new ReplayFilter();
+  let bell: BellMode = "mentions";
 
   editor.on("line", (input: string) => {
-    eraseEchoedInput(editor.getPrompt() + input, output);
     const action = parseInput(input);
+    if (action.kind === "send" && !connected) {
+      // Nothing typed is lost: the line goes back to be sent when connected.
+      editor.write(input);
+      show(renderInfo("Not connected: your line is kept, send it once reconnected", render));
+      return;
+    }
+    const { rooms } = state;
     switch (action.kind) {
       case "send": {
         link.send(action.line);
@@ -92,11 +153,14 @@ export async function runTerminalUi(
         const room = action.room ?? rooms.current;
         if (action.message !== undefined && room !== undefined && rooms.isJoined(room)) {
           const tag = rooms.isCurrent(room) ? undefined : room;
+          const prefix = roomKey(room) === roomKey(rooms.defaultRoom) ? "" : `${room} `;
+          replay.remember(`${prefix}[${state.name}]: ${action.message}`);
           show(renderOwnMessage(state.name, action.message, render, new Date(), tag));
         } else if (action.action !== undefined && rooms.current !== undefined) {
+          const room = rooms.current;
+          const prefix = roomKey(room) === roomKey(rooms.defaultRoom) ? "" : `${room} `;
+          replay.remember(`${prefix}* ${state.name} ${action.action}`);
           show(renderOwnAction(state.name, action.action, render, new Date()));
-        } else {
-          editor.prompt();
         }
         return;
       }
@@ -104,10 +168,13 @@ export async function runTerminalUi(
         return quit(action.line);
       case "help":
         return INPUT_HELP.forEach((line) => show(renderInfo(line, render)));
+      case "bell":
+        bell = action.mode ?? bell;
+        return show(renderInfo(`Bell: ${BELL_MODES[bell]}. /bell on|off|mentions`, render));
       case "invalid":
         return show(renderInfo(action.reason, render));
       case "nothing":
-        return editor.prompt();
+        return;
     }
   });
   // Ctrl-C; a second one while leaving gives up on a goodbye that hangs.
@@ -119,60 +186,103 @@ export async function runTerminalUi(
     // readline binds Ctrl-N and Ctrl-P to its history, as Up and Down are:
     // this listener runs before readline's and hands it a key it ignores.
     (key as { name?: string }).name = "nanochat-room";
+    const { rooms } = state;
     const room = target.kind === "nth" ? rooms.nth(target.position) : rooms.neighbour(target.step);
-    if (room !== undefined && !rooms.isCurrent(room)) link.send(`SWITCH ${room}`);
+    if (connected && room !== undefined && !rooms.isCurrent(room)) link.send(`SWITCH ${room}`);
   };
   process.stdin.prependListener("keypress", onKeypress);
+  // After readline's own listener: the draft has changed by now.
+  process.stdin.on("keypress", drawSoon);
+  const onResize = () => {
+    block.resized();
+    drawSoon();
+  };
+  const resizeSignal = Deno.build.os === "windows" ? undefined : "SIGWINCH";
+  if (resizeSignal !== undefined) Deno.addSignalListener(resizeSignal, onResize);
+  refresh();
+  block.draw();
 
   let answered = false;
-  const end = await link.receive((line) => {
+  let reconnected = false;
+  const onLine = (line: string) => {
     // Connected once the server has answered the name, unless it refused it.
     if (!answered && parseServerLine(line).kind !== "error") {
+      const how = reconnected ? "Reconnected" : "Connected";
       show(renderInfo(
-        `Connected to ${link.address} as ${name}. /help for help, Ctrl-D to quit.`,
+        `${how} to ${link.address} as ${state.name}. /help for help, Ctrl-D to quit.`,
         render,
       ));
     }
     answered = true;
-    state.observe(line);
-    const prompt = promptNow();
-    if (prompt !== editor.getPrompt()) editor.setPrompt(prompt); // shown by show()
-    if (!isKeepaliveReply(line)) show(renderServerLine(line, render, new Date(), rooms));
-  });
+    for (const shown of replay.take(line)) {
+      state.observe(shown);
+      if (isKeepaliveReply(shown)) continue;
+      const attention = attentionOf(shown, state.name);
+      const text = renderServerLine(shown, render, new Date(), state.rooms);
+      show(attention === "mention" ? highlightRow(text, render) : text);
+      if (ringsBell(attention, bell)) writeToTerminal(BELL);
+    }
+  };
+  let end = await link.receive(onLine);
+  // A name refused on reconnecting is most likely this client's own ghost:
+  // it goes once the server notices the old connection is gone.
+  const again = () =>
+    !quitting && (shouldReconnect(end, false) || (reconnected && end.rejectedName !== undefined));
+  while (reconnect !== undefined && again()) {
+    connected = false;
+    if (end.rejectedName === undefined) {
+      const lost = `Connection lost: ${lostBecause(end)}. Reconnecting; Ctrl-C to quit.`;
+      show(renderInfo(lost, render));
+    }
+    const rooms = state.rooms;
+    const next = await redial(() => reconnect(state.name), stopRedialing.signal);
+    if (next === undefined) break;
+    link = next;
+    connected = true;
+    reconnected = true;
+    answered = false;
+    state = new ChatState(state.name);
+    replay.resume();
+    // The rooms the user was in, and which was current, are taken up again.
+    for (const room of rooms.joined) {
+      if (roomKey(room.name) !== roomKey(rooms.defaultRoom)) link.send(`JOIN ${room.name}`);
+    }
+    const current = rooms.current;
+    if (current !== undefined && roomKey(current) !== roomKey(rooms.defaultRoom)) {
+      link.send(`SWITCH ${current}`);
+    }
+    link.send(`PING ${KEEPALIVE_TOKEN}`); // its answer ends the replayed history
+    end = await link.receive(onLine);
+  }
   ended = true;
+  if (resizeSignal !== undefined) Deno.removeSignalListener(resizeSignal, onResize);
   process.stdin.off("keypress", onKeypress);
-  readline.cursorTo(output, 0);
-  readline.clearLine(output, 0);
+  process.stdin.off("keypress", drawSoon);
+  block.erase();
   editor.close();
   const { code, message } = describeEnd(end, quitting);
-  if (message !== "") output.write(terminalRows(renderInfo(message, render), columnsOf(output)));
+  if (message !== "") {
+    // Capitalised like every other line the client shows; stderr's stay lower case.
+    const sentence = message.charAt(0).toUpperCase() + message.slice(1);
+    writeToTerminal(terminalRows(renderInfo(sentence, render), terminalSize().columns));
+  }
   return code;
 }
 
-/** The terminal's width, read at every line: the window may have been resized. */
-function columnsOf(output: typeof process.stdout): number {
-  return output.columns || 80;
-}
-
-/** Removes the prompt and text readline left on screen for an entered line. */
-function eraseEchoedInput(echoed: string, output: typeof process.stdout): void {
-  const columns = columnsOf(output);
-  const rows = Math.max(1, Math.ceil(echoedCells(echoed.replace(SGR, ""), columns) / columns));
-  readline.moveCursor(output, 0, -rows);
-  readline.clearScreenDown(output);
-}
-
-/**
- * The cells the terminal uses for a line it wraps itself, counted as
- * readline counts them: a wide character that would straddle the edge
- * leaves the row's last cell empty.
- */
-function echoedCells(text: string, columns: number): number {
-  let cells = 0;
-  for (const { segment } of graphemes.segment(text)) {
-    const width = stringWidth(segment);
-    if (width === 2 && (cells + 1) % columns === 0) cells++;
-    cells += width;
+/** Writes to the terminal at once, so that what is drawn keeps its order. */
+function writeToTerminal(text: string): void {
+  const bytes = encoder.encode(text);
+  for (let written = 0; written < bytes.length;) {
+    written += Deno.stdout.writeSync(bytes.subarray(written));
   }
-  return cells;
+}
+
+/** The window's size, read every time: it may have been resized. */
+function terminalSize(): { columns: number; rows: number } {
+  try {
+    const { columns, rows } = Deno.consoleSize();
+    return { columns: columns || 80, rows: rows || 24 };
+  } catch {
+    return { columns: 80, rows: 24 };
+  }
 }

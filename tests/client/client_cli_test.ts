@@ -7,7 +7,13 @@ const encoder = new TextEncoder();
 
 /** Runs `nanochat connect --listen` against a fake server's listener. */
 function listeningClient(listener: Deno.TcpListener, name: string): NanochatProcess {
-  return new NanochatProcess(["connect", `127.0.0.1:${listener.addr.port}`, name, "--listen"]);
+  return new NanochatProcess([
+    "connect",
+    `127.0.0.1:${listener.addr.port}`,
+    name,
+    "--listen",
+    "--no-reconnect",
+  ]);
 }
 
 /** Drops the server's welcome line, which these tests are not about. */
@@ -79,28 +85,72 @@ Deno.test("nanochat connect --listen records the chat without reading stdin", as
   await ts.waitForLog(/disconnect .*name=logger reason=quit/);
 });
 
-Deno.test("nanochat connect --timestamps starts each received line with the time", async () => {
+Deno.test("nanochat connect --timestamps starts each received line with the UTC time", async () => {
   await using ts = await startServer();
   await using alice = await ts.login("alice");
-  await using logger = new NanochatProcess([
-    "connect",
-    `127.0.0.1:${ts.port}`,
-    "logger",
-    "--listen",
-    "--timestamps",
-  ]);
-  await ts.waitForLog(/ login .*name=logger$/);
-  await alice.send("*tick");
-  assert.match(await logger.stdout.waitFor(/tick/), /^\d\d:\d\d:\d\d \[alice\]: tick$/);
+  // UTC+14 all year: a local time could never pass for UTC here.
+  const logger = new Deno.Command(Deno.execPath(), {
+    args: nanochatArgs(["connect", `127.0.0.1:${ts.port}`, "logger", "--listen", "--timestamps"]),
+    env: { NO_COLOR: "1", TZ: "Pacific/Kiritimati" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    await ts.waitForLog(/ login .*name=logger$/);
+    await alice.send("*tick");
+    let line = "";
+    const lines = logger.stdout.pipeThrough(new TextDecoderStream()).values();
+    for (let text = ""; !/tick\n/.test(text);) {
+      const { value, done } = await lines.next();
+      if (done) throw new Error(`stdout ended before the tick: ${text}`);
+      text += value;
+      line = text.split("\n").find((row) => row.includes("tick")) ?? "";
+    }
+    await lines.return?.();
+    assert.match(line, /^\d\d:\d\d:\d\dZ \[alice\]: tick$/);
+    const [hours, minutes] = line.split(":").map(Number);
+    const now = new Date();
+    const apart = Math.abs(hours! * 60 + minutes! - (now.getUTCHours() * 60 + now.getUTCMinutes()));
+    assert.ok(apart <= 1 || apart >= 24 * 60 - 1, `${line} is not UTC`);
+  } finally {
+    logger.kill("SIGTERM");
+    await logger.status;
+  }
 });
 
-Deno.test("nanochat connect exits 6 with one line when the server shuts down", async () => {
+Deno.test("nanochat connect --no-history leaves out the history replayed at login", async () => {
+  await using ts = await startServer();
+  await using alice = await ts.login("alice");
+  await alice.send("*said before");
+  await ts.waitForLog(/ login .*name=alice$/);
+  for (const flags of [[], ["--no-history"]]) {
+    const since = ts.log.length;
+    await using logger = new NanochatProcess([
+      "connect",
+      `127.0.0.1:${ts.port}`,
+      "logger",
+      "--listen",
+      ...flags,
+    ]);
+    await ts.waitForLog(/ login .*name=logger$/, since);
+    await alice.send(`*live ${flags.length}`);
+    await logger.stdout.waitFor(new RegExp(`live ${flags.length}`));
+    const history = logger.stdout.lines.filter((line) => line.startsWith("HISTORY "));
+    assert.equal(history.length, flags.length === 0 ? 1 : 0, logger.stdout.lines.join("\n"));
+    assert.equal((await logger.stop("SIGTERM")).code, 0);
+    await ts.waitForLog(/disconnect .*name=logger/, since);
+  }
+});
+
+Deno.test("nanochat connect --no-reconnect exits 6 with one line when the server shuts down", async () => {
   const ts = await startServer();
   await using logger = new NanochatProcess([
     "connect",
     `127.0.0.1:${ts.port}`,
     "logger",
     "--listen",
+    "--no-reconnect",
   ]);
   await ts.waitForLog(/ login .*name=logger$/);
   await ts.server.shutdown();
@@ -396,4 +446,17 @@ Deno.test("nanochat connect in a pipe prints room lines exactly as on the wire a
   assert.equal(await peer.readLine(), "QUIT");
   conn.close();
   assert.equal((await client.exited()).code, 0);
+});
+
+Deno.test("nanochat connect exits 5 with one line when the name is taken, even with stdin ready", async () => {
+  await using ts = await startServer();
+  await using alice = await ts.login("alice");
+  for (let run = 0; run < 5; run++) {
+    const result = await runCli(["connect", `127.0.0.1:${ts.port}`, "alice"], "hi\n");
+    assert.equal(result.code, 5, JSON.stringify(result));
+    assert.equal(result.stderr, "nanochat: name refused: The name alice is in use\n");
+  }
+  assert.equal(ts.server.userCount, 1);
+  await alice.send("PING still-here");
+  assert.equal(await alice.readLine(), "PONG still-here");
 });

@@ -81,13 +81,15 @@ Deno.test("renderInfo() shows the client's own messages after --", () => {
   assert.equal(renderInfo("text", colour), "\x1b[2m-- text\x1b[0m");
 });
 
-Deno.test("plainLine() passes the line through, with HH:MM:SS when asked", () => {
+Deno.test("plainLine() passes the line through, with the UTC time HH:MM:SSZ when asked", () => {
+  // 03:04:05 UTC, whatever the local time zone (the server's HISTORY times are UTC).
+  const now = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
   const cases: { line: string; timestamps: boolean; expected: string }[] = [
     { line: "[alice]: hi", timestamps: false, expected: "[alice]: hi" },
-    { line: "[alice]: hi", timestamps: true, expected: "03:04:05 [alice]: hi" },
+    { line: "[alice]: hi", timestamps: true, expected: "03:04:05Z [alice]: hi" },
     { line: "ERROR name-taken: x", timestamps: false, expected: "ERROR name-taken: x" },
-    { line: "NOTICE shutdown: bye", timestamps: true, expected: "03:04:05 NOTICE shutdown: bye" },
-    { line: "", timestamps: true, expected: "03:04:05 " },
+    { line: "NOTICE shutdown: bye", timestamps: true, expected: "03:04:05Z NOTICE shutdown: bye" },
+    { line: "", timestamps: true, expected: "03:04:05Z " },
   ];
   for (const { line, timestamps, expected } of cases) {
     assert.equal(plainLine(line, timestamps, now), expected, JSON.stringify({ line, timestamps }));
@@ -168,7 +170,7 @@ Deno.test("renderServerLine() keeps TAB and makes an escape visible as U+FFFD", 
   assert.equal(renderServerLine("[alice]: a\tb", plain, now), "alice: a\tb");
   assert.equal(renderServerLine("[alice]: \x1b[2Jhi", plain, now), "alice: \uFFFD[2Jhi");
   assert.equal(renderServerLine("[al\x07ice]: hi", plain, now), "al\uFFFDice: hi");
-  assert.equal(plainLine("[alice]: a\tb", true, now), "03:04:05 [alice]: a\tb");
+  assert.equal(plainLine("[alice]: a\tb", false, now), "[alice]: a\tb");
   assert.equal(renderOwnMessage("alice", "a\tb", plain, now), "alice (you): a\tb");
   assert.equal(renderInfo("a\tb", plain), "-- a\tb");
   assert.equal(renderServerLine("NOTICE shutdown: a\tb", colour, now), "\x1b[33m-- a\tb\x1b[0m");
@@ -754,4 +756,26 @@ Deno.test("renderPrompt() shows the current room, then the others with unread me
     renderPrompt("#lobby", [{ name: "#rust", unread: 3 }], createStyle(true)),
     "#lobby \x1b[36m[#rust 3]\x1b[0m> ",
   );
+});
+
+Deno.test("renderServerLine() puts the server's command words as the client takes them", () => {
+  const cases: [string, string][] = [
+    [
+      "NOTICE welcome: Welcome to nanochat 0.1.0, alice! 1 user online. Type HELP for commands.",
+      "-- Welcome to nanochat 0.1.0, alice! 1 user online. Type /help for commands.",
+    ],
+    ["ERROR usage: Usage: MSG name text", "! Usage: /msg name text"],
+    ["ERROR usage: Usage: JOIN #room", "! Usage: /join #room"],
+    [
+      "ERROR unknown-command: Unknown command AWAY; type HELP for the list",
+      "! Unknown command /away; /help lists the commands",
+    ],
+    [
+      "ERROR unknown-command: Unknown command JION; type HELP for the list",
+      "! Unknown command /jion; did you mean /join? /help lists the commands",
+    ],
+    ["ERROR no-current-room: You are in no room; JOIN one", "! You are in no room; /join one"],
+    ["ERROR name-taken: The name HELP is in use", "! The name HELP is in use"],
+  ];
+  for (const [line, expected] of cases) assert.equal(renderServerLine(line, plain, now), expected);
 });

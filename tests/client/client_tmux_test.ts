@@ -125,15 +125,15 @@ Deno.test({
 });
 
 Deno.test({
-  name: "interactive client: server shutdown shows one line and exits 6",
+  name: "interactive client: with --no-reconnect, server shutdown shows one line and exits 6",
   ignore,
   async fn() {
     const ts = await startServer();
-    await using alice = await loggedInClient(ts, "alice");
+    await using alice = await loggedInClient(ts, "alice", { flags: ["--no-reconnect"] });
     await ts.server.shutdown();
     const screen = await alice.waitForText("[exit 6]");
     assert.match(screen, /^-- The server is shutting down$/m);
-    assert.match(screen, /^-- the server shut down$/m);
+    assert.match(screen, /^-- The server shut down$/m, "said as the client says everything");
   },
 });
 
@@ -246,6 +246,14 @@ Deno.test({
     assert.doesNotMatch(screen, /Connected/);
   },
 });
+
+/** Waits until the pane's window has rung its bell. */
+async function bellRung(pane: TmuxPane): Promise<void> {
+  for (let polls = 0; (await pane.format("#{window_bell_flag}")) !== "1"; polls++) {
+    if (polls === 200) throw new Error(`The bell never rang:\n${await pane.screen()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /** The rows from the one that starts with `first` up to the prompt. */
 function rowsOfLine(screen: string, first: string): string[] {
@@ -371,5 +379,60 @@ Deno.test({
       const rows = rowsOfLine(screen, "alice: ");
       for (const row of rows.slice(1)) assert.match(row, /^ {4}\S/, screen);
     }
+  },
+});
+
+Deno.test({
+  name: "interactive client: server errors and the welcome speak the client's commands",
+  ignore,
+  async fn() {
+    await using ts = await startServer();
+    await using alice = await loggedInClient(ts, "alice");
+    const welcome = await alice.waitForText("Type /help for commands.");
+    assert.doesNotMatch(welcome, /HELP/);
+    for (const typed of ["/msg", "/away", "/mgs bob hi"]) {
+      await alice.type(typed);
+      await alice.sendKeys("Enter");
+    }
+    const screen = await alice.waitForText("Unknown command /mgs; did you mean /msg?");
+    assert.match(screen, /^! Usage: \/msg name text$/m);
+    assert.match(screen, /^! Unknown command \/away; \/help lists the commands$/m);
+    assert.match(
+      screen,
+      /^! Unknown command \/mgs; did you mean \/msg\? \/help lists the commands$/m,
+    );
+    assert.doesNotMatch(screen, /HELP|MSG/);
+  },
+});
+
+Deno.test({
+  name: "interactive client: a message naming you is highlighted and rings the bell; /bell off",
+  ignore,
+  async fn() {
+    await using ts = await startServer();
+    await using carol = await ts.login("carol");
+    await using alice = await loggedInClient(ts, "alice", { env: { TERM: "xterm-256color" } });
+    await carol.send("*nothing for you");
+    await alice.waitForText("carol: nothing for you");
+    await carol.send("*still nothing, malice");
+    await alice.waitForText("still nothing, malice");
+    assert.equal(await alice.format("#{window_bell_flag}"), "0", "no bell for other chat");
+    await carol.send("*hey @Alice, look");
+    await alice.waitForText("hey @Alice, look");
+    const styled = (await alice.screen(true)).split("\n");
+    const reverse = /\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m/; // as tmux writes it back, with others
+    assert.match(styled.find((row) => row.includes("hey @Alice"))!, reverse);
+    assert.doesNotMatch(styled.find((row) => row.includes("nothing for you"))!, reverse);
+    await bellRung(alice);
+
+    await using bob = await loggedInClient(ts, "bob");
+    await bob.type("/bell off");
+    await bob.sendKeys("Enter");
+    await bob.waitForText("-- Bell: never rings.");
+    await carol.send("MSG bob psst");
+    await bob.waitForText("carol → you: psst");
+    await carol.send("*later");
+    await bob.waitForText("carol: later");
+    assert.equal(await bob.format("#{window_bell_flag}"), "0", "/bell off");
   },
 });

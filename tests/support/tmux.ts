@@ -58,6 +58,25 @@ export class TmuxPane implements AsyncDisposable {
     await this.#tmux(["send-keys", "-t", "0", ...keys]);
   }
 
+  /**
+   * Resizes the window, as a user dragging its edge would.
+   *
+   * @param columns The new width.
+   * @param rows The new height, 30 unless given.
+   */
+  async resize(columns: number, rows = 30): Promise<void> {
+    await this.#tmux(["resize-window", "-t", "0", "-x", String(columns), "-y", String(rows)]);
+  }
+
+  /**
+   * Expands a tmux format for the pane's window, such as
+   * `#{window_bell_flag}` (1 once the bell rang: the session is never
+   * attached, so tmux keeps the flag).
+   */
+  async format(format: string): Promise<string> {
+    return (await this.#tmux(["display-message", "-p", "-t", "0", format])).trim();
+  }
+
   /** Types text literally (no key-name lookup). */
   async type(text: string): Promise<void> {
     await this.#tmux(["send-keys", "-t", "0", "-l", text]);
