@@ -420,6 +420,7 @@ Deno.test({
     await carol.send("*hey @Alice, look");
     await alice.waitForText("hey @Alice, look");
     const styled = (await alice.screen(true)).split("\n");
+    // deno-lint-ignore no-control-regex -- matching the escape sequence is the point
     const reverse = /\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m/; // as tmux writes it back, with others
     assert.match(styled.find((row) => row.includes("hey @Alice"))!, reverse);
     assert.doesNotMatch(styled.find((row) => row.includes("nothing for you"))!, reverse);
