@@ -63,6 +63,9 @@ export interface ChatUserOptions extends HandlerContext {
   readonly operators: ReadonlySet<string>;
 }
 
+/** Lines a client may send while its password is checked; more is a flood. */
+const MAX_DEFERRED_LINES = 64;
+
 /** History goes out in chunks of about this size, each once the last was written. */
 const REPLAY_CHUNK_BYTES = 8 * 1024;
 
@@ -86,6 +89,8 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   #awaitingPassword: string | undefined;
   /** Lines that came while a password was checked, handled after it. */
   #deferred: Frame[] | undefined;
+  /** The password work under way (scrypt runs off the event loop); done when resolved. */
+  #working: Promise<unknown> = Promise.resolve();
   #quitReason = "";
   /** The rooms the user is in, in the order joined. */
   #rooms: string[] = [];
@@ -130,7 +135,9 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   /** Handles one line from the client; see {@linkcode SessionHandler.line}. */
   line(frame: Frame): number {
     if (this.#deferred !== undefined) {
-      this.#deferred.push(frame);
+      // Flood control starts at login: until then, a bound of our own.
+      if (this.#deferred.length >= MAX_DEFERRED_LINES) this.#session.end("flood");
+      else this.#deferred.push(frame);
       return 0;
     }
     if (this.#name === undefined) {
@@ -249,7 +256,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (lookalike !== undefined) {
       return this.#error(ServerError.nameRegistered(name, lookalike.name));
     }
-    hashPassword(password).then((hash) => {
+    this.#working = hashPassword(password).then((hash) => {
       if (this.#gone) return;
       if (accounts.find(name) !== undefined) {
         return this.#error(ServerError.alreadyRegistered(name));
@@ -297,7 +304,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       passwordFailures.byName.retrySeconds(nameKey(name)),
     );
     if (retry > 0) return this.#error(ServerError.passwordLocked(retry));
-    verifyPassword(password, account.passwordHash).then((right) => {
+    this.#working = verifyPassword(password, account.passwordHash).then((right) => {
       if (this.#gone) return;
       if (right) return then(account.name);
       passwordFailures.byAddress.fail(address);
@@ -354,6 +361,11 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
         this.#announce({ room, kind: "disconnect", from: name, to: "", text: notice });
       }
     }
+  }
+
+  /** Resolves once the password work this user started is done. */
+  settled(): Promise<void> {
+    return this.#working.then(() => {}, () => {});
   }
 
   /** Whether the user is a server operator: named by `--operators`, and registered. */
@@ -454,7 +466,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     const account = accounts.find(name);
     if (account === undefined) return this.#enterAs(name); // unregistered meanwhile
     this.#deferred = [];
-    verifyPassword(password, account.passwordHash).then((right) => {
+    this.#working = verifyPassword(password, account.passwordHash).then((right) => {
       const deferred = this.#deferred ?? [];
       this.#deferred = undefined;
       if (this.#gone) return;

@@ -64,6 +64,8 @@ export interface SessionHandler {
   line(frame: Frame): number;
   /** Called once when the session ends, before its connection closes. */
   ended(reason: EndReason): void;
+  /** Resolves once work the handler started (a password check) is done; awaited at the end. */
+  settled?(): Promise<void>;
 }
 
 const performanceNow = () => performance.now();
@@ -177,6 +179,7 @@ export class Session {
       this.#tellHandler();
       // Also after EOF: a client that half-closed still reads its replies.
       await this.#closeAfterFlush();
+      await handler.settled?.();
       this.#count(this.#endReason ?? "eof");
       log.event("disconnect", {
         conn: this.#conn.id,

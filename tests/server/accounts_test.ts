@@ -153,3 +153,21 @@ Deno.test("a changed password is the one that logs in, and an unregistered name 
   await using free = await TestClient.login(ts.port, "bob");
   assert.match(await free.readLine(), /^NOTICE welcome: /);
 });
+
+Deno.test("lines sent while a password is checked are kept, in order, up to a bound", async () => {
+  await using ts = await startServer();
+  await using _alice = await registered(ts, "alice");
+  await using bob = await ts.login("bob");
+  // A registered name, its password, and chat right behind, in one write.
+  await using eager = await TestClient.connect(ts.port);
+  await eager.sendBytes(new TextEncoder().encode(`alice ${PASSWORD}\n*one\n*two\n`));
+  assert.match(await eager.readLine(), /^NOTICE welcome: /);
+  assert.equal(await bob.readLine(), "[alice]: one");
+  assert.equal(await bob.readLine(), "[alice]: two");
+  await using flooder = await TestClient.connect(ts.port);
+  const flood = Array.from({ length: 200 }, (_, i) => `*flood ${i}\n`).join("");
+  await flooder.sendBytes(new TextEncoder().encode(`alice ${PASSWORD}\n${flood}`));
+  assert.deepEqual(await flooder.readUntilClosed(), [
+    "ERROR flood: Too many lines for too long; slow down",
+  ]);
+});
