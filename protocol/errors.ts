@@ -194,6 +194,10 @@ export const ServerError = {
     code: ErrorCode.PasswordLocked,
     text: `Too many wrong passwords; try again in ${retrySeconds} s`,
   }),
+  passwordBusy: (): ProtocolError => ({
+    code: ErrorCode.PasswordLocked,
+    text: "Too many passwords are being checked; try again in a few seconds",
+  }),
   /** @param problem The rule the password breaks, from `passwordProblem()`. */
   passwordInvalid: (problem: string): ProtocolError => ({
     code: ErrorCode.PasswordInvalid,

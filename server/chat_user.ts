@@ -27,6 +27,7 @@ import type { Hub, HubUser } from "./hub/hub.ts";
 import type { Session, SessionHandler } from "./session.ts";
 import type { TokenBucket } from "./token_bucket.ts";
 import type { FailureLimits } from "./accounts/failure_limits.ts";
+import type { PasswordGate } from "./accounts/password_gate.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "./accounts/passwords.ts";
 import type { Ban } from "./moderation/bans.ts";
 import { utcTime } from "../protocol/line_codec.ts";
@@ -59,6 +60,8 @@ export interface ChatUserOptions extends HandlerContext {
   readonly historyBudget: TokenBucket;
   /** Wrong passwords allowed per address and per name. */
   readonly passwordFailures: { readonly byAddress: FailureLimits; readonly byName: FailureLimits };
+  /** How many password checks may run or wait at once, for the whole server. */
+  readonly passwordGate: PasswordGate;
   /** The server operators' name keys (each must also be registered). */
   readonly operators: ReadonlySet<string>;
 }
@@ -256,7 +259,9 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (lookalike !== undefined) {
       return this.#error(ServerError.nameRegistered(name, lookalike.name));
     }
-    this.#working = hashPassword(password).then((hash) => {
+    const hashing = this.#options.passwordGate.run(() => hashPassword(password));
+    if (hashing === undefined) return this.#error(ServerError.passwordBusy());
+    this.#working = hashing.then((hash) => {
       if (this.#gone) return;
       if (accounts.find(name) !== undefined) {
         return this.#error(ServerError.alreadyRegistered(name));
@@ -304,7 +309,11 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       passwordFailures.byName.retrySeconds(nameKey(name)),
     );
     if (retry > 0) return this.#error(ServerError.passwordLocked(retry));
-    this.#working = verifyPassword(password, account.passwordHash).then((right) => {
+    const checking = this.#options.passwordGate.run(() =>
+      verifyPassword(password, account.passwordHash)
+    );
+    if (checking === undefined) return this.#error(ServerError.passwordBusy());
+    this.#working = checking.then((right) => {
       if (this.#gone) return;
       if (right) return then(account.name);
       passwordFailures.byAddress.fail(address);
@@ -465,8 +474,14 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (retry > 0) return this.#session.end("password-locked", ServerError.passwordLocked(retry));
     const account = accounts.find(name);
     if (account === undefined) return this.#enterAs(name); // unregistered meanwhile
+    const checking = this.#options.passwordGate.run(() =>
+      verifyPassword(password, account.passwordHash)
+    );
+    if (checking === undefined) {
+      return this.#session.end("password-locked", ServerError.passwordBusy());
+    }
     this.#deferred = [];
-    this.#working = verifyPassword(password, account.passwordHash).then((right) => {
+    this.#working = checking.then((right) => {
       const deferred = this.#deferred ?? [];
       this.#deferred = undefined;
       if (this.#gone) return;

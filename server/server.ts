@@ -17,6 +17,7 @@ import { closeQuietly, isPeerGone } from "../transport/net_errors.ts";
 import { type ProxyHeaderRead, readProxyHeader } from "../transport/proxy_reader.ts";
 import { type TlsAdmission, type TlsConn, TlsListener } from "../transport/tls_listener.ts";
 import { FailureLimits } from "./accounts/failure_limits.ts";
+import { PasswordGate } from "./accounts/password_gate.ts";
 import { banError, ChatUser, type ChatUserOptions } from "./chat_user.ts";
 import { AddressList } from "./connection_limits.ts";
 import { type Ban, Bans } from "./moderation/bans.ts";
@@ -156,6 +157,7 @@ export class ChatServer {
       historyBudget: new TokenBucket(HISTORY_REPLAY_RATE),
       accounts: storage.accounts,
       operators: new Set(config.operators.map(nameKey)),
+      passwordGate: new PasswordGate(),
       bans,
       mutes: new Mutes(storage.mutes),
       enforceBan: (ban) => this.#enforceBan(ban),

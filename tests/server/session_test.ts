@@ -11,6 +11,7 @@ import { Session, type SessionOptions } from "../../server/session.ts";
 import { TokenBucket } from "../../server/token_bucket.ts";
 import { MemoryAccountStore } from "../../server/accounts/account_store.ts";
 import { FailureLimits } from "../../server/accounts/failure_limits.ts";
+import { PasswordGate } from "../../server/accounts/password_gate.ts";
 import { Bans, MemoryBanStore } from "../../server/moderation/bans.ts";
 import { MemoryMuteStore, Mutes } from "../../server/moderation/mutes.ts";
 import { FakeConnection } from "../support/fake_connection.ts";
@@ -80,6 +81,7 @@ function world(
       historyBudget,
       accounts: new MemoryAccountStore(),
       operators: new Set(),
+      passwordGate: new PasswordGate(),
       bans: new Bans(new MemoryBanStore()),
       mutes: new Mutes(new MemoryMuteStore()),
       enforceBan: () => {},
