@@ -261,6 +261,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     }
     const hashing = this.#options.passwordGate.run(() => hashPassword(password));
     if (hashing === undefined) return this.#error(ServerError.passwordBusy());
+    // Whatever fails in here (the database, say) is logged: nothing may escape a promise.
     this.#working = hashing.then((hash) => {
       if (this.#gone) return;
       if (accounts.find(name) !== undefined) {
@@ -269,7 +270,9 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       accounts.register(name, hash);
       log.event("register", { conn: this.#session.id, name });
       this.reply({ kind: "account", notice: "registered", name });
-    }, (error) => log.event("password-error", { conn: this.#session.id, error: String(error) }));
+    }).catch((error) =>
+      log.event("password-error", { conn: this.#session.id, error: String(error) })
+    );
   }
 
   /** Changes the password of the user's registered name; see `PASSWORD`. */
@@ -495,7 +498,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       if (ghost !== undefined && ghost !== this) ghost.replace();
       this.#enterAs(account.name);
       for (const frame of deferred) this.line(frame);
-    }, (error) => {
+    }).catch((error) => {
       this.#deferred = undefined;
       log.event("password-error", { conn: this.#session.id, error: String(error) });
       if (!this.#gone) this.#session.end("error");

@@ -305,7 +305,9 @@ const HANDLERS: Handlers = {
         count: page.length,
         next: more && page.length > 0 ? page[0]!.time : undefined,
       });
-    }, (error) => log.event("history-error", { conn: user.connectionId, error: String(error) }));
+    }).catch((error) =>
+      log.event("history-error", { conn: user.connectionId, error: String(error) })
+    );
   },
   ping: ({ token }, user) => user.reply({ kind: "pong", token }),
   help: (_, user) => {
