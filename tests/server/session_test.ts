@@ -9,7 +9,7 @@ import { Logger } from "../../server/log.ts";
 import { Metrics } from "../../server/metrics.ts";
 import { Session, type SessionOptions } from "../../server/session.ts";
 import { TokenBucket } from "../../server/token_bucket.ts";
-import { MemoryAccountStore } from "../../server/accounts/account_store.ts";
+import { type AccountStore, MemoryAccountStore } from "../../server/accounts/account_store.ts";
 import { FailureLimits } from "../../server/accounts/failure_limits.ts";
 import { PasswordGate } from "../../server/accounts/password_gate.ts";
 import { Bans, MemoryBanStore } from "../../server/moderation/bans.ts";
@@ -29,6 +29,7 @@ function world(
     maxReplyBytes?: number;
     presence?: { ratePerSecond: number; burst: number };
     historyBytes?: { ratePerSecond: number; burst: number };
+    accounts?: AccountStore;
   } = {},
 ) {
   const clock = new FakeClock();
@@ -41,6 +42,7 @@ function world(
     now: clock.read,
   });
   const log: string[] = [];
+  let logged: (() => void) | undefined;
   // Events are stamped by the fake clock too, as HISTORY pages by time.
   const hub = new Hub<ChatUser>({
     ...(options.history ? { history: options.history } : {}),
@@ -53,7 +55,10 @@ function world(
     idleTimeoutMs: options.idleTimeoutMs ?? 0,
     closeGraceMs: 1000,
     rate: undefined,
-    log: new Logger((line) => log.push(line)),
+    log: new Logger((line) => {
+      log.push(line);
+      logged?.();
+    }),
     metrics,
     now: clock.read,
   };
@@ -79,7 +84,7 @@ function world(
         return true;
       },
       historyBudget,
-      accounts: new MemoryAccountStore(),
+      accounts: options.accounts ?? new MemoryAccountStore(),
       operators: new Set(),
       passwordGate: new PasswordGate(),
       bans: new Bans(new MemoryBanStore()),
@@ -99,7 +104,13 @@ function world(
     for (const conn of conns) conn.end();
     await Promise.all(running);
   };
-  return { clock, log, hub, metrics, connect, settle, finish };
+  /** Waits for a log line matching `pattern` (the test's own timeout bounds it). */
+  const waitForLog = async (pattern: RegExp) => {
+    while (!log.some((line) => pattern.test(line))) {
+      await new Promise<void>((resolve) => logged = resolve);
+    }
+  };
+  return { clock, log, hub, metrics, connect, settle, finish, waitForLog };
 }
 
 Deno.test("ChatUser is welcomed first and announced to the others", async () => {
@@ -446,4 +457,20 @@ Deno.test("HISTORY pages back through a room, never splitting a second", async (
     "ERROR usage: Usage: HISTORY [#room] [count] [before]",
   ]);
   await w.finish(bob.conn);
+});
+
+Deno.test("a database that fails to register a name is logged, and the user stays on", async () => {
+  class FailingAccounts extends MemoryAccountStore {
+    override register(): void {
+      throw new Error("disk full");
+    }
+  }
+  const w = world({ accounts: new FailingAccounts() });
+  const alice = w.connect();
+  alice.conn.push("alice", "REGISTER a-good-password");
+  await w.waitForLog(/ password-error .*disk full/); // the hash ran off the event loop
+  alice.conn.push("PING still");
+  await w.settle();
+  assert.equal(alice.conn.lines.at(-1), "PONG still");
+  await w.finish(alice.conn);
 });
