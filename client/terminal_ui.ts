@@ -106,6 +106,8 @@ export async function runTerminalUi(
     historySize: 1000,
     terminal: true,
     completer: (line: string) => {
+      // Completing a password would show the names it starts like.
+      if (maskDraft(line) !== line) return [[], line];
       const [matches, word] = state.complete(line);
       if (matches.length > 1) show(renderInfo(matches.join("  "), render));
       return [matches, word];
