@@ -64,15 +64,17 @@ export class ChatState {
         for (const name of parsed.names) this.#add(name);
         break;
       case "notice":
-        this.#notice(parsed.code, parsed.text);
+        this.#notice(parsed.code, parsed.text, parsed.room ?? "");
         break;
     }
     return parsed;
   }
 
-  #notice(code: string, text: string): void {
+  #notice(code: string, text: string, room: string): void {
     const match = text.match(code === "join" ? JOINED : code === "nick" ? RENAMED : LEFT);
     if (!match) return;
+    // `bob was kicked by alice`: kicked out of the room the notice came from.
+    if (code === "kick" && nameKey(match[1]!) === nameKey(this.#name)) this.rooms.leave(room);
     if (code === "join") this.#add(match[1]!);
     else if (code === "nick") this.#rename(match[1]!, match[2]!);
     else if (code === "quit" || code === "disconnect") this.#others.delete(nameKey(match[1]!));

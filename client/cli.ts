@@ -18,6 +18,11 @@ In a pipe: each stdin line is sent, each received line is printed as is;
 end of input leaves.
 
 Options:
+  --password-file FILE
+                     the password of a registered name: FILE's first line
+                     (FILE must not be readable by others: chmod 600; Deno
+                     needs --allow-read=FILE); without it a terminal asks,
+                     with echo off, and a pipe exits with code 5
   --listen           only receive (for logging a chat); stdin is not read
   --timestamps       start every line with the time: local in a terminal,
                      UTC (HH:MM:SSZ) in a pipe, as the server's history is
@@ -34,7 +39,8 @@ Options:
 
 Exit codes: 0 you quit, 2 usage, 3 cannot connect (refused, unknown host,
 TLS handshake failed), 4 timeout (no connection or no welcome), 5 name
-refused, 6 the server closed the connection or shut down.`;
+or password refused (or a registered name without --password-file in a
+pipe), 6 the server closed the connection or shut down.`;
 
 /**
  * Parses `nanochat connect`'s arguments.
@@ -58,6 +64,7 @@ export function parseConnectArgs(args: string[]): ClientOptions | "help" {
       timeout: { type: "string" },
       tls: { type: "boolean", default: false },
       ca: { type: "string" },
+      "password-file": { type: "string" },
       insecure: { type: "boolean", default: false },
       "no-color": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -84,6 +91,7 @@ export function parseConnectArgs(args: string[]): ClientOptions | "help" {
   if (values["no-reconnect"]) options.reconnect = false;
   if (values.tls) options.tls = true;
   if (values.ca !== undefined) options.caFile = values.ca;
+  if (values["password-file"] !== undefined) options.passwordFile = values["password-file"];
   if (values.insecure) options.insecure = true;
   if (values.timeout !== undefined) options.connectTimeoutMs = parseSeconds(values.timeout);
   return options;

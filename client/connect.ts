@@ -15,6 +15,9 @@ import { readPemFile } from "../transport/pem_file.ts";
 import { type Security, ServerLink, TlsHandshakeError } from "./server_link.ts";
 import { createStyle } from "./style.ts";
 import { runTerminalUi } from "./terminal_ui.ts";
+import { PasswordBook } from "./password_book.ts";
+import { readPasswordFile } from "./password_file.ts";
+import { promptPassword } from "./password_prompt.ts";
 
 /** How often the client pings: well within the server's default 10-minute idle timeout. */
 const KEEPALIVE_INTERVAL_MS = 60_000;
@@ -23,6 +26,12 @@ const KEEPALIVE_INTERVAL_MS = 60_000;
 export interface ClientOptions extends HostPort {
   /** The username to log in with. */
   name: string;
+  /**
+   * A file whose first line is the name's password, for a registered name.
+   * Without it, the interactive client asks for the password when the
+   * server does, and a script exits with code 5.
+   */
+  passwordFile?: string;
   /**
    * The line editor and coloured output; when false, lines in and out are
    * plain (for scripts and pipes).
@@ -108,11 +117,34 @@ export async function connect(options: ClientOptions): Promise<number> {
     warn(describeWithCause(error));
     return ExitCode.Usage;
   }
+  // In memory only, to log in again after a lost connection.
+  const passwords = new PasswordBook();
+  if (options.passwordFile !== undefined) {
+    try {
+      passwords.set(options.name, readPasswordFile(options.passwordFile));
+    } catch (error) {
+      warn(error instanceof Error ? error.message : String(error));
+      return ExitCode.Usage;
+    }
+  }
+  const listen = options.listen ?? false;
+  const interactive = !listen &&
+    (options.interactive ?? (Deno.stdin.isTerminal() && Deno.stdout.isTerminal()));
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
   const login = async (name: string) => {
     const link = await ServerLink.open(options, name, { timeoutMs, security });
     // Nothing is shown as connected before the server has answered the name.
-    if (!await link.waitForFirstLine(timeoutMs)) {
+    let answered = await link.waitForFirstLine(timeoutMs);
+    if (answered && link.takePasswordRequest()) {
+      const password = passwords.get(name);
+      if (password === undefined) {
+        link.close();
+        throw new Error(`${name} is registered now, and its password is not known`);
+      }
+      link.send(`PASS ${password}`);
+      answered = await link.waitForFirstLine(timeoutMs);
+    }
+    if (!answered) {
       link.close();
       throw new Error("the server closed the connection before answering the name");
     }
@@ -127,24 +159,46 @@ export async function connect(options: ClientOptions): Promise<number> {
     warn(`cannot connect to ${formatHostPort(options)}: ${reason}`);
     return code;
   }
+  const wait = `${timeoutMs / 1000} s`;
   try {
     await link.waitForFirstLine(timeoutMs);
   } catch {
-    const wait = `${timeoutMs / 1000} s`;
     warn(`timed out: ${link.address} accepted the connection but sent no welcome within ${wait}`);
     return ExitCode.Timeout;
   }
+  if (link.takePasswordRequest()) {
+    const password = passwords.get(options.name) ??
+      (interactive ? await promptPassword(`Password for ${options.name}: `) : undefined);
+    if (password === undefined) {
+      link.close();
+      // Given up at the prompt: the user quit.
+      if (interactive) return ExitCode.Ok;
+      warn(`${options.name} is registered: give --password-file`);
+      return ExitCode.NameRejected;
+    }
+    passwords.set(options.name, password);
+    link.send(`PASS ${password}`);
+    try {
+      await link.waitForFirstLine(timeoutMs);
+    } catch {
+      warn(`timed out: ${link.address} did not answer the password within ${wait}`);
+      return ExitCode.Timeout;
+    }
+  }
   link.keepAlive(KEEPALIVE_INTERVAL_MS);
   const reconnect = options.reconnect ?? true;
-  const listen = options.listen ?? false;
-  const interactive = !listen &&
-    (options.interactive ?? (Deno.stdin.isTerminal() && Deno.stdout.isTerminal()));
   if (interactive) {
     const style = createStyle(options.color ?? !Deno.noColor);
-    return await runTerminalUi(link, options.name, {
-      style,
-      timestamps: options.timestamps ?? false,
-    }, reconnect ? login : undefined);
+    return await runTerminalUi(
+      link,
+      options.name,
+      {
+        style,
+        timestamps: options.timestamps ?? false,
+      },
+      reconnect ? login : undefined,
+      passwords,
+    );
   }
   return await runScripted(link, {
     listen,

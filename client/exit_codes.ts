@@ -20,7 +20,10 @@ export const ExitCode = {
   CannotConnect: 3,
   /** The server did not take the connection, or answer the name, within the connect timeout. */
   Timeout: 4,
-  /** The server refused the name (taken or invalid). */
+  /**
+   * The server refused the name (taken or invalid) or its password (wrong,
+   * missing, or locked out after too many wrong ones).
+   */
   NameRejected: 5,
   /** The server closed the connection, shut down, disconnected the user, or the connection broke. */
   ConnectionLost: 6,
@@ -47,9 +50,10 @@ export function describeEnd(end: LinkEnd, userQuit: boolean): { code: ExitCode; 
   // A refused name or a disconnection by the server wins over a quit: a
   // script that quits at once must still learn of it.
   if (end.rejectedName !== undefined) {
+    const what = end.rejectedCode?.startsWith("password-") ? "login" : "name";
     return {
       code: ExitCode.NameRejected,
-      message: `name refused: ${sanitizeForTerminal(end.rejectedName)}`,
+      message: `${what} refused: ${sanitizeForTerminal(end.rejectedName)}`,
     };
   }
   if (end.kicked !== undefined) {

@@ -31,6 +31,19 @@ export function shouldReconnect(end: LinkEnd, userQuit: boolean): boolean {
 }
 
 /**
+ * Whether a login refused on reconnecting should be tried again: a name
+ * taken is most likely this client's own ghost, which goes once the server
+ * notices the old connection is gone; a wrong password stays wrong (and
+ * trying again would lock the name out).
+ *
+ * @param end How the link ended.
+ * @returns True for a name refused as taken.
+ */
+export function isGhostRefusal(end: LinkEnd): boolean {
+  return end.rejectedName !== undefined && end.rejectedCode === "name-taken";
+}
+
+/**
  * Why the connection was lost, for the one message that says so.
  *
  * @param end How the link ended.

@@ -114,7 +114,25 @@ function inClientWords(line: ServerLine): ServerLine {
       text: line.text.replace(/\bType HELP for commands\b/, "Type /help for commands"),
     };
   }
+  if (line.kind === "notice" && line.code === "registered") {
+    return {
+      ...line,
+      text: line.text.replace(
+        /; log in with its password$/,
+        "; the client asks for it when you log in (or give --password-file)",
+      ),
+    };
+  }
   if (line.kind !== "error") return line;
+  if (line.code === "not-operator") {
+    return {
+      ...line,
+      text: line.text.replace(
+        /\bmay ([A-Z]+)\b/,
+        (_, word: string) => `may /${word.toLowerCase()}`,
+      ),
+    };
+  }
   const usage = line.text.match(/^Usage: ([A-Z]+)\b(.*)$/);
   if (line.code === "usage" && usage) {
     return { ...line, text: `Usage: /${usage[1]!.toLowerCase()}${usage[2]}` };
@@ -167,6 +185,9 @@ function renderBody(line: ServerLine, options: RenderOptions): string {
     case "error":
       return style.red(`! ${line.text}`);
     case "notice":
+      // Being removed, or removing someone, should not pass unnoticed among joins and parts.
+      if (line.code === "kick") return style.bold(style.red(`-- ${line.text}`));
+      if (line.code === "moderation") return style.bold(style.yellow(`-- ${line.text}`));
       return style.yellow(`-- ${line.text}`);
     case "topic":
       return style.yellow(line.text === "" ? "-- No topic" : `-- Topic: ${line.text}`);

@@ -114,6 +114,17 @@ export class RoomState implements RoomView {
   }
 
   /**
+   * Forgets a room the user was removed from: a `NOTICE kick:` that names
+   * them (the server sends no `parted` then, only `current` if it was the
+   * current room).
+   *
+   * @param room The room, `""` for the default room.
+   */
+  leave(room: string): void {
+    this.#part(room === "" ? this.#defaultRoom : room);
+  }
+
+  /**
    * The Nth room joined, for Alt-N.
    *
    * @param position From 1.

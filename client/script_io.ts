@@ -15,7 +15,7 @@ import { describeEnd, ExitCode } from "./exit_codes.ts";
 import { INPUT_HELP, parseInput } from "./input.ts";
 import { parseServerLine } from "../protocol/server_lines.ts";
 import { isKeepaliveReply, KEEPALIVE_TOKEN, plainLine } from "./render.ts";
-import { lostBecause, redial, shouldReconnect } from "./reconnect.ts";
+import { isGhostRefusal, lostBecause, redial, shouldReconnect } from "./reconnect.ts";
 import { ReplayFilter } from "./replay_filter.ts";
 import type { ServerLink } from "./server_link.ts";
 import { terminalRows } from "./wrap.ts";
@@ -104,7 +104,7 @@ export async function runScripted(link: ServerLink, options: ScriptOptions): Pro
   // A name refused on reconnecting is most likely this client's own ghost:
   // it goes once the server notices the old connection is gone.
   const again = () =>
-    !quitting && (shouldReconnect(end, false) || (reconnected && end.rejectedName !== undefined));
+    !quitting && (shouldReconnect(end, false) || (reconnected && isGhostRefusal(end)));
   const login = options.reconnect;
   while (login !== undefined && again()) {
     connected = false;

@@ -31,6 +31,8 @@ export const DROPPED_LINE = "(a line from the server was too long and was droppe
 export interface LinkEnd {
   /** The server refused the name: the last line was this error's text. */
   readonly rejectedName?: string;
+  /** The code of that error: `name-taken`, `password-wrong`, …. */
+  readonly rejectedCode?: string;
   /** The server announced a shutdown before closing. */
   readonly shutdown: boolean;
   /** The server closed without sending a single line. */
@@ -134,6 +136,20 @@ export class ServerLink {
     return "read";
   }
 
+  /**
+   * Whether the server's first line asks for the name's password
+   * (`NOTICE password:`); if so, the line is consumed: the caller answers it
+   * with `PASS` and waits for the first line again.
+   *
+   * @returns True if the server asked for a password.
+   */
+  takePasswordRequest(): boolean {
+    const first = this.#firstFrames[0];
+    if (first?.kind !== "line" || !isNotice(decodeUtf8(first.bytes), "password")) return false;
+    this.#firstFrames.shift();
+    return true;
+  }
+
   /** The frames waitForFirstLine() read, then the connection's. */
   #nextFrames(): Promise<Frame[] | null> {
     if (this.#firstFrames.length > 0) return Promise.resolve(this.#firstFrames.splice(0));
@@ -206,7 +222,11 @@ export class ServerLink {
     const rejected = !welcomed && error && ERROR_CLOSES[error.code as ErrorCode] === "at-login";
     const kicked = error && closesConnection(error.code, welcomed);
     return {
-      ...(rejected ? { rejectedName: error.text } : kicked ? { kicked: error.text } : {}),
+      ...(rejected
+        ? { rejectedName: error.text, rejectedCode: error.code }
+        : kicked
+        ? { kicked: error.text }
+        : {}),
       ...(outputError !== undefined ? { outputError } : {}),
       shutdown: isNotice(last, "shutdown"),
       silent: !received,

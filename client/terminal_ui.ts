@@ -32,7 +32,7 @@ import { INPUT_HELP, type Keypress, parseInput, roomKeyOf } from "./input.ts";
 import { InputBlock } from "./input_block.ts";
 import { ChatState } from "./chat_state.ts";
 import { roomKey } from "../protocol/room_name.ts";
-import { lostBecause, redial, shouldReconnect } from "./reconnect.ts";
+import { isGhostRefusal, lostBecause, redial, shouldReconnect } from "./reconnect.ts";
 import { ReplayFilter } from "./replay_filter.ts";
 import { attentionOf, type BellMode, ringsBell } from "./mentions.ts";
 import {
@@ -46,6 +46,8 @@ import {
   renderServerLine,
 } from "./render.ts";
 import type { ServerLink } from "./server_link.ts";
+import { PasswordBook } from "./password_book.ts";
+import { maskDraft, secretCommand } from "./secret_input.ts";
 import { terminalRows } from "./wrap.ts";
 
 const encoder = new TextEncoder();
@@ -82,6 +84,8 @@ interface EditorState {
  * @param render How to show lines.
  * @param reconnect Logs in again, as the name given, after a lost
  * connection; none: the client exits when the connection ends.
+ * @param passwords The passwords known, which `reconnect` logs in with; the
+ * client adds those `/register` and `/password` set.
  * @returns The exit code.
  */
 export async function runTerminalUi(
@@ -89,6 +93,7 @@ export async function runTerminalUi(
   name: string,
   render: RenderOptions,
   reconnect?: (name: string) => Promise<ServerLink>,
+  passwords: PasswordBook = new PasswordBook(),
 ): Promise<number> {
   let state = new ChatState(name);
   const promptNow = () => renderPrompt(state.rooms.current, state.rooms.joined, render.style);
@@ -101,13 +106,16 @@ export async function runTerminalUi(
     historySize: 1000,
     terminal: true,
     completer: (line: string) => {
+      // Completing a password would show the names it starts like.
+      if (maskDraft(line) !== line) return [[], line];
       const [matches, word] = state.complete(line);
       if (matches.length > 1) show(renderInfo(matches.join("  "), render));
       return [matches, word];
     },
   });
   const editorState = editor as unknown as EditorState;
-  const refresh = () => block.update(promptNow(), editorState.line, editorState.cursor);
+  // A password being typed after /register and the like is drawn as stars.
+  const refresh = () => block.update(promptNow(), maskDraft(editorState.line), editorState.cursor);
   const show = (text: string) => {
     refresh();
     block.printAbove(terminalRows(text, terminalSize().columns));
@@ -137,7 +145,17 @@ export async function runTerminalUi(
   const replay = new ReplayFilter();
   let bell: BellMode = "mentions";
 
+  const editorHistory = editor as unknown as { history: string[] };
   editor.on("line", (input: string) => {
+    const secret = secretCommand(input);
+    if (secret !== undefined) {
+      // Up must never bring a password back: readline has just recorded the line.
+      if (editorHistory.history[0] === input) editorHistory.history.shift();
+      if (connected) {
+        passwords.sent(secret, state.name);
+        show(renderInfo(secret.masked, render));
+      }
+    }
     const action = parseInput(input);
     if (action.kind === "send" && !connected) {
       // Nothing typed is lost: the line goes back to be sent when connected.
@@ -214,6 +232,7 @@ export async function runTerminalUi(
       ));
     }
     answered = true;
+    passwords.observe(line);
     for (const shown of replay.take(line)) {
       state.observe(shown);
       if (isKeepaliveReply(shown)) continue;
@@ -227,7 +246,7 @@ export async function runTerminalUi(
   // A name refused on reconnecting is most likely this client's own ghost:
   // it goes once the server notices the old connection is gone.
   const again = () =>
-    !quitting && (shouldReconnect(end, false) || (reconnected && end.rejectedName !== undefined));
+    !quitting && (shouldReconnect(end, false) || (reconnected && isGhostRefusal(end)));
   while (reconnect !== undefined && again()) {
     connected = false;
     if (end.rejectedName === undefined) {

@@ -91,6 +91,14 @@ export class TmuxPane implements AsyncDisposable {
     return await this.#tmux(["capture-pane", "-t", "0", "-p", ...(withStyles ? ["-e"] : [])]);
   }
 
+  /**
+   * Everything the pane ever showed: its scrollback and the visible screen,
+   * for asserting that something (a password) was never on it.
+   */
+  async scrollback(): Promise<string> {
+    return await this.#tmux(["capture-pane", "-t", "0", "-p", "-S", "-", "-E", "-"]);
+  }
+
   /** The screen's non-empty lines. */
   async lines(): Promise<string[]> {
     return (await this.screen()).split("\n").filter((line) => line.trim() !== "");
