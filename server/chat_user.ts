@@ -93,7 +93,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   /** Lines that came while a password was checked, handled after it. */
   #deferred: Frame[] | undefined;
   /** The password work under way (scrypt runs off the event loop); done when resolved. */
-  #working: Promise<unknown> = Promise.resolve();
+  #working: Promise<unknown> | undefined;
   #quitReason = "";
   /** The rooms the user is in, in the order joined. */
   #rooms: string[] = [];
@@ -102,7 +102,8 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   #pending: Pending[] | undefined;
   #pendingBytes = 0;
   /** The ids of the waiting live events: those a history must not show again. */
-  #pendingIds = new Set<string>();
+  // Made when first needed: every idle user would otherwise carry an empty set.
+  #pendingIds: Set<string> | undefined;
 
   /**
    * Creates the user for a session.
@@ -177,7 +178,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     this.#pendingBytes += bytes.length;
     if (this.#pendingBytes > this.#options.maxHeldBytes) return this.#session.slowReader();
     this.#pending.push(id === undefined ? { bytes } : { bytes, id });
-    if (id !== undefined) this.#pendingIds.add(id);
+    if (id !== undefined) (this.#pendingIds ??= new Set()).add(id);
   }
 
   /** Leaves at the user's request. */
@@ -377,7 +378,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
 
   /** Resolves once the password work this user started is done. */
   settled(): Promise<void> {
-    return this.#working.then(() => {}, () => {});
+    return this.#working?.then(() => {}, () => {}) ?? Promise.resolve();
   }
 
   /** Whether the user is a server operator: named by `--operators`, and registered. */
@@ -563,11 +564,11 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
         continue;
       }
       this.#pendingBytes -= next.bytes.length;
-      if (next.id !== undefined) this.#pendingIds.delete(next.id);
+      if (next.id !== undefined) this.#pendingIds?.delete(next.id);
       this.#session.send(next.bytes);
     }
     this.#pending = undefined;
-    this.#pendingIds = new Set();
+    this.#pendingIds = undefined;
     this.#pendingBytes = 0;
   }
 
@@ -575,7 +576,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     try {
       const events = await recent;
       // What was published since the user joined is waiting to be sent live.
-      const older = events.filter((event) => !this.#pendingIds.has(event.id));
+      const older = events.filter((event) => !this.#pendingIds?.has(event.id));
       if (this.#present) await this.#replay(older);
     } catch (error) {
       this.#options.log.event("history-error", { conn: this.#session.id, error: String(error) });
