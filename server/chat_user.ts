@@ -343,6 +343,9 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       account === undefined || nameKey(account.name) === nameKey(oldName);
     const registered = accounts.find(newName) ?? accounts.lookalike(newName);
     if (!own(registered)) return ServerError.nameRegistered(newName, registered!.name);
+    if (this.#options.bans.forName(newName) !== undefined) {
+      return ServerError.nameInvalid(`The name ${newName} is banned`);
+    }
     const holder = hub.directory.rename(oldName, newName, this);
     if (holder !== undefined) return takenError(newName, holder.name);
     for (const room of this.#rooms) hub.rooms.leave(room, this);

@@ -73,6 +73,9 @@ Deno.test("BAN of a name disconnects its holder and refuses its logins until UNB
     `BAN Bob ${time} mod: flooding the lobby`,
     "BANS END: 1 ban",
   ]);
+  await using carol = await ts.login("carol");
+  await carol.send("NICK bob");
+  assert.equal(await carol.readLine(), "ERROR name-invalid: The name bob is banned");
   await mod.send("UNBAN bob");
   assert.equal(await mod.readLine(), "NOTICE moderation: bob is not banned any more");
   await using _back = await ts.login("bob");
