@@ -34,6 +34,7 @@ import { ChatState } from "./chat_state.ts";
 import { roomKey } from "../protocol/room_name.ts";
 import { lostBecause, redial, shouldReconnect } from "./reconnect.ts";
 import { ReplayFilter } from "./replay_filter.ts";
+import { canSuspend, stopJob } from "./suspend.ts";
 import { attentionOf, type BellMode, ringsBell } from "./mentions.ts";
 import {
   isKeepaliveReply,
@@ -180,6 +181,23 @@ export async function runTerminalUi(
   // Ctrl-C; a second one while leaving gives up on a goodbye that hangs.
   editor.on("SIGINT", () => quitting ? link.close() : quit());
   editor.on("close", () => quit()); // Ctrl-D on an empty line
+  // Ctrl-Z: the shell gets the terminal back in its ordinary mode; on `fg`
+  // the block is drawn again below whatever the shell printed meanwhile.
+  const suspend = () => {
+    block.erase();
+    process.stdin.setRawMode(false);
+    stopJob();
+  };
+  const resume = () => {
+    if (ended) return;
+    process.stdin.setRawMode(true);
+    refresh();
+    block.draw();
+  };
+  if (canSuspend) {
+    editor.on("SIGTSTP", suspend);
+    Deno.addSignalListener("SIGCONT", resume);
+  }
   const onKeypress = (_text: string | undefined, key: Keypress | undefined) => {
     const target = roomKeyOf(key);
     if (target === undefined) return;
@@ -256,6 +274,7 @@ export async function runTerminalUi(
   }
   ended = true;
   if (resizeSignal !== undefined) Deno.removeSignalListener(resizeSignal, onResize);
+  if (canSuspend) Deno.removeSignalListener("SIGCONT", resume);
   process.stdin.off("keypress", onKeypress);
   process.stdin.off("keypress", drawSoon);
   block.erase();
