@@ -9,6 +9,7 @@ import { formatHostPort, type HostPort } from "../protocol/address.ts";
 import { sanitize } from "../protocol/text.ts";
 import { nameProblem } from "../protocol/username.ts";
 import { ExitCode } from "./exit_codes.ts";
+import { loginWithFreeName } from "./name_prompt.ts";
 import { runScripted } from "./script_io.ts";
 import { describeNetError, describeWithCause } from "../transport/net_errors.ts";
 import { readPemFile } from "../transport/pem_file.ts";
@@ -140,8 +141,20 @@ export async function connect(options: ClientOptions): Promise<number> {
   const interactive = !listen &&
     (options.interactive ?? (Deno.stdin.isTerminal() && Deno.stdout.isTerminal()));
   if (interactive) {
+    let named;
+    try {
+      named = await loginWithFreeName({ link, name: options.name }, login);
+    } catch (error) {
+      const { code, reason } = explainConnectError(error);
+      warn(`cannot connect to ${formatHostPort(options)}: ${reason}`);
+      return code;
+    }
+    if ("refusal" in named) {
+      warn(`name refused: ${sanitize(named.refusal)}`);
+      return ExitCode.NameRejected;
+    }
     const style = createStyle(options.color ?? !Deno.noColor);
-    return await runTerminalUi(link, options.name, {
+    return await runTerminalUi(named.link, named.name, {
       style,
       timestamps: options.timestamps ?? false,
     }, reconnect ? login : undefined);
