@@ -14,7 +14,7 @@ import { runScripted } from "./script_io.ts";
 import { describeNetError, describeWithCause } from "../transport/net_errors.ts";
 import { readPemFile } from "../transport/pem_file.ts";
 import { type Security, ServerLink, TlsHandshakeError } from "./server_link.ts";
-import { createStyle } from "./style.ts";
+import { createStyle, terminalTakesColor } from "./style.ts";
 import { runTerminalUi } from "./terminal_ui.ts";
 
 /** How often the client pings: well within the server's default 10-minute idle timeout. */
@@ -34,7 +34,7 @@ export interface ClientOptions extends HostPort {
   /**
    * Colour in interactive mode.
    *
-   * @default {true unless NO_COLOR is set}
+   * @default {true unless NO_COLOR is set or TERM is dumb}
    */
   color?: boolean;
   /**
@@ -153,7 +153,7 @@ export async function connect(options: ClientOptions): Promise<number> {
       warn(`name refused: ${sanitize(named.refusal)}`);
       return ExitCode.NameRejected;
     }
-    const style = createStyle(options.color ?? !Deno.noColor);
+    const style = createStyle(options.color ?? terminalTakesColor());
     return await runTerminalUi(named.link, named.name, {
       style,
       timestamps: options.timestamps ?? false,

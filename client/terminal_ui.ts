@@ -30,6 +30,7 @@ import { parseServerLine } from "../protocol/server_lines.ts";
 import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, type Keypress, parseInput, roomKeyOf } from "./input.ts";
 import { InputBlock } from "./input_block.ts";
+import { NameColors } from "./name_colors.ts";
 import { ChatState } from "./chat_state.ts";
 import { roomKey } from "../protocol/room_name.ts";
 import { lostBecause, redial, shouldReconnect } from "./reconnect.ts";
@@ -91,6 +92,8 @@ export async function runTerminalUi(
   render: RenderOptions,
   reconnect?: (name: string) => Promise<ServerLink>,
 ): Promise<number> {
+  // Colours by order of appearance, yours first, kept across reconnections.
+  render = { ...render, names: new NameColors([name]) };
   let state = new ChatState(name);
   const promptNow = () => renderPrompt(state.rooms.current, state.rooms.joined, render.style);
   const block = new InputBlock({ write: writeToTerminal, size: terminalSize });
