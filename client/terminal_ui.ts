@@ -30,6 +30,7 @@ import { parseServerLine } from "../protocol/server_lines.ts";
 import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, type Keypress, parseInput, roomKeyOf } from "./input.ts";
 import { InputBlock } from "./input_block.ts";
+import { InputHistory } from "./input_history.ts";
 import { NameColors } from "./name_colors.ts";
 import { ChatState } from "./chat_state.ts";
 import { roomKey } from "../protocol/room_name.ts";
@@ -72,8 +73,8 @@ function highlightRow(text: string, render: RenderOptions): string {
 
 /** The editor's state that the screen shows: readline keeps it public. */
 interface EditorState {
-  readonly line: string;
-  readonly cursor: number;
+  line: string;
+  cursor: number;
 }
 
 /**
@@ -102,7 +103,7 @@ export async function runTerminalUi(
   const editor = readline.createInterface({
     input: process.stdin,
     output: discard,
-    historySize: 1000,
+    historySize: 0, // Up and Down go through `history` instead
     terminal: true,
     completer: (line: string) => {
       const [matches, word] = state.complete(line);
@@ -111,6 +112,7 @@ export async function runTerminalUi(
     },
   });
   const editorState = editor as unknown as EditorState;
+  const history = new InputHistory();
   const refresh = () => block.update(promptNow(), editorState.line, editorState.cursor);
   const show = (text: string) => {
     refresh();
@@ -142,6 +144,7 @@ export async function runTerminalUi(
   let bell: BellMode = "mentions";
 
   editor.on("line", (input: string) => {
+    history.add(input);
     const action = parseInput(input);
     if (action.kind === "send" && !connected) {
       // Nothing typed is lost: the line goes back to be sent when connected.
@@ -176,6 +179,7 @@ export async function runTerminalUi(
         bell = action.mode ?? bell;
         return show(renderInfo(`Bell: ${BELL_MODES[bell]}. /bell on|off|mentions`, render));
       case "invalid":
+        if (action.keep) editor.write(input);
         return show(renderInfo(action.reason, render));
       case "nothing":
         return;
@@ -202,6 +206,15 @@ export async function runTerminalUi(
     Deno.addSignalListener("SIGCONT", resume);
   }
   const onKeypress = (_text: string | undefined, key: Keypress | undefined) => {
+    if (key !== undefined && !key.ctrl && !key.meta && (key.name === "up" || key.name === "down")) {
+      const recalled = key.name === "up" ? history.previous(editorState.line) : history.next();
+      if (recalled !== undefined) {
+        [editorState.line, editorState.cursor] = [recalled, recalled.length];
+      }
+      // A Ctrl key readline has no binding for: it leaves the line alone.
+      Object.assign(key, { name: "nanochat-history", ctrl: true });
+      return;
+    }
     const target = roomKeyOf(key);
     if (target === undefined) return;
     // readline binds Ctrl-N and Ctrl-P to its history, as Up and Down are:
