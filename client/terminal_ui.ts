@@ -112,6 +112,9 @@ export async function runTerminalUi(
     },
   });
   const editorState = editor as unknown as EditorState;
+  // readline measures the whole line for every key typed at its end, to place
+  // a cursor it draws nowhere here: a 5,000-character paste took seconds.
+  editor.getCursorPos = () => ({ rows: 0, cols: 1 });
   const history = new InputHistory();
   const refresh = () => block.update(promptNow(), editorState.line, editorState.cursor);
   const show = (text: string) => {

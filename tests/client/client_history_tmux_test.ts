@@ -91,3 +91,18 @@ Deno.test({
     assert.equal(await bob.readLine(), "[alice]: short", "the long line never reached the server");
   },
 });
+
+Deno.test({
+  name: "interactive client: a 5,000-character paste is drawn at once",
+  ignore,
+  async fn() {
+    await using ts = await startServer();
+    await using alice = await startClient(ts.port, "alice");
+    await alice.waitForText("Connected to");
+    const started = Date.now();
+    await alice.type("y".repeat(4999) + "z");
+    await alice.waitForScreen((screen) => /\ny+z$/.test(screen.trimEnd()), "the pasted draft");
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 2000, `took ${elapsed} ms`);
+  },
+});
