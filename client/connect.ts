@@ -9,11 +9,12 @@ import { formatHostPort, type HostPort } from "../protocol/address.ts";
 import { sanitize } from "../protocol/text.ts";
 import { nameProblem } from "../protocol/username.ts";
 import { ExitCode } from "./exit_codes.ts";
+import { loginWithFreeName } from "./name_prompt.ts";
 import { runScripted } from "./script_io.ts";
 import { describeNetError, describeWithCause } from "../transport/net_errors.ts";
 import { readPemFile } from "../transport/pem_file.ts";
 import { type Security, ServerLink, TlsHandshakeError } from "./server_link.ts";
-import { createStyle } from "./style.ts";
+import { createStyle, terminalTakesColor } from "./style.ts";
 import { runTerminalUi } from "./terminal_ui.ts";
 import { PasswordBook } from "./password_book.ts";
 import { readPasswordFile } from "./password_file.ts";
@@ -42,7 +43,7 @@ export interface ClientOptions extends HostPort {
   /**
    * Colour in interactive mode.
    *
-   * @default {true unless NO_COLOR is set}
+   * @default {true unless NO_COLOR is set or TERM is dumb}
    */
   color?: boolean;
   /**
@@ -188,14 +189,23 @@ export async function connect(options: ClientOptions): Promise<number> {
   link.keepAlive(KEEPALIVE_INTERVAL_MS);
   const reconnect = options.reconnect ?? true;
   if (interactive) {
-    const style = createStyle(options.color ?? !Deno.noColor);
+    let named;
+    try {
+      named = await loginWithFreeName({ link, name: options.name }, login);
+    } catch (error) {
+      const { code, reason } = explainConnectError(error);
+      warn(`cannot connect to ${formatHostPort(options)}: ${reason}`);
+      return code;
+    }
+    if ("refusal" in named) {
+      warn(`name refused: ${sanitize(named.refusal)}`);
+      return ExitCode.NameRejected;
+    }
+    const style = createStyle(options.color ?? terminalTakesColor());
     return await runTerminalUi(
-      link,
-      options.name,
-      {
-        style,
-        timestamps: options.timestamps ?? false,
-      },
+      named.link,
+      named.name,
+      { style, timestamps: options.timestamps ?? false },
       reconnect ? login : undefined,
       passwords,
     );

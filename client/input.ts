@@ -15,7 +15,10 @@
  */
 
 import { asciiUpperCase, COMMANDS, commandUsage } from "../protocol/commands.ts";
+import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_splitter.ts";
 import type { BellMode } from "./mentions.ts";
+
+const encoder = new TextEncoder();
 
 /** The client's answer to one typed line. */
 export type InputAction =
@@ -39,8 +42,11 @@ export type InputAction =
   | { readonly kind: "bell"; readonly mode?: BellMode }
   /** Nothing to do (an empty line). */
   | { readonly kind: "nothing" }
-  /** Tell the user their input was not understood. */
-  | { readonly kind: "invalid"; readonly reason: string };
+  /**
+   * Tell the user their input was not understood, or cannot be sent; `keep`:
+   * put it back in the input to be edited.
+   */
+  | { readonly kind: "invalid"; readonly reason: string; readonly keep?: boolean };
 
 /** What the client adds to a server command's summary in `/help`. */
 const CLIENT_NOTES: Readonly<Record<string, string>> = {
@@ -95,6 +101,20 @@ export const INPUT_HELP: readonly string[] = [
  */
 export function parseInput(input: string): InputAction {
   if (input.trim() === "") return { kind: "nothing" };
+  const action = interpret(input);
+  if (action.kind !== "send" && action.kind !== "quit") return action;
+  // The server would refuse it and say only that a line was too long.
+  const bytes = encoder.encode(action.line).length;
+  if (bytes <= DEFAULT_MAX_LINE_BYTES) return action;
+  return {
+    kind: "invalid",
+    reason:
+      `Not sent: ${bytes} bytes, over the server's limit of ${DEFAULT_MAX_LINE_BYTES}; shorten it`,
+    keep: true,
+  };
+}
+
+function interpret(input: string): InputAction {
   if (!input.startsWith("/") || input.startsWith("//")) {
     const message = input.startsWith("//") ? input.slice(1) : input;
     return { kind: "send", line: `*${message}`, message };

@@ -23,15 +23,28 @@ import { nameKey } from "../protocol/username.ts";
 import { DEFAULT_ROOM } from "../protocol/line_codec.ts";
 import { roomKey } from "../protocol/room_name.ts";
 import type { JoinedRoom, RoomView } from "./room_state.ts";
+import type { NameColors } from "./name_colors.ts";
 import { createStyle, NAME_COLOR_COUNT, type Style } from "./style.ts";
 
 /** How lines are shown. */
 export interface RenderOptions {
   /** Colours and bold, or plain text. */
   readonly style: Style;
-  /** Whether each line starts with the local time, `HH:MM` (history lines always do). */
+  /**
+   * Whether each line starts with the local time, `HH:MM` (history lines
+   * always do, after {@linkcode HISTORY_MARK}).
+   */
   readonly timestamps: boolean;
+  /**
+   * Each name's colour, in order of appearance.
+   *
+   * @default {a colour from each name's hash, {@linkcode nameColorIndex}}
+   */
+  readonly names?: NameColors;
 }
+
+/** Starts a history line, so it reads as one with or without colour: `~ 09:12 bob: hi`. */
+export const HISTORY_MARK = "~ ";
 
 const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
@@ -95,9 +108,11 @@ export function renderServerLine(
     const when = Number.isNaN(time.getTime()) ? parsed.time : clock(time, false);
     const plain = { ...options, style: createStyle(false) };
     const { dim } = options.style;
+    // Marked as well as dimmed: without colour, history would look like live
+    // lines stamped with the time.
     return tag === ""
-      ? dim(`${when} ${renderBody(parsed.line, plain)}`)
-      : `${dim(when)} ${tag}${dim(renderBody(parsed.line, plain))}`;
+      ? dim(`${HISTORY_MARK}${when} ${renderBody(parsed.line, plain)}`)
+      : `${dim(HISTORY_MARK + when)} ${tag}${dim(renderBody(parsed.line, plain))}`;
   }
   return stamp(tag + renderBody(parsed, options), options, now);
 }
@@ -171,13 +186,13 @@ function renderBody(line: ServerLine, options: RenderOptions): string {
   const { style } = options;
   switch (line.kind) {
     case "chat":
-      return `${coloredName(line.name, style)}: ${line.text}`;
+      return `${coloredName(line.name, options)}: ${line.text}`;
     case "action":
-      return `* ${coloredName(line.name, style)} ${line.text}`;
+      return `* ${coloredName(line.name, options)} ${line.text}`;
     case "private":
-      return `${coloredName(line.name, style)} ${style.bold("→ you")}: ${line.text}`;
+      return `${coloredName(line.name, options)} ${style.bold("→ you")}: ${line.text}`;
     case "sent":
-      return `${style.bold("you →")} ${coloredName(line.name, style)}: ${line.text}`;
+      return `${style.bold("you →")} ${coloredName(line.name, options)}: ${line.text}`;
     case "who": {
       const users = line.count === 1 ? "1 user" : `${line.count} users`;
       return style.yellow(`-- ${users} online: ${line.names.join(", ")}`);
@@ -229,7 +244,7 @@ export function renderOwnMessage(
   const { style } = options;
   const tag = room === undefined ? "" : roomTag(room, style);
   return stamp(
-    `${tag}${coloredName(name, style)} ${style.dim("(you)")}: ${sanitizeForTerminal(text)}`,
+    `${tag}${coloredName(name, options)} ${style.dim("(you)")}: ${sanitizeForTerminal(text)}`,
     options,
     now,
   );
@@ -250,7 +265,7 @@ export function renderOwnAction(
   options: RenderOptions,
   now: Date,
 ): string {
-  return stamp(`* ${coloredName(name, options.style)} ${sanitizeForTerminal(text)}`, options, now);
+  return stamp(`* ${coloredName(name, options)} ${sanitizeForTerminal(text)}`, options, now);
 }
 
 /**
@@ -316,8 +331,9 @@ export function plainLine(line: string, timestamps: boolean, now: Date): string 
     : sanitizeForTerminal(line);
 }
 
-function coloredName(name: string, style: Style): string {
-  return style.nameColor(nameColorIndex(name), sanitizeForTerminal(name));
+function coloredName(name: string, options: RenderOptions): string {
+  const index = options.names?.indexOf(name) ?? nameColorIndex(name);
+  return options.style.nameColor(index, sanitizeForTerminal(name));
 }
 
 function stamp(text: string, options: RenderOptions, now: Date): string {

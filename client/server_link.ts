@@ -122,6 +122,12 @@ export class ServerLink {
     return this.#firstFrames.length > 0;
   }
 
+  /** The server's first line once {@linkcode ServerLink.waitForFirstLine} has read it, until received. */
+  get firstLine(): string | undefined {
+    const frame = this.#firstFrames[0];
+    return frame?.kind === "line" ? decodeUtf8(frame.bytes) : undefined;
+  }
+
   async #readFirstFrames(): Promise<"read"> {
     try {
       while (this.#firstFrames.length === 0) {

@@ -3,13 +3,17 @@
  *
  * Written here rather than taken from `node:util`'s `styleText`, which asks
  * for env permission on a TTY; whether to colour is decided once, by the
- * caller, with `Deno.noColor` and `isTerminal()`, which need no permission.
+ * caller ({@linkcode terminalTakesColor}).
  *
  * @module
  */
 
-/** Foreground colours that read well on dark and light backgrounds. */
-const NAME_COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96] as const;
+/**
+ * Foreground colours that read well on dark and light backgrounds, for
+ * names. Not the notices' yellow (33, 93) nor the errors' red (31, 91), so a
+ * name never passes for either.
+ */
+const NAME_COLORS = [32, 34, 35, 36, 92, 94, 95, 96] as const;
 
 /** How many distinct colours names can get. */
 export const NAME_COLOR_COUNT = NAME_COLORS.length;
@@ -48,4 +52,19 @@ export function createStyle(enabled: boolean): Style {
     highlight: (text) => wrap("7", text),
     nameColor: (index, text) => wrap(`1;${NAME_COLORS[index % NAME_COLOR_COUNT]}`, text),
   };
+}
+
+/**
+ * Whether the terminal should get colours: not with `NO_COLOR` set, nor on a
+ * terminal that says it has none (`TERM=dumb`, as Emacs' shell and some
+ * serial consoles set). Reading `TERM` takes env permission for it alone,
+ * which the `connect` task and the binary have; without it, colour is
+ * assumed.
+ *
+ * @returns True to colour.
+ */
+export function terminalTakesColor(): boolean {
+  if (Deno.noColor) return false;
+  const term = Deno.permissions.querySync({ name: "env", variable: "TERM" });
+  return term.state !== "granted" || Deno.env.get("TERM") !== "dumb";
 }

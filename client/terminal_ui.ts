@@ -30,10 +30,13 @@ import { parseServerLine } from "../protocol/server_lines.ts";
 import { describeEnd } from "./exit_codes.ts";
 import { INPUT_HELP, type Keypress, parseInput, roomKeyOf } from "./input.ts";
 import { InputBlock } from "./input_block.ts";
+import { InputHistory } from "./input_history.ts";
+import { NameColors } from "./name_colors.ts";
 import { ChatState } from "./chat_state.ts";
 import { roomKey } from "../protocol/room_name.ts";
 import { isGhostRefusal, lostBecause, redial, shouldReconnect } from "./reconnect.ts";
 import { ReplayFilter } from "./replay_filter.ts";
+import { canSuspend, stopJob } from "./suspend.ts";
 import { attentionOf, type BellMode, ringsBell } from "./mentions.ts";
 import {
   isKeepaliveReply,
@@ -72,8 +75,8 @@ function highlightRow(text: string, render: RenderOptions): string {
 
 /** The editor's state that the screen shows: readline keeps it public. */
 interface EditorState {
-  readonly line: string;
-  readonly cursor: number;
+  line: string;
+  cursor: number;
 }
 
 /**
@@ -95,6 +98,8 @@ export async function runTerminalUi(
   reconnect?: (name: string) => Promise<ServerLink>,
   passwords: PasswordBook = new PasswordBook(),
 ): Promise<number> {
+  // Colours by order of appearance, yours first, kept across reconnections.
+  render = { ...render, names: new NameColors([name]) };
   let state = new ChatState(name);
   const promptNow = () => renderPrompt(state.rooms.current, state.rooms.joined, render.style);
   const block = new InputBlock({ write: writeToTerminal, size: terminalSize });
@@ -103,7 +108,7 @@ export async function runTerminalUi(
   const editor = readline.createInterface({
     input: process.stdin,
     output: discard,
-    historySize: 1000,
+    historySize: 0, // Up and Down go through `history` instead
     terminal: true,
     completer: (line: string) => {
       // Completing a password would show the names it starts like.
@@ -114,6 +119,10 @@ export async function runTerminalUi(
     },
   });
   const editorState = editor as unknown as EditorState;
+  // readline measures the whole line for every key typed at its end, to place
+  // a cursor it draws nowhere here: a 5,000-character paste took seconds.
+  editor.getCursorPos = () => ({ rows: 0, cols: 1 });
+  const history = new InputHistory();
   // A password being typed after /register and the like is drawn as stars.
   const refresh = () => block.update(promptNow(), maskDraft(editorState.line), editorState.cursor);
   const show = (text: string) => {
@@ -155,6 +164,8 @@ export async function runTerminalUi(
         passwords.sent(secret, state.name);
         show(renderInfo(secret.masked, render));
       }
+    } else {
+      history.add(input);
     }
     const action = parseInput(input);
     if (action.kind === "send" && !connected) {
@@ -190,6 +201,7 @@ export async function runTerminalUi(
         bell = action.mode ?? bell;
         return show(renderInfo(`Bell: ${BELL_MODES[bell]}. /bell on|off|mentions`, render));
       case "invalid":
+        if (action.keep) editor.write(input);
         return show(renderInfo(action.reason, render));
       case "nothing":
         return;
@@ -198,7 +210,33 @@ export async function runTerminalUi(
   // Ctrl-C; a second one while leaving gives up on a goodbye that hangs.
   editor.on("SIGINT", () => quitting ? link.close() : quit());
   editor.on("close", () => quit()); // Ctrl-D on an empty line
+  // Ctrl-Z: the shell gets the terminal back in its ordinary mode; on `fg`
+  // the block is drawn again below whatever the shell printed meanwhile.
+  const suspend = () => {
+    block.erase();
+    process.stdin.setRawMode(false);
+    stopJob();
+  };
+  const resume = () => {
+    if (ended) return;
+    process.stdin.setRawMode(true);
+    refresh();
+    block.draw();
+  };
+  if (canSuspend) {
+    editor.on("SIGTSTP", suspend);
+    Deno.addSignalListener("SIGCONT", resume);
+  }
   const onKeypress = (_text: string | undefined, key: Keypress | undefined) => {
+    if (key !== undefined && !key.ctrl && !key.meta && (key.name === "up" || key.name === "down")) {
+      const recalled = key.name === "up" ? history.previous(editorState.line) : history.next();
+      if (recalled !== undefined) {
+        [editorState.line, editorState.cursor] = [recalled, recalled.length];
+      }
+      // A Ctrl key readline has no binding for: it leaves the line alone.
+      Object.assign(key, { name: "nanochat-history", ctrl: true });
+      return;
+    }
     const target = roomKeyOf(key);
     if (target === undefined) return;
     // readline binds Ctrl-N and Ctrl-P to its history, as Up and Down are:
@@ -275,6 +313,7 @@ export async function runTerminalUi(
   }
   ended = true;
   if (resizeSignal !== undefined) Deno.removeSignalListener(resizeSignal, onResize);
+  if (canSuspend) Deno.removeSignalListener("SIGCONT", resume);
   process.stdin.off("keypress", onKeypress);
   process.stdin.off("keypress", drawSoon);
   block.erase();

@@ -29,13 +29,14 @@ export const TARGETS: readonly string[] = [
  * What the binary may do: the network (serve, connect, bench), read files (the
  * TLS certificate, key and CA named on the command line), write files (the
  * server's database, wherever `--data` puts it) and read `NANOCHAT_*`
- * variables (configuration). It never prompts for more.
+ * variables (configuration) and `TERM` (no colour on a dumb terminal). It
+ * never prompts for more.
  */
 export const PERMISSIONS: readonly string[] = [
   "--allow-net",
   "--allow-read",
   "--allow-write",
-  "--allow-env=NANOCHAT_*",
+  "--allow-env=NANOCHAT_*,TERM",
   "--no-prompt",
 ];
 

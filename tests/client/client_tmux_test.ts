@@ -223,7 +223,7 @@ Deno.test({
     await ts.waitForLog(/ login .*name=bob$/);
     await using alice = await startClient(ts.port, "alice");
     const screen = await alice.waitForText("bob: said before you came");
-    assert.match(screen, /Welcome to nanochat[^\n]*\n\d\d:\d\d bob: said before you came/);
+    assert.match(screen, /Welcome to nanochat[^\n]*\n~ \d\d:\d\d bob: said before you came/);
   },
 });
 
