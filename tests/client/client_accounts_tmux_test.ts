@@ -9,8 +9,9 @@
 import assert from "@nanochat/assert";
 import { Logger } from "../../server/log.ts";
 import { serve } from "../../server/server.ts";
-import { nanochatArgs, runCli } from "../support/cli_process.ts";
-import { hasTmux, TmuxPane } from "../support/tmux.ts";
+import { runCli } from "../support/cli_process.ts";
+import { startClientPane } from "../support/client_pane.ts";
+import { hasTmux, type TmuxPane } from "../support/tmux.ts";
 import { startServer, type TestServer } from "../support/test_server.ts";
 
 const ignore = !hasTmux;
@@ -24,18 +25,7 @@ function terminalClient(
   args: string[] = [],
   permissions: string[] = [],
 ): Promise<TmuxPane> {
-  return TmuxPane.start([
-    "env",
-    "NO_COLOR=1",
-    Deno.execPath(),
-    ...nanochatArgs(["connect", `127.0.0.1:${port}`, name, ...args], permissions),
-  ]);
-}
-
-/** Types a line and presses Enter. */
-async function enter(pane: TmuxPane, text: string): Promise<void> {
-  await pane.type(text);
-  await pane.sendKeys("Enter");
+  return startClientPane(port, [name, ...args], { permissions });
 }
 
 /** Fails if the password was ever on the pane, scrollback included. */
@@ -83,7 +73,7 @@ Deno.test({
     {
       await using alice = await terminalClient(ts.port, "alice");
       await alice.waitForText("Welcome to nanochat");
-      await enter(alice, "hello");
+      await alice.enter("hello");
       await alice.waitForText("alice (you): hello");
       await alice.type(`/register ${PASSWORD}`);
       // Stars while typing, as many as typed.
@@ -220,7 +210,7 @@ Deno.test({
       const port = ts.port;
       await using alice = await terminalClient(port, "alice");
       await alice.waitForText("Welcome to nanochat");
-      await enter(alice, `/register ${PASSWORD}`);
+      await alice.enter(`/register ${PASSWORD}`);
       await alice.waitForText("-- alice is registered to you now");
       await ts.server.shutdown();
       await alice.waitForText("-- Connection lost: the server shut down.");
@@ -263,12 +253,12 @@ Deno.test({
     await alice.waitForText("Welcome to nanochat 0.1.0, alice!");
     await using bob = await terminalClient(ts.port, "bob");
     await bob.waitForText("Welcome to nanochat 0.1.0, bob!");
-    await enter(bob, "/join #rust");
+    await bob.enter("/join #rust");
     await bob.waitForText("#rust>");
-    await enter(alice, "/join #rust");
+    await alice.enter("/join #rust");
     await alice.waitForText("-- You joined #rust: 2 users.");
 
-    await enter(alice, "/kick #rust bob spamming");
+    await alice.enter("/kick #rust bob spamming");
     await alice.waitForText("-- bob was kicked by alice (spamming)");
     const screen = await bob.waitForText("-- bob was kicked by alice (spamming)");
     assert.match(screen, /\[#rust\] -- bob was kicked by alice \(spamming\)/);
@@ -278,9 +268,9 @@ Deno.test({
     );
 
     // Not an operator: refused, in the client's words.
-    await enter(bob, "/kick alice");
+    await bob.enter("/kick alice");
     await bob.waitForText("! Only operators of #lobby may /kick there");
-    await enter(bob, "/quit");
+    await bob.enter("/quit");
     await bob.waitForText("[exit 0]");
     await alice.sendKeys("C-d");
     await alice.waitForText("[exit 0]");

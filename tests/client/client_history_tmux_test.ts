@@ -3,20 +3,11 @@
  */
 
 import assert from "@nanochat/assert";
-import { nanochatArgs } from "../support/cli_process.ts";
-import { hasTmux, TmuxPane } from "../support/tmux.ts";
+import { startClientPane } from "../support/client_pane.ts";
+import { hasTmux, type TmuxPane } from "../support/tmux.ts";
 import { PRESENCE_NOTICE, startServer } from "../support/test_server.ts";
 
 const ignore = !hasTmux;
-
-function startClient(port: number, name: string): Promise<TmuxPane> {
-  return TmuxPane.start([
-    "env",
-    "NO_COLOR=1",
-    Deno.execPath(),
-    ...nanochatArgs(["connect", `127.0.0.1:${port}`, name]),
-  ]);
-}
 
 /** Waits until the input line, the screen's last, is exactly `text`. */
 function waitForInput(pane: TmuxPane, text: string): Promise<string> {
@@ -32,7 +23,7 @@ Deno.test({
   async fn() {
     await using ts = await startServer();
     await using bob = (await ts.login("bob")).ignore(PRESENCE_NOTICE);
-    await using alice = await startClient(ts.port, "alice");
+    await using alice = await startClientPane(ts.port, ["alice"]);
     await alice.waitForText("Connected to");
     for (const line of ["first line", "second line"]) {
       await alice.type(line);
@@ -56,7 +47,7 @@ Deno.test({
   ignore,
   async fn() {
     await using ts = await startServer();
-    await using alice = await startClient(ts.port, "alice");
+    await using alice = await startClientPane(ts.port, ["alice"]);
     await alice.waitForText("Connected to");
     await alice.type("/join rust");
     await alice.sendKeys("Enter");
@@ -75,7 +66,7 @@ Deno.test({
   async fn() {
     await using ts = await startServer();
     await using bob = (await ts.login("bob")).ignore(PRESENCE_NOTICE);
-    await using alice = await startClient(ts.port, "alice");
+    await using alice = await startClientPane(ts.port, ["alice"]);
     await alice.waitForText("Connected to");
     await alice.type("x".repeat(5000));
     await alice.sendKeys("Enter");
@@ -97,7 +88,7 @@ Deno.test({
   ignore,
   async fn() {
     await using ts = await startServer();
-    await using alice = await startClient(ts.port, "alice");
+    await using alice = await startClientPane(ts.port, ["alice"]);
     await alice.waitForText("Connected to");
     // Before the fix it took about 9 s; the wait gives up after the tests' usual 5 s.
     await alice.type("y".repeat(4999) + "z");

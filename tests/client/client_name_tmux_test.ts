@@ -4,20 +4,12 @@
  */
 
 import assert from "@nanochat/assert";
-import { nanochatArgs, runCli } from "../support/cli_process.ts";
-import { hasTmux, TmuxPane } from "../support/tmux.ts";
+import { runCli } from "../support/cli_process.ts";
+import { startClientPane } from "../support/client_pane.ts";
+import { hasTmux } from "../support/tmux.ts";
 import { PRESENCE_NOTICE, startServer } from "../support/test_server.ts";
 
 const ignore = !hasTmux;
-
-function startClient(port: number, name: string): Promise<TmuxPane> {
-  return TmuxPane.start([
-    "env",
-    "NO_COLOR=1",
-    Deno.execPath(),
-    ...nanochatArgs(["connect", `127.0.0.1:${port}`, name]),
-  ]);
-}
 
 Deno.test({
   name: "interactive client: a taken name asks for another and logs in with it",
@@ -25,7 +17,7 @@ Deno.test({
   async fn() {
     await using ts = await startServer();
     await using alice = (await ts.login("alice")).ignore(PRESENCE_NOTICE);
-    await using pane = await startClient(ts.port, "alice");
+    await using pane = await startClientPane(ts.port, ["alice"]);
     await pane.waitForText("The name alice is in use. Another name:");
     await pane.type("alice2");
     await pane.sendKeys("Enter");
@@ -45,7 +37,7 @@ Deno.test({
   async fn() {
     await using ts = await startServer();
     await using _alice = await ts.login("alice");
-    await using pane = await startClient(ts.port, "alice");
+    await using pane = await startClientPane(ts.port, ["alice"]);
     await pane.waitForText("The name alice is in use. Another name:");
     await pane.type("no spaces");
     await pane.sendKeys("Enter");
@@ -62,7 +54,7 @@ Deno.test({
   async fn() {
     await using ts = await startServer();
     await using _alice = await ts.login("alice");
-    await using pane = await startClient(ts.port, "alice");
+    await using pane = await startClientPane(ts.port, ["alice"]);
     await pane.waitForText("Another name:");
     await pane.sendKeys("C-d");
     const screen = await pane.waitForText("[exit 5]");

@@ -8,9 +8,10 @@
 import assert from "@nanochat/assert";
 import { Logger } from "../../server/log.ts";
 import { type ChatServer, serve } from "../../server/server.ts";
-import { nanochatArgs, NanochatProcess } from "../support/cli_process.ts";
+import { NanochatProcess } from "../support/cli_process.ts";
+import { startClientPane } from "../support/client_pane.ts";
 import { TestClient } from "../support/test_client.ts";
-import { hasTmux, TmuxPane } from "../support/tmux.ts";
+import { hasTmux } from "../support/tmux.ts";
 import { startServer } from "../support/test_server.ts";
 
 const ignore = !hasTmux;
@@ -91,12 +92,7 @@ Deno.test({
   async fn() {
     const ts = await startServer();
     const port = ts.port;
-    await using alice = await TmuxPane.start([
-      "env",
-      "NO_COLOR=1",
-      Deno.execPath(),
-      ...nanochatArgs(["connect", `127.0.0.1:${port}`, "alice"]),
-    ]);
+    await using alice = await startClientPane(port, ["alice"]);
     await alice.waitForText("-- Connected to");
     const draft = "a draft that wraps past the edge of the window ".repeat(3).trim();
     await alice.type(draft);
@@ -127,12 +123,7 @@ Deno.test({
   ignore,
   async fn() {
     const ts = await startServer();
-    await using alice = await TmuxPane.start([
-      "env",
-      "NO_COLOR=1",
-      Deno.execPath(),
-      ...nanochatArgs(["connect", `127.0.0.1:${ts.port}`, "alice", "--no-reconnect"]),
-    ]);
+    await using alice = await startClientPane(ts.port, ["alice", "--no-reconnect"]);
     await alice.waitForText("-- Connected to");
     await ts.server.shutdown();
     const screen = await alice.waitForText("[exit 6]");

@@ -6,8 +6,8 @@
  */
 
 import assert from "@nanochat/assert";
-import { nanochatArgs } from "../support/cli_process.ts";
-import { hasTmux, TmuxPane } from "../support/tmux.ts";
+import { startClientPane } from "../support/client_pane.ts";
+import { hasTmux, type TmuxPane } from "../support/tmux.ts";
 import { startServer } from "../support/test_server.ts";
 import { FakeRoomServer } from "./fake_room_server.ts";
 
@@ -15,20 +15,9 @@ const ignore = !hasTmux;
 
 /** Starts `nanochat connect` as alice in tmux, without colour, and waits for the welcome. */
 async function aliceIn(server: { port: number }): Promise<TmuxPane> {
-  const pane = await TmuxPane.start([
-    "env",
-    "NO_COLOR=1",
-    Deno.execPath(),
-    ...nanochatArgs(["connect", `127.0.0.1:${server.port}`, "alice"]),
-  ]);
+  const pane = await startClientPane(server.port, ["alice"]);
   await pane.waitForText("Welcome to nanochat");
   return pane;
-}
-
-/** Types a line and presses Enter. */
-async function enter(pane: TmuxPane, text: string): Promise<void> {
-  await pane.type(text);
-  await pane.sendKeys("Enter");
 }
 
 /** Waits until the last non-empty row, the prompt and what is typed, is `prompt`. */
@@ -51,12 +40,12 @@ Deno.test({
     await using alice = await aliceIn(server);
     await waitForPrompt(alice, "#lobby>");
 
-    await enter(alice, "/join #rust");
+    await alice.enter("/join #rust");
     await server.waitForReceived("JOIN #rust");
     await alice.waitForText("-- You joined #rust: 1 user");
     await waitForPrompt(alice, "#rust>");
 
-    await enter(alice, "/join go"); // the client adds the #
+    await alice.enter("/join go"); // the client adds the #
     await server.waitForReceived("JOIN #go");
     await waitForPrompt(alice, "#go>");
 
@@ -73,7 +62,7 @@ Deno.test({
   async fn() {
     await using server = FakeRoomServer.start();
     await using alice = await aliceIn(server);
-    await enter(alice, "/join #rust");
+    await alice.enter("/join #rust");
     await waitForPrompt(alice, "#rust>");
 
     await server.push("#rust [bob]: in the current room");
@@ -89,10 +78,10 @@ Deno.test({
     assert.match(await alice.screen(), /^\[#lobby\] -- dave joined$/m);
 
     // What alice says goes to the current room, shown untagged.
-    await enter(alice, "hello rust");
+    await alice.enter("hello rust");
     await server.waitForReceived("*hello rust");
     await alice.waitForText("alice (you): hello rust");
-    await enter(alice, "/say #lobby on my way");
+    await alice.enter("/say #lobby on my way");
     await server.waitForReceived("SAY #lobby on my way");
     await alice.waitForText("[#lobby] alice (you): on my way");
   },
@@ -104,9 +93,9 @@ Deno.test({
   async fn() {
     await using server = FakeRoomServer.start();
     await using alice = await aliceIn(server);
-    await enter(alice, "/join #rust");
+    await alice.enter("/join #rust");
     await waitForPrompt(alice, "#rust>");
-    await enter(alice, "/join #go");
+    await alice.enter("/join #go");
     await waitForPrompt(alice, "#go>");
     await server.push("#rust [bob]: one");
     await server.push("#rust [bob]: two");
@@ -142,9 +131,9 @@ Deno.test({
   async fn() {
     await using server = FakeRoomServer.start();
     await using alice = await aliceIn(server);
-    await enter(alice, "/join #rust");
+    await alice.enter("/join #rust");
     await waitForPrompt(alice, "#rust>");
-    await enter(alice, "/switch #lobby");
+    await alice.enter("/switch #lobby");
     await waitForPrompt(alice, "#lobby>");
 
     await alice.type("/switch #ru");
@@ -162,25 +151,25 @@ Deno.test({
   async fn() {
     await using server = FakeRoomServer.start();
     await using alice = await aliceIn(server);
-    await enter(alice, "/join #rust");
+    await alice.enter("/join #rust");
     await waitForPrompt(alice, "#rust>");
-    await enter(alice, "/join #go");
+    await alice.enter("/join #go");
     await waitForPrompt(alice, "#go>");
-    await enter(alice, "/switch #lobby");
+    await alice.enter("/switch #lobby");
     await waitForPrompt(alice, "#lobby>");
 
-    await enter(alice, "/part #go bye");
+    await alice.enter("/part #go bye");
     await server.waitForReceived("PART #go bye");
     await alice.waitForText("[#go] -- You left #go");
     await waitForPrompt(alice, "#lobby>");
 
-    await enter(alice, "/part");
+    await alice.enter("/part");
     await server.waitForReceived("PART");
     await waitForPrompt(alice, "#rust>");
-    await enter(alice, "/part");
+    await alice.enter("/part");
     await waitForPrompt(alice, "(no room)>");
 
-    await enter(alice, "/list");
+    await alice.enter("/list");
     await alice.waitForText("-- 0 rooms");
   },
 });
@@ -191,13 +180,13 @@ Deno.test({
   async fn() {
     await using server = FakeRoomServer.start();
     await using alice = await aliceIn(server);
-    await enter(alice, "/join #rust");
+    await alice.enter("/join #rust");
     await waitForPrompt(alice, "#rust>");
-    await enter(alice, "/topic Rust talk");
+    await alice.enter("/topic Rust talk");
     await alice.waitForText("-- alice set the topic: Rust talk");
-    await enter(alice, "/topic #lobby");
+    await alice.enter("/topic #lobby");
     await alice.waitForText("[#lobby] -- No topic");
-    await enter(alice, "/list");
+    await alice.enter("/list");
     const screen = await alice.waitForText("-- 2 rooms");
     assert.match(screen, /^-- #lobby \(1 user\)$/m);
     assert.match(screen, /^-- #rust \(1 user\): Rust talk$/m);
@@ -213,7 +202,7 @@ Deno.test({
     await using bob = await ts.login("bob");
     bob.ignore(/^(#\S+ )?(NOTICE|HISTORY) /);
     await using alice = await aliceIn(ts);
-    await enter(alice, "/join rust");
+    await alice.enter("/join rust");
     await alice.waitForText("-- You joined #rust: 1 user.");
     await waitForPrompt(alice, "#rust>");
     await bob.send("JOIN #rust");
@@ -228,16 +217,16 @@ Deno.test({
     await alice.waitForText("[#rust] bob: still in rust");
     await waitForPrompt(alice, "#lobby [#rust 1]>");
 
-    await enter(alice, "hi lobby");
+    await alice.enter("hi lobby");
     await alice.waitForText("alice (you): hi lobby");
-    await enter(alice, "/say #rust hi rust");
+    await alice.enter("/say #rust hi rust");
     await alice.waitForText("[#rust] alice (you): hi rust");
     // bob is in both rooms.
     assert.deepEqual(await bob.readLines(2), ["[alice]: hi lobby", "#rust [alice]: hi rust"]);
 
     await alice.sendKeys("C-n");
     await waitForPrompt(alice, "#rust>");
-    await enter(alice, "/part");
+    await alice.enter("/part");
     await alice.waitForText("[#rust] -- You left #rust");
     await waitForPrompt(alice, "#lobby>");
   },

@@ -6,8 +6,8 @@
  */
 
 import assert from "@nanochat/assert";
-import { nanochatArgs } from "../support/cli_process.ts";
-import { hasTmux, TmuxPane } from "../support/tmux.ts";
+import { startClientPane } from "../support/client_pane.ts";
+import { hasTmux, type TmuxPane } from "../support/tmux.ts";
 import { startServer, type TestServer } from "../support/test_server.ts";
 
 const ignore = !hasTmux;
@@ -15,12 +15,7 @@ const PROMPT = "#lobby> ";
 
 /** Starts `nanochat connect` without colour in tmux and waits for "Connected". */
 async function clientIn(ts: TestServer, name: string, columns: number): Promise<TmuxPane> {
-  const pane = await TmuxPane.start([
-    "env",
-    "NO_COLOR=1",
-    Deno.execPath(),
-    ...nanochatArgs(["connect", `127.0.0.1:${ts.port}`, name]),
-  ], { columns });
+  const pane = await startClientPane(ts.port, [name], { columns });
   await pane.waitForText("Connected to");
   return pane;
 }

@@ -82,6 +82,12 @@ export class TmuxPane implements AsyncDisposable {
     await this.#tmux(["send-keys", "-t", "0", "-l", text]);
   }
 
+  /** Types a line and presses Enter. */
+  async enter(text: string): Promise<void> {
+    await this.type(text);
+    await this.sendKeys("Enter");
+  }
+
   /**
    * The visible screen as text.
    *
