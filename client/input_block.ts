@@ -21,15 +21,11 @@
  */
 
 import stringWidth from "string-width";
+import { STYLE_SEQUENCE } from "./style.ts";
 import { sanitizeForTerminal } from "./terminal_text.ts";
+import { AUTOWRAP_OFF, AUTOWRAP_ON } from "./wrap.ts";
 
-const AUTOWRAP_OFF = "\x1b[?7l";
-const AUTOWRAP_ON = "\x1b[?7h";
 const CLEAR_DOWN = "\x1b[J";
-
-// The client's own styles in the prompt, which take no cells.
-// deno-lint-ignore no-control-regex -- matching the client's own SGR sequences is the point
-const SGR = /(\x1b\[[0-9;]*m)/;
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
@@ -89,7 +85,7 @@ export function layoutInput(
     row += text;
     column += cells;
   };
-  for (const [index, part] of prompt.split(SGR).entries()) {
+  for (const [index, part] of prompt.split(STYLE_SEQUENCE).entries()) {
     if (index % 2 === 1) row += part;
     else for (const { segment } of graphemes.segment(part)) place(segment, stringWidth(segment));
   }

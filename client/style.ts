@@ -15,6 +15,13 @@
  */
 const NAME_COLORS = [32, 34, 35, 36, 92, 94, 95, 96] as const;
 
+/**
+ * Splits text around the SGR sequences {@linkcode createStyle} writes,
+ * keeping them: the parts at odd indexes are styles, which take no cells.
+ */
+// deno-lint-ignore no-control-regex -- matching our own SGR sequences is the point
+export const STYLE_SEQUENCE: RegExp = /(\x1b\[[0-9;]*m)/;
+
 /** How many distinct colours names can get. */
 export const NAME_COLOR_COUNT = NAME_COLORS.length;
 

@@ -23,6 +23,7 @@
  */
 
 import stringWidth from "string-width";
+import { STYLE_SEQUENCE } from "./style.ts";
 
 /** How many columns rows after a line's first are indented by. */
 export const CONTINUATION_INDENT = 4;
@@ -34,12 +35,10 @@ const RESET = "\x1b[0m";
 
 // DECAWM: with the terminal's own wrapping off, a row it finds wider than it
 // was counted is cut at the right edge instead of spilling into a new row.
-const AUTOWRAP_OFF = "\x1b[?7l";
-const AUTOWRAP_ON = "\x1b[?7h";
-
-// The client's own styles (style.ts): the only escapes left after sanitising.
-// deno-lint-ignore no-control-regex -- matching the client's own SGR sequences is the point
-const SGR = /(\x1b\[[0-9;]*m)/;
+/** Turns the terminal's own wrapping off. */
+export const AUTOWRAP_OFF = "\x1b[?7l";
+/** Turns the terminal's own wrapping back on. */
+export const AUTOWRAP_ON = "\x1b[?7h";
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
@@ -197,7 +196,7 @@ export function terminalRows(line: string, columns: number): string {
 function splitPieces(line: string): Piece[] {
   const pieces: Piece[] = [];
   // split() with a capturing group puts each match at an odd index.
-  for (const [index, part] of line.split(SGR).entries()) {
+  for (const [index, part] of line.split(STYLE_SEQUENCE).entries()) {
     if (index % 2 === 1) {
       pieces.push({ kind: "style", text: part });
       continue;
