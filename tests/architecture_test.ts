@@ -10,8 +10,9 @@ const ROOT = new URL("../", import.meta.url);
 const ALLOWED: Record<string, readonly string[]> = {
   protocol: [],
   cli: [],
+  web: [],
   transport: ["protocol"],
-  server: ["protocol", "transport", "cli"],
+  server: ["protocol", "transport", "cli", "web"],
   client: ["protocol", "transport", "cli"],
   bench: ["protocol", "transport", "cli"],
 };

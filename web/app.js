@@ -1,0 +1,2 @@
+// The nanochat web page: placeholder until the page lands.
+"use strict";

@@ -1,0 +1,26 @@
+/**
+ * The web page's files, imported as text so `deno compile` carries them in
+ * the binary: nothing is read from beside the executable or fetched from
+ * elsewhere.
+ *
+ * @module
+ */
+
+import page from "./index.html" with { type: "text" };
+import script from "./app.js" with { type: "text" };
+import style from "./app.css" with { type: "text" };
+
+/** One file the page is made of. */
+export interface PageFile {
+  /** The `Content-Type` it is served with. */
+  readonly contentType: string;
+  /** Its text. */
+  readonly body: string;
+}
+
+/** The page's files by the path they are served at. */
+export const PAGE_FILES: ReadonlyMap<string, PageFile> = new Map([
+  ["/", { contentType: "text/html; charset=utf-8", body: page }],
+  ["/app.js", { contentType: "text/javascript; charset=utf-8", body: script }],
+  ["/app.css", { contentType: "text/css; charset=utf-8", body: style }],
+]);
