@@ -298,3 +298,25 @@ Deno.test("with the TLS files the page is served over HTTPS and the WebSocket ov
   await socket.login("secure");
   await ts.waitForLog(/web addr=127\.0\.0\.1:\d+ tls=true/);
 });
+
+Deno.test("flood control applies to WebSockets: a flooder over its rate too long gets flood and 1008", async () => {
+  await using ts = await startWebServer({ rateLinesPerSecond: 5, burstLines: 5, floodKickMs: 300 });
+  const watcher = await ts.login("watcher");
+  using flooder = await openSocket(ts.web);
+  await flooder.login("flooder");
+  // One write of 50 messages: the server stops reading after the burst.
+  const frames = Array.from(
+    { length: 50 },
+    (_, index) => encodeClientFrame(Opcode.Text, new TextEncoder().encode(`*flood ${index}`)),
+  );
+  const all = new Uint8Array(frames.reduce((sum, frame) => sum + frame.length, 0));
+  frames.reduce((offset, frame) => (all.set(frame, offset), offset + frame.length), 0);
+  await flooder.sendBytes(all);
+  assert.equal((await flooder.nextOf("error")).code, "flood");
+  assert.equal(await flooder.closeCode(), 1008);
+  // What got through came in order, the burst first.
+  for (let index = 0; index < 5; index++) {
+    assert.equal(await watcher.readLine(), `[flooder]: flood ${index}`);
+  }
+  await watcher.close();
+});
