@@ -320,3 +320,45 @@ Deno.test("flood control applies to WebSockets: a flooder over its rate too long
   }
   await watcher.close();
 });
+
+Deno.test("one address holds at most 8 HTTP connections on the web port; exempt addresses more", async () => {
+  await using ts = await startWebServer();
+  const silent = await Promise.all(
+    Array.from({ length: 8 }, () => Deno.connect({ hostname: "127.0.0.1", port: ts.web })),
+  );
+  try {
+    // Each is accepted and waits for its request head (up to 5 s)...
+    await ts.waitForLog(/web addr=/);
+    const ninth = await Deno.connect({ hostname: "127.0.0.1", port: ts.web });
+    // ...while the ninth is closed at once, long before any timeout.
+    const started = performance.now();
+    assert.equal(await ninth.read(new Uint8Array(16)).catch(() => null), null);
+    assert.ok(performance.now() - started < 4000);
+    ninth.close();
+    const tom = await ts.login("tom"); // the chat port is not affected
+    await tom.close();
+    silent.pop()!.close();
+    // A slot is free once the server sees that close; bounded retries until then.
+    let status = 0;
+    for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+      const response = await fetch(`http://127.0.0.1:${ts.web}/`).catch(() => undefined);
+      status = response?.status ?? 0;
+      await response?.body?.cancel();
+    }
+    assert.equal(status, 200);
+  } finally {
+    for (const conn of silent) conn.close();
+  }
+
+  await using exempt = await startWebServer({ limitExempt: new AddressList("127.0.0.1") });
+  const many = await Promise.all(
+    Array.from({ length: 9 }, () => Deno.connect({ hostname: "127.0.0.1", port: exempt.web })),
+  );
+  try {
+    const response = await fetch(`http://127.0.0.1:${exempt.web}/`);
+    assert.equal(response.status, 200, "the tenth from an exempt address is served");
+    await response.body?.cancel();
+  } finally {
+    for (const conn of many) conn.close();
+  }
+});
