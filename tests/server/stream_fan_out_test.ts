@@ -1,13 +1,18 @@
 /**
  * The cluster's fan-out against a real redis-server: two nodes publishing
- * interleaved bursts deliver one identical sequence; a room followed late
- * starts at its end; Redis killed and restarted mid-stream loses nothing
- * acknowledged and repeats nothing; a failed publish is reported, never
- * delivered locally.
+ * interleaved bursts deliver one identical sequence; a node starting late
+ * gets a snapshot that agrees with its stream position; silent events reach
+ * only the replicas; history goes to each room's stream under the same ids;
+ * Redis killed and restarted mid-stream loses nothing acknowledged and
+ * repeats nothing; a failed publish is reported, never delivered locally.
  */
 import assert from "@nanochat/assert";
 import type { ChatEvent, EventDraft } from "../../protocol/events.ts";
-import { StreamFanOut } from "../../server/cluster/stream_fan_out.ts";
+import {
+  type ClusterSnapshot,
+  type PresenceRecord,
+  StreamFanOut,
+} from "../../server/cluster/stream_fan_out.ts";
 import { type RedisClient, RedisServer } from "../support/redis_server.ts";
 
 /** One node: a fan-out on two clients of its own, and everything it delivered. */
@@ -15,35 +20,46 @@ interface TestNode extends AsyncDisposable {
   readonly fanOut: StreamFanOut;
   readonly delivered: ChatEvent[];
   readonly failed: { draft: EventDraft; error: unknown }[];
-  /** Waits until `count` events were delivered (bounded by 10 s). */
-  waitFor(count: number): Promise<void>;
+  /** What other nodes did, as the replica is told. */
+  readonly remote: (ChatEvent | PresenceRecord)[];
+  readonly snapshot: ClusterSnapshot;
+  /** Waits until `count` events were delivered, or are in `list` (bounded by 10 s). */
+  waitFor(count: number, list?: unknown[]): Promise<void>;
 }
 
-async function startNode(redis: RedisServer, nodeId: string, rooms: string[]): Promise<TestNode> {
+async function startNode(redis: RedisServer, nodeId: string): Promise<TestNode> {
   const clients: RedisClient[] = [await redis.client(), await redis.client()];
   const delivered: ChatEvent[] = [];
   const failed: { draft: EventDraft; error: unknown }[] = [];
+  const remote: (ChatEvent | PresenceRecord)[] = [];
   let wake: (() => void) | undefined;
   const fanOut = new StreamFanOut(clients[0]!, clients[1]!, {
     nodeId,
     commandTimeoutMs: 1000,
     blockMs: 1000,
+    historyLength: 100,
     onPublishError: (draft, error) => failed.push({ draft, error }),
+    onRemote: (entry) => {
+      remote.push(entry);
+      wake?.();
+    },
   });
   fanOut.subscribe((event) => {
     delivered.push(event);
     wake?.();
   });
-  await fanOut.start(rooms);
+  const snapshot = await fanOut.start();
   return {
     fanOut,
     delivered,
     failed,
-    async waitFor(count) {
+    remote,
+    snapshot,
+    async waitFor(count, list = delivered) {
       const deadline = Date.now() + 10_000;
-      while (delivered.length < count) {
+      while (list.length < count) {
         const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`${nodeId}: ${delivered.length} of ${count} delivered`);
+        if (left <= 0) throw new Error(`${nodeId}: ${list.length} of ${count} arrived`);
         let timer: ReturnType<typeof setTimeout> | undefined;
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -69,8 +85,8 @@ const message = (from: string, text: string, room = "#lobby"): EventDraft => ({
 
 Deno.test("interleaved bursts from two nodes: both deliver one identical sequence, each sender in order", async () => {
   await using redis = await RedisServer.start();
-  await using a = await startNode(redis, "a", ["#lobby"]);
-  await using b = await startNode(redis, "b", ["#lobby"]);
+  await using a = await startNode(redis, "a");
+  await using b = await startNode(redis, "b");
   for (let index = 0; index < 500; index++) {
     a.fanOut.publish(message("alice", `a${index}`));
     b.fanOut.publish(message("bob", `b${index}`));
@@ -87,29 +103,61 @@ Deno.test("interleaved bursts from two nodes: both deliver one identical sequenc
   assert.deepEqual([a.failed.length, b.failed.length], [0, 0]);
 });
 
-Deno.test("a room followed later starts at its end; rooms and private messages stay apart", async () => {
+Deno.test("a node starting late gets a snapshot that agrees with where it starts reading", async () => {
   await using redis = await RedisServer.start();
-  await using a = await startNode(redis, "a", ["#lobby"]);
-  await using b = await startNode(redis, "b", []);
-  for (let index = 0; index < 10; index++) a.fanOut.publish(message("alice", `early ${index}`));
-  await a.waitFor(10);
-  await b.fanOut.follow("#lobby");
-  a.fanOut.publish(message("alice", "late", "#lobby"));
-  a.fanOut.publish(message("alice", "elsewhere", "#rust")); // nobody follows #rust
-  a.fanOut.publish({ room: "", kind: "private", from: "alice", to: "bob", text: "psst" });
-  await b.waitFor(2);
-  await a.waitFor(12);
-  assert.deepEqual(b.delivered.map((event) => [event.room, event.kind, event.text]), [
-    ["#lobby", "message", "late"],
-    ["", "private", "psst"],
+  await using a = await startNode(redis, "a");
+  await a.fanOut.announce("login", "Alice");
+  a.fanOut.publish({ room: "#lobby", kind: "join", from: "Alice", to: "", text: "" });
+  a.fanOut.publish({ room: "#rust", kind: "join", from: "Alice", to: "", text: "" });
+  await a.fanOut.announce("login", "Bob");
+  a.fanOut.publish({ room: "#lobby", kind: "join", from: "Bob", to: "", text: "" });
+  await a.waitFor(3);
+  await using b = await startNode(redis, "b");
+  assert.deepEqual(b.snapshot.users.toSorted((x, y) => x.name.localeCompare(y.name)), [
+    { name: "Alice", node: "a", rooms: ["#lobby", "#rust"] },
+    { name: "Bob", node: "a", rooms: ["#lobby"] },
   ]);
-  assert.notEqual(b.delivered[0]!.id, b.delivered[1]!.id);
+  assert.equal(b.snapshot.position, a.delivered.at(-1)!.id);
+  // After the snapshot, B hears of A's changes as remote entries, its own not.
+  a.fanOut.publish({ room: "#rust", kind: "part", from: "Alice", to: "", text: "" });
+  await a.fanOut.announce("rename", "Bob", "Robert");
+  b.fanOut.publish(message("carol", "from b"));
+  await b.waitFor(2);
+  await b.waitFor(2, b.remote);
+  assert.deepEqual(b.remote.map((entry) => [entry.kind, "room" in entry ? entry.room : entry.to]), [
+    ["part", "#rust"],
+    ["rename", "Robert"],
+  ]);
+  await a.fanOut.announce("logout", "Alice");
+  await using c = await startNode(redis, "c");
+  assert.deepEqual(c.snapshot.users, [{ name: "Robert", node: "a", rooms: ["#lobby"] }]);
+});
+
+Deno.test("silent events reach replicas only; history goes to the room's stream under the same id", async () => {
+  await using redis = await RedisServer.start();
+  await using a = await startNode(redis, "a");
+  await using b = await startNode(redis, "b");
+  a.fanOut.publish({ room: "#big", kind: "join", from: "alice", to: "", text: "", silent: true });
+  a.fanOut.publish(message("alice", "hello", "#big"));
+  await b.waitFor(1);
+  await b.waitFor(2, b.remote);
+  assert.deepEqual(b.delivered.map((event) => event.kind), ["message"]);
+  assert.deepEqual(b.remote.map((entry) => entry.kind), ["join", "message"]);
+  const client = await redis.client();
+  try {
+    const history = await client.xRange(a.fanOut.historyKey("#big"), "-", "+");
+    assert.deepEqual(history.map((entry) => [entry.id, entry.message.text]), [
+      [b.delivered[0]!.id, "hello"],
+    ]);
+  } finally {
+    await client.quit();
+  }
 });
 
 Deno.test("Redis killed and restarted with AOF: nothing acknowledged is lost or repeated; failures are reported", async () => {
   await using redis = await RedisServer.start({ aof: true });
-  await using a = await startNode(redis, "a", ["#lobby"]);
-  await using b = await startNode(redis, "b", ["#lobby"]);
+  await using a = await startNode(redis, "a");
+  await using b = await startNode(redis, "b");
   for (let index = 0; index < 100; index++) a.fanOut.publish(message("alice", `before ${index}`));
   await b.waitFor(100);
   // AOF is written every second: wait until the entries are surely on disk.
