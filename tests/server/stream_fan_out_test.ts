@@ -13,6 +13,7 @@ import {
   type PresenceRecord,
   StreamFanOut,
 } from "../../server/cluster/stream_fan_out.ts";
+import { StreamHistoryStore } from "../../server/cluster/stream_history.ts";
 import { type RedisClient, RedisServer } from "../support/redis_server.ts";
 
 /** One node: a fan-out on two clients of its own, and everything it delivered. */
@@ -203,5 +204,27 @@ Deno.test("Redis killed and restarted with AOF: nothing acknowledged is lost or 
   const failedTexts = new Set(a.failed.map(({ draft }) => draft.text));
   for (const text of ["while down", ...sent]) {
     assert.ok(failedTexts.has(text) !== texts.includes(text), text);
+  }
+});
+
+Deno.test("StreamHistoryStore reads a room's history as events, with the live ids, recent or before a time", async () => {
+  await using redis = await RedisServer.start();
+  await using a = await startNode(redis, "a");
+  for (let index = 0; index < 5; index++) a.fanOut.publish(message("alice", `m${index}`, "#rust"));
+  a.fanOut.publish(message("alice", "elsewhere", "#lobby"));
+  await a.waitFor(6);
+  const client = await redis.client();
+  try {
+    const history = new StreamHistoryStore(client, (room) => a.fanOut.historyKey(room));
+    const recent = await history.recent("#rust", 3);
+    assert.deepEqual(recent, a.delivered.filter((event) => event.room === "#rust").slice(2));
+    const third = a.delivered[2]!;
+    const before = await history.before("#rust", third.time + 1, 10);
+    assert.ok(before.every((event) => event.time <= third.time));
+    assert.ok(before.some((event) => event.id === third.id));
+    assert.deepEqual(await history.before("#rust", a.delivered[0]!.time, 10), []);
+    assert.deepEqual(await history.recent("#nowhere", 10), []);
+  } finally {
+    await client.quit();
   }
 });
