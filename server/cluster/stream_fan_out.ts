@@ -64,6 +64,12 @@ export interface StreamFanOutOptions {
    * events (silent ones too) and presence records, for the replica.
    */
   readonly onRemote?: (entry: ChatEvent | PresenceRecord, node: string) => void;
+  /**
+   * Asked before each batch is delivered: a node that may no longer own
+   * its users' names (it was paused past its leases) fences itself there,
+   * before a single line reaches them. Deliveries resume once it says yes.
+   */
+  readonly safe?: () => boolean;
   /** Each room's history stream keeps about this many entries. */
   readonly historyLength: number;
   /** The events stream keeps about this many entries. */
@@ -72,8 +78,8 @@ export interface StreamFanOutOptions {
   readonly prefix?: string;
 }
 
-/** An event that is applied to replicas but shown to nobody (throttled presence). */
-export type SilentDraft = EventDraft & { readonly silent?: boolean };
+/** An event that may be silent: applied to replicas but shown to nobody (throttled presence). */
+export type SilentDraft = EventDraft;
 
 /**
  * Appends one entry and keeps the bookkeeping with it.
@@ -275,17 +281,18 @@ export class StreamFanOut implements FanOut {
         await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random() / 2)));
         continue;
       }
+      const deliver = this.#options.safe?.() ?? true;
       for (const { messages } of (result ?? []) as StreamEntries[]) {
         for (const { id, message } of messages) {
           this.#position = id;
-          this.#take(id, message);
+          this.#take(id, message, deliver);
         }
       }
     }
   }
 
   /** Hands one entry to the replica (when it is another node's) and to the subscribers. */
-  #take(id: string, fields: Record<string, string>): void {
+  #take(id: string, fields: Record<string, string>, deliver: boolean): void {
     const node = fields.node ?? "";
     const own = node === this.#options.nodeId;
     const kind = fields.kind ?? "";
@@ -308,7 +315,7 @@ export class StreamFanOut implements FanOut {
       text: fields.text ?? "",
     };
     if (!own) this.#options.onRemote?.(event, node);
-    if (fields.silent === "1") return;
+    if (fields.silent === "1" || !deliver) return;
     for (const listener of this.#listeners) listener(event);
   }
 }

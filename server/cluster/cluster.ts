@@ -1,0 +1,212 @@
+/**
+ * One node's membership of a cluster: its Redis connections, the one event
+ * stream (fan-out and history), the name leases, and the replica of the
+ * other nodes' users. See docs/CLUSTER.md.
+ *
+ * @module
+ */
+
+import { createClient } from "redis";
+import type { ChatEvent } from "../../protocol/events.ts";
+import { nameKey, nameSkeleton } from "../../protocol/username.ts";
+import type { HubUser } from "../hub/hub.ts";
+import type { ClusterLink } from "../chat_user.ts";
+import type { Logger } from "../log.ts";
+import { NameLeases } from "./name_leases.ts";
+import { RemoteUser, RemoteUsers, type ReplicaHub } from "./remote_users.ts";
+import { type PresenceRecord, type SilentDraft, StreamFanOut } from "./stream_fan_out.ts";
+import { StreamHistoryStore } from "./stream_history.ts";
+
+export { ClusterUnavailableError } from "./name_leases.ts";
+export { RemoteUser } from "./remote_users.ts";
+
+/** How a node joins its cluster. */
+export interface ClusterOptions {
+  /** Such as `redis://127.0.0.1:6379`. */
+  readonly url: string;
+  /** Unique among the nodes; in logs and in the stream. */
+  readonly nodeId: string;
+  /** How long a name's lease lives unless renewed, in milliseconds. */
+  readonly leaseMs: number;
+  /** How long any Redis call may take, in milliseconds. */
+  readonly commandTimeoutMs: number;
+  /** Each room's history stream keeps about this many events. */
+  readonly historyLength: number;
+  readonly log: Logger;
+}
+
+/** What the node does when the cluster needs it to act. */
+export interface ClusterHandlers {
+  /** An event this node published did not reach Redis. */
+  readonly onPublishError: (draft: SilentDraft, error: unknown) => void;
+  /** The node can no longer be sure of its names: every local session must end now. */
+  readonly onFenced: () => void;
+  /** A local user was kicked from a room by an operator on another node. */
+  readonly onLocalKick: (user: HubUser, room: string) => void;
+}
+
+/** Redis errors are logged once per this many milliseconds at most. */
+const ERROR_LOG_INTERVAL_MS = 5000;
+
+/** A node in a cluster. */
+export class Cluster implements ClusterLink {
+  readonly nodeId: string;
+  readonly fanOut: StreamFanOut;
+  readonly history: StreamHistoryStore;
+  readonly #options: ClusterOptions;
+  readonly #clients: ReturnType<typeof createClient>[];
+  readonly #leases: NameLeases;
+  #handlers: ClusterHandlers | undefined;
+  #replica: RemoteUsers | undefined;
+  #lastErrorLog = 0;
+
+  private constructor(options: ClusterOptions, clients: ReturnType<typeof createClient>[]) {
+    this.#options = options;
+    this.nodeId = options.nodeId;
+    this.#clients = clients;
+    const [publisher, reader] = clients as [
+      ReturnType<typeof createClient>,
+      ReturnType<typeof createClient>,
+    ];
+    this.fanOut = new StreamFanOut(publisher, reader, {
+      nodeId: options.nodeId,
+      commandTimeoutMs: options.commandTimeoutMs,
+      historyLength: options.historyLength,
+      onPublishError: (draft, error) => {
+        this.#logError("publish", error);
+        this.#handlers?.onPublishError(draft, error);
+      },
+      onReadError: (error) => this.#logError("read", error),
+      onRemote: (entry, node) => this.#applyRemote(entry, node),
+      safe: () => this.#leases.safe(),
+    });
+    this.history = new StreamHistoryStore(publisher, (room) => this.fanOut.historyKey(room));
+    this.#leases = new NameLeases(publisher, {
+      leaseMs: options.leaseMs,
+      commandTimeoutMs: options.commandTimeoutMs,
+      onFenced: () => {
+        options.log.event("cluster-fenced", { node: this.nodeId });
+        this.#handlers?.onFenced();
+      },
+      onLost: (owners) => options.log.event("cluster-names-lost", { owners: owners.join(",") }),
+    });
+  }
+
+  /**
+   * Connects to Redis.
+   *
+   * @param options Where, and the node's settings.
+   * @returns The node, connected but not started.
+   * @throws {Error} Naming the URL, when Redis cannot be reached.
+   */
+  static async connect(options: ClusterOptions): Promise<Cluster> {
+    const clients = [0, 1].map(() =>
+      createClient({
+        url: options.url,
+        // A command issued while disconnected fails at once rather than being replayed later.
+        disableOfflineQueue: true,
+        socket: {
+          connectTimeout: options.commandTimeoutMs,
+          reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000),
+        },
+      })
+    );
+    const cluster = new Cluster(options, clients);
+    for (const client of clients) client.on("error", (error) => cluster.#logError("client", error));
+    try {
+      await Promise.all(clients.map((client) => client.connect()));
+    } catch (error) {
+      await Promise.all(clients.map((client) => client.destroy()));
+      throw new Error(`cannot reach Redis at ${options.url}`, { cause: error });
+    }
+    return cluster;
+  }
+
+  /**
+   * Loads who is online on the other nodes into the hub, starts reading
+   * the stream right after that snapshot, and starts renewing leases.
+   *
+   * @param hub The local hub's directory and rooms.
+   * @param handlers What to do when the cluster needs the node to act.
+   */
+  async start(hub: ReplicaHub, handlers: ClusterHandlers): Promise<void> {
+    this.#handlers = handlers;
+    this.#replica = new RemoteUsers(hub, {
+      onLocalKick: handlers.onLocalKick,
+      onConflict: (name, node) =>
+        this.#options.log.event("cluster-conflict", { name, node, here: this.nodeId }),
+    });
+    const snapshot = await this.fanOut.start();
+    this.#replica.load(snapshot, this.nodeId);
+    this.#leases.start();
+  }
+
+  /**
+   * Claims a name for one of this node's connections.
+   *
+   * @returns `undefined` once claimed, or the name its holder wrote.
+   * @throws {ClusterUnavailableError} When Redis does not answer in time, or the node is fenced.
+   */
+  claimName(connectionId: number, name: string): Promise<string | undefined> {
+    const owner = this.#owner(connectionId, name);
+    return this.#leases.claim(owner, name, nameKey(name), nameSkeleton(name));
+  }
+
+  /** Gives a connection's name up; failures only log (the lease runs out anyway). */
+  releaseName(connectionId: number, name: string): void {
+    this.#leases.release(this.#owner(connectionId, name)).catch((error) =>
+      this.#logError("release", error)
+    );
+  }
+
+  /** Forgets a proxy whose name this node was given: its logout is still on its way. */
+  forgetStale(user: RemoteUser): void {
+    this.#replica?.apply({ kind: "logout", name: user.name, to: "", node: user.node }, user.node);
+  }
+
+  /** Whether this node's names are still certainly its own (see {@linkcode NameLeases.safe}). */
+  safe(): boolean {
+    return this.#leases.safe();
+  }
+
+  /** Tells the other nodes a local user logged in, out or was renamed; failures only log. */
+  announce(kind: PresenceRecord["kind"], name: string, to = ""): void {
+    this.fanOut.announce(kind, name, to).catch((error) => this.#logError("announce", error));
+  }
+
+  /** A proxy left a room because a local operator kicked it: the replica changes here too. */
+  kickedHere(target: RemoteUser, room: string, by: string): void {
+    this.#replica?.apply({
+      id: "",
+      time: 0,
+      room,
+      kind: "kick",
+      from: by,
+      to: target.name,
+      text: "",
+    }, this.nodeId);
+  }
+
+  /** Stops renewing and reading, and disconnects. */
+  async close(): Promise<void> {
+    this.#leases.close();
+    await this.fanOut.close();
+    await Promise.all(this.#clients.map((client) => client.quit().catch(() => client.destroy())));
+  }
+
+  /** A claim's owner: one per connection and name, so a rename holds both names for a moment. */
+  #owner(connectionId: number, name: string): string {
+    return `${this.nodeId}/${connectionId}/${nameKey(name)}`;
+  }
+
+  #applyRemote(entry: ChatEvent | PresenceRecord, node: string): void {
+    this.#replica?.apply(entry, node);
+  }
+
+  #logError(what: string, error: unknown): void {
+    const now = performance.now();
+    if (now - this.#lastErrorLog < ERROR_LOG_INTERVAL_MS) return;
+    this.#lastErrorLog = now;
+    this.#options.log.event("cluster-error", { what, error: String(error) });
+  }
+}

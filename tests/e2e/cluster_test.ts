@@ -1,0 +1,165 @@
+/**
+ * Three `nanochat serve --redis` nodes as subprocesses on one real
+ * redis-server (AOF on): one order for everyone, one owner per name, WHO,
+ * private messages and history across nodes, and a killed node's names
+ * freed within the lease. See docs/CLUSTER.md for what is not there yet.
+ */
+import assert from "@nanochat/assert";
+import { ServerProcess } from "../support/cli_process.ts";
+import { RedisServer } from "../support/redis_server.ts";
+import { PRESENCE_NOTICE } from "../support/test_server.ts";
+import { TestClient } from "../support/test_client.ts";
+
+/** Three nodes on one Redis; dispose stops them all. */
+async function startCluster(
+  redis: RedisServer,
+  flags: string[] = [],
+): Promise<ServerProcess[] & AsyncDisposable> {
+  const nodes = await Promise.all(["n1", "n2", "n3"].map((id) =>
+    ServerProcess.start([
+      "--redis",
+      redis.url,
+      "--node-id",
+      id,
+      "--rate",
+      "0",
+      "--max-new-per-ip",
+      "0",
+      "--max-per-ip",
+      "1000",
+      ...flags,
+    ])
+  ));
+  await Promise.all(nodes.map((node) => node.stderr.waitFor(/ cluster node=n\d$/)));
+  return Object.assign(nodes, {
+    async [Symbol.asyncDispose]() {
+      await Promise.all(nodes.map((node) => node[Symbol.asyncDispose]()));
+    },
+  });
+}
+
+async function login(node: ServerProcess, name: string): Promise<TestClient> {
+  const client = await TestClient.login(node.port, name);
+  client.ignore(PRESENCE_NOTICE);
+  assert.match(await client.readLine(), /^NOTICE welcome: /, name);
+  return client;
+}
+
+/** Sends WHO until the answer is `expected`: the replicas follow the stream (bounded). */
+async function whoUntil(client: TestClient, expected: string, command = "WHO"): Promise<void> {
+  let last = "";
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await client.send(command);
+    last = await client.readLine();
+    if (last === expected) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(last, expected);
+}
+
+Deno.test("interleaved bursts from every node: every receiver on every node sees one identical sequence", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis);
+  const receivers = await Promise.all(nodes.map((node, index) => login(node, `r${index}`)));
+  const senders = await Promise.all(nodes.map((node, index) => login(node, `s${index}`)));
+  // Everyone is known everywhere before the burst.
+  await whoUntil(receivers[2]!, "WHO 6: r0 r1 r2 s0 s1 s2");
+  const count = 200;
+  await Promise.all(senders.map((sender, index) =>
+    sender.sendBytes(
+      new TextEncoder().encode(
+        Array.from({ length: count }, (_, line) => `*s${index}-${line}\n`).join(""),
+      ),
+    )
+  ));
+  const sequences = await Promise.all(receivers.map((receiver) => receiver.readLines(3 * count)));
+  assert.deepEqual(sequences[1], sequences[0]);
+  assert.deepEqual(sequences[2], sequences[0]);
+  for (let index = 0; index < 3; index++) {
+    const own = sequences[0]!.filter((line) => line.startsWith(`[s${index}]: `));
+    assert.deepEqual(
+      own,
+      Array.from({ length: count }, (_, line) => `[s${index}]: s${index}-${line}`),
+    );
+  }
+  for (const client of [...receivers, ...senders]) await client.close();
+});
+
+Deno.test("twenty concurrent logins as Alice, alice and ALICE across three nodes: exactly one wins", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis);
+  const spellings = ["Alice", "alice", "ALICE"];
+  const clients = await Promise.all(
+    Array.from(
+      { length: 20 },
+      (_, index) => TestClient.login(nodes[index % 3]!.port, spellings[index % 3]!),
+    ),
+  );
+  const first = await Promise.all(clients.map((client) => client.readLine()));
+  const welcomes = first.filter((line) => line.startsWith("NOTICE welcome: "));
+  assert.equal(welcomes.length, 1, first.join("\n"));
+  const winner = /Welcome to .*, (\w+)!/.exec(welcomes[0]!)![1]!;
+  for (const line of first) {
+    if (!line.startsWith("NOTICE welcome: ")) {
+      assert.equal(line, `ERROR name-taken: The name ${line.match(/name (\w+)/)![1]} is in use`);
+    }
+  }
+  assert.ok(spellings.includes(winner));
+  for (const client of clients) await client.close();
+});
+
+Deno.test("WHO, private messages and history work across nodes", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  const carol = await login(nodes[2]!, "carol");
+  for (const client of [alice, bob, carol]) await whoUntil(client, "WHO 3: alice bob carol");
+
+  await alice.send("MSG carol psst");
+  assert.equal(await carol.readLine(), "PRIVATE [alice]: psst");
+  assert.equal(await alice.readLine(), "SENT [carol]: psst");
+  await carol.send("MSG nobody hi");
+  assert.equal(await carol.readLine(), "ERROR no-such-user: Nobody called nobody is online");
+
+  await alice.send("*remember me");
+  assert.equal(await bob.readLine(), "[alice]: remember me");
+  assert.equal(await carol.readLine(), "[alice]: remember me");
+  const dave = await TestClient.login(nodes[2]!.port, "dave");
+  dave.ignore(PRESENCE_NOTICE);
+  assert.match(await dave.readLine(), /^NOTICE welcome: /);
+  assert.match(await dave.readLine(), /^HISTORY \S+ \[alice\]: remember me$/);
+
+  // Rooms across nodes: a room made on one node is joined from another.
+  await bob.send("JOIN #rust");
+  assert.match(await bob.readLine(), /^#rust NOTICE joined: You joined #rust: 1 user\./);
+  await whoUntil(carol, "#rust WHO 1: bob", "WHO #rust");
+  await carol.send("JOIN #rust");
+  assert.match(await carol.readLine(), /^#rust NOTICE joined: You joined #rust: 2 users\./);
+  await bob.send("SAY #rust hello rust");
+  assert.equal(await carol.readLine(), "#rust [bob]: hello rust");
+  for (const client of [alice, bob, carol, dave]) await client.close();
+});
+
+Deno.test("a killed node's names are free within the lease, and its users leave the others' WHO", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "2"]);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  await whoUntil(alice, "WHO 2: alice bob");
+  await nodes[1]!.stop("SIGKILL");
+  bob.close().catch(() => {});
+  const killed = performance.now();
+  let again: string | undefined;
+  for (let attempt = 0; attempt < 60 && !again?.startsWith("NOTICE welcome: "); attempt++) {
+    const client = await TestClient.login(nodes[2]!.port, "bob");
+    again = await client.readLine();
+    await client.close();
+    if (!again.startsWith("NOTICE welcome: ")) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  assert.match(again ?? "", /^NOTICE welcome: /, "bob's name is free again");
+  assert.ok(performance.now() - killed < 6000, "within the lease (2 s) and a renewal");
+  await alice.close();
+});
