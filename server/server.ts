@@ -47,7 +47,7 @@ import { serveMetrics } from "./metrics_endpoint.ts";
 import { Metrics } from "./metrics.ts";
 import { Session, type SessionOptions } from "./session.ts";
 import { serveWeb } from "./web_endpoint.ts";
-import { Cluster, RemoteUser } from "./cluster/cluster.ts";
+import { Cluster, type RemoteUser } from "./cluster/cluster.ts";
 import { TokenBucket } from "./token_bucket.ts";
 import { VERSION } from "./version.ts";
 

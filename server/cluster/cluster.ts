@@ -13,7 +13,7 @@ import type { HubUser } from "../hub/hub.ts";
 import type { ClusterLink } from "../chat_user.ts";
 import type { Logger } from "../log.ts";
 import { NameLeases } from "./name_leases.ts";
-import { RemoteUser, RemoteUsers, type ReplicaHub } from "./remote_users.ts";
+import { type RemoteUser, RemoteUsers, type ReplicaHub } from "./remote_users.ts";
 import { type PresenceRecord, type SilentDraft, StreamFanOut } from "./stream_fan_out.ts";
 import { StreamHistoryStore } from "./stream_history.ts";
 
