@@ -48,6 +48,36 @@ export interface ClusterHandlers {
 /** Redis errors are logged once per this many milliseconds at most. */
 const ERROR_LOG_INTERVAL_MS = 5000;
 
+/** What the others are told about the users of a node that died. */
+const DEAD_NODE_NOTICE = "their server stopped";
+
+/** The nodes that have users online but no heartbeat. */
+const DEAD_NODES = `
+local online = redis.call('HVALS', KEYS[1])
+local seen, dead = {}, {}
+for _, value in ipairs(online) do
+  local node = string.match(value, '^([^\\n]*)')
+  if not seen[node] then
+    seen[node] = true
+    if redis.call('EXISTS', ARGV[1] .. node) == 0 then table.insert(dead, node) end
+  end
+end
+return dead
+`;
+
+/** A node's users, each with its rooms: name, then its rooms, then an empty separator. */
+const USERS_OF = `
+local online = redis.call('HGETALL', KEYS[1])
+local users = {}
+for i = 1, #online, 2 do
+  local node, name = string.match(online[i + 1], '^([^\\n]*)\\n(.*)$')
+  if node == ARGV[1] then
+    table.insert(users, {name, redis.call('SMEMBERS', ARGV[2] .. online[i])})
+  end
+end
+return users
+`;
+
 /** A node in a cluster. */
 export class Cluster implements ClusterLink {
   readonly nodeId: string;
@@ -59,6 +89,8 @@ export class Cluster implements ClusterLink {
   #handlers: ClusterHandlers | undefined;
   #replica: RemoteUsers | undefined;
   #lastErrorLog = 0;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #reaping: Promise<void> | undefined;
 
   private constructor(options: ClusterOptions, clients: ReturnType<typeof createClient>[]) {
     this.#options = options;
@@ -136,9 +168,15 @@ export class Cluster implements ClusterLink {
       onConflict: (name, node) =>
         this.#options.log.event("cluster-conflict", { name, node, here: this.nodeId }),
     });
+    await this.#beat();
     const snapshot = await this.fanOut.start();
     this.#replica.load(snapshot, this.nodeId);
     this.#leases.start();
+    // Users an earlier run of this node left behind (it was killed): they are gone.
+    await this.#sayGone(snapshot.users.filter((user) => user.node === this.nodeId));
+    this.#heartbeat = setInterval(() => {
+      this.#reaping ??= this.#beatAndReap().finally(() => this.#reaping = undefined);
+    }, Math.max(100, Math.floor(this.#options.leaseMs / 3)));
   }
 
   /**
@@ -189,6 +227,8 @@ export class Cluster implements ClusterLink {
 
   /** Stops renewing and reading, and disconnects. */
   async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    await this.#reaping;
     this.#leases.close();
     await this.fanOut.close();
     await Promise.all(this.#clients.map((client) => client.quit().catch(() => client.destroy())));
@@ -197,6 +237,80 @@ export class Cluster implements ClusterLink {
   /** A claim's owner: one per connection and name, so a rename holds both names for a moment. */
   #owner(connectionId: number, name: string): string {
     return `${this.nodeId}/${connectionId}/${nameKey(name)}`;
+  }
+
+  /** Says this node is alive for one more lease. */
+  async #beat(): Promise<void> {
+    await this.#run((client) =>
+      client.set(this.#key(`node:${this.nodeId}`), "1", { PX: this.#options.leaseMs })
+    );
+  }
+
+  /**
+   * Renews this node's heartbeat, and reaps nodes whose heartbeat ran out
+   * while their users are still listed: the first node to claim the reaping
+   * tells everyone that each of those users left, once.
+   */
+  async #beatAndReap(): Promise<void> {
+    try {
+      await this.#beat();
+      const dead = await this.#run((client) =>
+        client.eval(DEAD_NODES, { keys: [this.#key("online")], arguments: [this.#key("node:")] })
+      ) as string[];
+      for (const node of dead) {
+        if (node === this.nodeId) continue;
+        const won = await this.#run((client) =>
+          client.set(this.#key(`reaped:${node}`), this.nodeId, {
+            NX: true,
+            PX: this.#options.leaseMs * 4,
+          })
+        );
+        if (won !== "OK") continue;
+        const rows = await this.#run((client) =>
+          client.eval(USERS_OF, {
+            keys: [this.#key("online")],
+            arguments: [node, this.#key("rooms:")],
+          })
+        ) as [string, string[]][];
+        this.#options.log.event("cluster-reap", { node, users: rows.length });
+        await this.#sayGone(rows.map(([name, rooms]) => ({ name, node, rooms })));
+        this.#replica?.forgetNode(node);
+      }
+    } catch (error) {
+      this.#logError("heartbeat", error);
+    }
+  }
+
+  /** Tells every room of each user that it left, then every node that it logged out. */
+  async #sayGone(users: readonly { name: string; rooms: readonly string[] }[]): Promise<void> {
+    for (const { name, rooms } of users) {
+      for (const room of [...rooms].sort()) {
+        this.fanOut.publish({
+          room,
+          kind: "disconnect",
+          from: name,
+          to: "",
+          text: DEAD_NODE_NOTICE,
+        });
+      }
+      await this.fanOut.announce("logout", name);
+    }
+  }
+
+  /** Runs a command on the publishing client within the command timeout. */
+  #run<T>(command: (client: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("Redis did not answer in time")),
+        this.#options.commandTimeoutMs,
+      );
+    });
+    return Promise.race([command(this.#clients[0]!), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  #key(name: string): string {
+    return `nanochat:${name}`;
   }
 
   #applyRemote(entry: ChatEvent | PresenceRecord, node: string): void {

@@ -141,15 +141,25 @@ Deno.test("WHO, private messages and history work across nodes", async () => {
   for (const client of [alice, bob, carol, dave]) await client.close();
 });
 
-Deno.test("a killed node's names are free within the lease, and its users leave the others' WHO", async () => {
+Deno.test("a killed node: everyone sees each of its users leave once, and their names are free within the lease", async () => {
   await using redis = await RedisServer.start({ aof: true });
   await using nodes = await startCluster(redis, ["--name-lease", "2"]);
+  const watcher = await TestClient.login(nodes[2]!.port, "watcher"); // sees presence notices
+  assert.match(await watcher.readLine(), /^NOTICE welcome: /);
   const alice = await login(nodes[0]!, "alice");
+  assert.equal(await watcher.readLine(), "NOTICE join: alice joined");
   const bob = await login(nodes[1]!, "bob");
-  await whoUntil(alice, "WHO 2: alice bob");
+  assert.equal(await watcher.readLine(), "NOTICE join: bob joined");
+  await whoUntil(alice, "WHO 3: alice bob watcher");
+
   await nodes[1]!.stop("SIGKILL");
   bob.close().catch(() => {});
   const killed = performance.now();
+  assert.equal(
+    await watcher.readLine(),
+    "NOTICE disconnect: bob was disconnected (their server stopped)",
+  );
+  await whoUntil(alice, "WHO 2: alice watcher");
   let again: string | undefined;
   for (let attempt = 0; attempt < 60 && !again?.startsWith("NOTICE welcome: "); attempt++) {
     const client = await TestClient.login(nodes[2]!.port, "bob");
@@ -161,5 +171,8 @@ Deno.test("a killed node's names are free within the lease, and its users leave 
   }
   assert.match(again ?? "", /^NOTICE welcome: /, "bob's name is free again");
   assert.ok(performance.now() - killed < 6000, "within the lease (2 s) and a renewal");
+  // The next notice is the new bob's: the old one left once.
+  assert.equal(await watcher.readLine(), "NOTICE join: bob joined");
   await alice.close();
+  await watcher.close();
 });
