@@ -257,6 +257,7 @@ export class ChatServer {
         onLocalKick: (user, room) => {
           if (user instanceof ChatUser) user.kicked(room);
         },
+        isLocal: (name) => this.#hub.directory.holder(name) instanceof ChatUser,
       });
       this.#config.logger.event("cluster", { node: cluster.nodeId });
     }

@@ -43,6 +43,8 @@ export interface ClusterHandlers {
   readonly onFenced: () => void;
   /** A local user was kicked from a room by an operator on another node. */
   readonly onLocalKick: (user: HubUser, room: string) => void;
+  /** Whether a user of this name is logged in on this node. */
+  readonly isLocal: (name: string) => boolean;
 }
 
 /** Redis errors are logged once per this many milliseconds at most. */
@@ -50,6 +52,9 @@ const ERROR_LOG_INTERVAL_MS = 5000;
 
 /** What the others are told about the users of a node that died. */
 const DEAD_NODE_NOTICE = "their server stopped";
+
+/** What they are told about a user whose departure did not reach Redis at the time. */
+const LOST_NOTICE = "connection lost";
 
 /** The nodes that have users online but no heartbeat. */
 const DEAD_NODES = `
@@ -173,7 +178,8 @@ export class Cluster implements ClusterLink {
     this.#replica.load(snapshot, this.nodeId);
     this.#leases.start();
     // Users an earlier run of this node left behind (it was killed): they are gone.
-    await this.#sayGone(snapshot.users.filter((user) => user.node === this.nodeId));
+    const leftBehind = snapshot.users.filter((user) => user.node === this.nodeId);
+    await this.#sayGone(leftBehind, this.nodeId, DEAD_NODE_NOTICE);
     this.#heartbeat = setInterval(() => {
       this.#reaping ??= this.#beatAndReap().finally(() => this.#reaping = undefined);
     }, Math.max(100, Math.floor(this.#options.leaseMs / 3)));
@@ -254,6 +260,11 @@ export class Cluster implements ClusterLink {
   async #beatAndReap(): Promise<void> {
     try {
       await this.#beat();
+      // Users listed as this node's who are not here (their departure did not
+      // reach Redis, say while it was down): they are gone.
+      const listed = await this.#usersOf(this.nodeId);
+      const stale = listed.filter(({ name }) => !this.#handlers?.isLocal(name));
+      if (stale.length > 0) await this.#sayGone(stale, this.nodeId, LOST_NOTICE);
       const dead = await this.#run((client) =>
         client.eval(DEAD_NODES, { keys: [this.#key("online")], arguments: [this.#key("node:")] })
       ) as string[];
@@ -266,14 +277,9 @@ export class Cluster implements ClusterLink {
           })
         );
         if (won !== "OK") continue;
-        const rows = await this.#run((client) =>
-          client.eval(USERS_OF, {
-            keys: [this.#key("online")],
-            arguments: [node, this.#key("rooms:")],
-          })
-        ) as [string, string[]][];
-        this.#options.log.event("cluster-reap", { node, users: rows.length });
-        await this.#sayGone(rows.map(([name, rooms]) => ({ name, node, rooms })));
+        const users = await this.#usersOf(node);
+        this.#options.log.event("cluster-reap", { node, users: users.length });
+        await this.#sayGone(users, node, DEAD_NODE_NOTICE);
         this.#replica?.forgetNode(node);
       }
     } catch (error) {
@@ -281,19 +287,35 @@ export class Cluster implements ClusterLink {
     }
   }
 
-  /** Tells every room of each user that it left, then every node that it logged out. */
-  async #sayGone(users: readonly { name: string; rooms: readonly string[] }[]): Promise<void> {
+  /** The users the online list gives to a node, with their rooms. */
+  async #usersOf(node: string): Promise<{ name: string; rooms: string[] }[]> {
+    const rows = await this.#run((client) =>
+      client.eval(USERS_OF, { keys: [this.#key("online")], arguments: [node, this.#key("rooms:")] })
+    ) as [string, string[]][];
+    return rows.map(([name, rooms]) => ({ name, rooms }));
+  }
+
+  /**
+   * Tells every room of each user that it left, then every node that it
+   * logged out; each only while `owner` still holds the user.
+   */
+  async #sayGone(
+    users: readonly { name: string; rooms: readonly string[] }[],
+    owner: string,
+    notice: string,
+  ): Promise<void> {
     for (const { name, rooms } of users) {
       for (const room of [...rooms].sort()) {
-        this.fanOut.publish({
+        const draft = {
           room,
           kind: "disconnect",
           from: name,
           to: "",
-          text: DEAD_NODE_NOTICE,
-        });
+          text: notice,
+        } as const;
+        await this.fanOut.publishAs(draft, owner);
       }
-      await this.fanOut.announce("logout", name);
+      await this.fanOut.announce("logout", name, "", owner);
     }
   }
 

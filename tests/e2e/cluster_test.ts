@@ -176,3 +176,82 @@ Deno.test("a killed node: everyone sees each of its users leave once, and their 
   await alice.close();
   await watcher.close();
 });
+
+Deno.test("Redis killed and restarted mid-chat: errors instead of local deliveries, then the nodes recover by themselves", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "3"]);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  await whoUntil(alice, "WHO 2: alice bob");
+  await alice.send("*before");
+  assert.equal(await bob.readLine(), "[alice]: before");
+
+  await redis.kill();
+  await alice.send("*while down");
+  assert.equal(
+    await alice.readLine(),
+    "ERROR cluster-unavailable: Your message was not sent: the server cannot reach its cluster; try again soon",
+  );
+  const refused = await TestClient.login(nodes[2]!.port, "carol");
+  assert.equal(
+    await refused.readLine(),
+    "ERROR cluster-unavailable: You could not log in: the server cannot reach its cluster; try again soon",
+  );
+  await refused.close();
+
+  // Down for less than the lease: nobody is fenced, and chat goes on once it is back.
+  await redis.restart();
+  let delivered = false;
+  for (let attempt = 0; attempt < 50 && !delivered; attempt++) {
+    // A PING after each line: its PONG comes after the line's error, if it has one.
+    await alice.send(`*after ${attempt}`);
+    await alice.send(`PING a${attempt}`);
+    const line = await alice.readLine();
+    if (line.startsWith("ERROR cluster-unavailable")) {
+      assert.equal(await alice.readLine(), `PONG a${attempt}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    assert.equal(line, `PONG a${attempt}`);
+    delivered = true;
+  }
+  assert.ok(delivered);
+  const seen = await bob.readLine();
+  assert.match(seen, /^\[alice\]: after \d+$/, "bob never sees 'while down'");
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("a node stopped (SIGSTOP) past its lease drops its users before delivering anything, and its names are taken meanwhile", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "2"]);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  await whoUntil(bob, "WHO 2: alice bob");
+  nodes[0]!.child.kill("SIGSTOP");
+  let taken: TestClient | undefined;
+  try {
+    // While n1 sleeps: alice's lease runs out, someone else takes the name, bob talks.
+    for (let attempt = 0; attempt < 80 && taken === undefined; attempt++) {
+      const client = await TestClient.login(nodes[1]!.port, "alice");
+      client.ignore(PRESENCE_NOTICE);
+      if ((await client.readLine()).startsWith("NOTICE welcome: ")) taken = client;
+      else {
+        await client.close();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    assert.ok(taken, "alice's name was free once n1's lease ran out");
+    await bob.send("*said while n1 slept");
+    assert.equal(await taken!.readLine(), "[bob]: said while n1 slept");
+  } finally {
+    nodes[0]!.child.kill("SIGCONT");
+  }
+  // The first thing the old alice gets is her disconnection, not bob's line.
+  assert.equal(
+    await alice.readLine(),
+    "ERROR cluster-unavailable: You were disconnected: the server cannot reach its cluster; try again soon",
+  );
+  assert.deepEqual(await alice.readUntilClosed(), []);
+  for (const client of [alice, bob, taken!]) await client.close();
+});
