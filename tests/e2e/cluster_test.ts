@@ -255,3 +255,55 @@ Deno.test("a node stopped (SIGSTOP) past its lease drops its users before delive
   assert.deepEqual(await alice.readUntilClosed(), []);
   for (const client of [alice, bob, taken!]) await client.close();
 });
+
+Deno.test("registered names, bans, kicks and topics are the same on every node, and outlive every node", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  {
+    await using nodes = await startCluster(redis, ["--operators", "mod"]);
+    const mod = await login(nodes[0]!, "mod");
+    await mod.send("REGISTER operator-password");
+    assert.match(await mod.readLine(), /^NOTICE registered: /);
+    const bob = await login(nodes[1]!, "bob");
+    const carol = await login(nodes[2]!, "carol");
+    await whoUntil(mod, "WHO 3: bob carol mod");
+
+    // A kick from n1 of a user on n2, seen on n3.
+    await mod.send("KICK bob spamming");
+    assert.equal(await mod.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
+    assert.equal(await carol.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
+    assert.equal(await bob.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
+    await bob.send("SAY #lobby still here?");
+    assert.equal(await bob.readLine(), "ERROR not-in-room: You are not in #lobby");
+    await whoUntil(carol, "WHO 2: carol mod");
+
+    // A ban from n1 ends bob's session on n2 and keeps him out of n3.
+    await mod.send("BAN bob 1h spamming");
+    assert.match(await mod.readLine(), /^NOTICE moderation: bob is banned/);
+    assert.match(await bob.readLine(), /^ERROR banned: /);
+    let refused = "";
+    for (let attempt = 0; attempt < 50 && !refused.startsWith("ERROR banned: "); attempt++) {
+      const again = await TestClient.login(nodes[2]!.port, "bob");
+      refused = await again.readLine();
+      await again.close();
+    }
+    assert.match(refused, /^ERROR banned: bob is banned/);
+
+    await carol.send("TOPIC #lobby shared everywhere");
+    assert.equal(await carol.readLine(), "NOTICE topic: carol set the topic: shared everywhere");
+    await mod.close();
+    await carol.close();
+    await bob.close();
+  }
+  // Every node stopped and started again: the account and the topic are still there.
+  await using nodes = await startCluster(redis);
+  const asked = await TestClient.login(nodes[1]!.port, "mod");
+  assert.equal(
+    await asked.readLine(),
+    "NOTICE password: mod is registered: send PASS and its password",
+  );
+  await asked.close();
+  const dave = await login(nodes[2]!, "dave");
+  await dave.send("TOPIC");
+  assert.equal(await dave.readLine(), "TOPIC: shared everywhere");
+  await dave.close();
+});
