@@ -307,3 +307,55 @@ Deno.test("registered names, bans, kicks and topics are the same on every node, 
   assert.equal(await dave.readLine(), "TOPIC: shared everywhere");
   await dave.close();
 });
+
+Deno.test("DEBUG SLEEP shorter than the lease: lines wait and arrive, nobody is dropped", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "9"]);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  await whoUntil(bob, "WHO 2: alice bob");
+  const admin = await redis.client();
+  try {
+    const sleeping = admin.sendCommand(["DEBUG", "SLEEP", "1"]);
+    await alice.send("*during the sleep");
+    await sleeping;
+    assert.equal(await bob.readLine(), "[alice]: during the sleep");
+    await alice.send("PING still-here");
+    assert.equal(await alice.readLine(), "PONG still-here");
+  } finally {
+    await admin.quit();
+  }
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("CLIENT PAUSE past the lease: every node drops its users with an error, then takes logins again", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "3"]);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  await whoUntil(bob, "WHO 2: alice bob");
+  const admin = await redis.client();
+  try {
+    await admin.sendCommand(["CLIENT", "PAUSE", "5000", "ALL"]);
+    const dropped =
+      "ERROR cluster-unavailable: You were disconnected: the server cannot reach its cluster; try again soon";
+    assert.equal(await alice.readLine(8000), dropped);
+    assert.equal(await bob.readLine(8000), dropped);
+    await admin.sendCommand(["CLIENT", "UNPAUSE"]);
+  } finally {
+    await admin.quit();
+  }
+  let welcome = "";
+  for (let attempt = 0; attempt < 50 && !welcome.startsWith("NOTICE welcome: "); attempt++) {
+    const again = await TestClient.login(nodes[0]!.port, "alice");
+    welcome = await again.readLine();
+    await again.close();
+    if (!welcome.startsWith("NOTICE welcome: ")) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  assert.match(welcome, /^NOTICE welcome: /, "logins work again");
+  await alice.close();
+  await bob.close();
+});
