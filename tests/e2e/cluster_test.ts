@@ -38,6 +38,70 @@ async function startCluster(
   });
 }
 
+/** Where the shared tests run: three cluster nodes, or one server on its own seen as three. */
+type Mode = "cluster" | "embedded";
+
+/** Three nodes (the same one thrice, embedded), restartable with their state. */
+interface Deployment extends AsyncDisposable {
+  readonly nodes: readonly ServerProcess[];
+  /** Stops every node and starts them again; the state (Redis, or the SQLite file) stays. */
+  restart(): Promise<void>;
+}
+
+/**
+ * Starts the nodes of a mode: the cluster on a fresh Redis with AOF, or one
+ * server with a SQLite file. The embedded mode passes the same tests.
+ */
+async function deploy(mode: Mode, flags: string[] = []): Promise<Deployment> {
+  if (mode === "cluster") {
+    const redis = await RedisServer.start({ aof: true });
+    let nodes = await startCluster(redis, flags);
+    return {
+      get nodes() {
+        return nodes;
+      },
+      async restart() {
+        await nodes[Symbol.asyncDispose]();
+        nodes = await startCluster(redis, flags);
+      },
+      async [Symbol.asyncDispose]() {
+        await nodes[Symbol.asyncDispose]();
+        await redis[Symbol.asyncDispose]();
+      },
+    };
+  }
+  const dir = await Deno.makeTempDir({ prefix: "nanochat-embedded-" });
+  const start = () =>
+    ServerProcess.start(
+      [
+        "--data",
+        `${dir}/chat.db`,
+        "--rate",
+        "0",
+        "--max-new-per-ip",
+        "0",
+        "--max-per-ip",
+        "1000",
+        ...flags,
+      ],
+      { permissions: [`--allow-read=${dir}`, `--allow-write=${dir}`] },
+    );
+  let server = await start();
+  return {
+    get nodes() {
+      return [server, server, server];
+    },
+    async restart() {
+      await server.stop("SIGTERM");
+      server = await start();
+    },
+    async [Symbol.asyncDispose]() {
+      await server[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
 async function login(node: ServerProcess, name: string): Promise<TestClient> {
   const client = await TestClient.login(node.port, name);
   client.ignore(PRESENCE_NOTICE);
@@ -57,89 +121,95 @@ async function whoUntil(client: TestClient, expected: string, command = "WHO"): 
   assert.equal(last, expected);
 }
 
-Deno.test("interleaved bursts from every node: every receiver on every node sees one identical sequence", async () => {
-  await using redis = await RedisServer.start({ aof: true });
-  await using nodes = await startCluster(redis);
-  const receivers = await Promise.all(nodes.map((node, index) => login(node, `r${index}`)));
-  const senders = await Promise.all(nodes.map((node, index) => login(node, `s${index}`)));
-  // Everyone is known everywhere before the burst.
-  await whoUntil(receivers[2]!, "WHO 6: r0 r1 r2 s0 s1 s2");
-  const count = 200;
-  await Promise.all(senders.map((sender, index) =>
-    sender.sendBytes(
-      new TextEncoder().encode(
-        Array.from({ length: count }, (_, line) => `*s${index}-${line}\n`).join(""),
-      ),
-    )
-  ));
-  const sequences = await Promise.all(receivers.map((receiver) => receiver.readLines(3 * count)));
-  assert.deepEqual(sequences[1], sequences[0]);
-  assert.deepEqual(sequences[2], sequences[0]);
-  for (let index = 0; index < 3; index++) {
-    const own = sequences[0]!.filter((line) => line.startsWith(`[s${index}]: `));
-    assert.deepEqual(
-      own,
-      Array.from({ length: count }, (_, line) => `[s${index}]: s${index}-${line}`),
-    );
-  }
-  for (const client of [...receivers, ...senders]) await client.close();
-});
-
-Deno.test("twenty concurrent logins as Alice, alice and ALICE across three nodes: exactly one wins", async () => {
-  await using redis = await RedisServer.start({ aof: true });
-  await using nodes = await startCluster(redis);
-  const spellings = ["Alice", "alice", "ALICE"];
-  const clients = await Promise.all(
-    Array.from(
-      { length: 20 },
-      (_, index) => TestClient.login(nodes[index % 3]!.port, spellings[index % 3]!),
-    ),
-  );
-  const first = await Promise.all(clients.map((client) => client.readLine()));
-  const welcomes = first.filter((line) => line.startsWith("NOTICE welcome: "));
-  assert.equal(welcomes.length, 1, first.join("\n"));
-  const winner = /Welcome to .*, (\w+)!/.exec(welcomes[0]!)![1]!;
-  for (const line of first) {
-    if (!line.startsWith("NOTICE welcome: ")) {
-      assert.equal(line, `ERROR name-taken: The name ${line.match(/name (\w+)/)![1]} is in use`);
+for (const mode of ["cluster", "embedded"] as const) {
+  Deno.test(`${mode}: interleaved bursts from every node: every receiver on every node sees one identical sequence`, async () => {
+    await using deployment = await deploy(mode);
+    const nodes = deployment.nodes;
+    const receivers = await Promise.all(nodes.map((node, index) => login(node, `r${index}`)));
+    const senders = await Promise.all(nodes.map((node, index) => login(node, `s${index}`)));
+    // Everyone is known everywhere before the burst.
+    await whoUntil(receivers[2]!, "WHO 6: r0 r1 r2 s0 s1 s2");
+    const count = 200;
+    await Promise.all(senders.map((sender, index) =>
+      sender.sendBytes(
+        new TextEncoder().encode(
+          Array.from({ length: count }, (_, line) => `*s${index}-${line}\n`).join(""),
+        ),
+      )
+    ));
+    const sequences = await Promise.all(receivers.map((receiver) => receiver.readLines(3 * count)));
+    assert.deepEqual(sequences[1], sequences[0]);
+    assert.deepEqual(sequences[2], sequences[0]);
+    for (let index = 0; index < 3; index++) {
+      const own = sequences[0]!.filter((line) => line.startsWith(`[s${index}]: `));
+      assert.deepEqual(
+        own,
+        Array.from({ length: count }, (_, line) => `[s${index}]: s${index}-${line}`),
+      );
     }
-  }
-  assert.ok(spellings.includes(winner));
-  for (const client of clients) await client.close();
-});
+    for (const client of [...receivers, ...senders]) await client.close();
+  });
+}
 
-Deno.test("WHO, private messages and history work across nodes", async () => {
-  await using redis = await RedisServer.start({ aof: true });
-  await using nodes = await startCluster(redis);
-  const alice = await login(nodes[0]!, "alice");
-  const bob = await login(nodes[1]!, "bob");
-  const carol = await login(nodes[2]!, "carol");
-  for (const client of [alice, bob, carol]) await whoUntil(client, "WHO 3: alice bob carol");
+for (const mode of ["cluster", "embedded"] as const) {
+  Deno.test(`${mode}: twenty concurrent logins as Alice, alice and ALICE across three nodes: exactly one wins`, async () => {
+    await using deployment = await deploy(mode);
+    const nodes = deployment.nodes;
+    const spellings = ["Alice", "alice", "ALICE"];
+    const clients = await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, index) => TestClient.login(nodes[index % 3]!.port, spellings[index % 3]!),
+      ),
+    );
+    const first = await Promise.all(clients.map((client) => client.readLine()));
+    const welcomes = first.filter((line) => line.startsWith("NOTICE welcome: "));
+    assert.equal(welcomes.length, 1, first.join("\n"));
+    const winner = /Welcome to .*, (\w+)!/.exec(welcomes[0]!)![1]!;
+    for (const line of first) {
+      if (!line.startsWith("NOTICE welcome: ")) {
+        assert.equal(line, `ERROR name-taken: The name ${line.match(/name (\w+)/)![1]} is in use`);
+      }
+    }
+    assert.ok(spellings.includes(winner));
+    for (const client of clients) await client.close();
+  });
+}
 
-  await alice.send("MSG carol psst");
-  assert.equal(await carol.readLine(), "PRIVATE [alice]: psst");
-  assert.equal(await alice.readLine(), "SENT [carol]: psst");
-  await carol.send("MSG nobody hi");
-  assert.equal(await carol.readLine(), "ERROR no-such-user: Nobody called nobody is online");
+for (const mode of ["cluster", "embedded"] as const) {
+  Deno.test(`${mode}: WHO, private messages and history work across nodes`, async () => {
+    await using deployment = await deploy(mode);
+    const nodes = deployment.nodes;
+    const alice = await login(nodes[0]!, "alice");
+    const bob = await login(nodes[1]!, "bob");
+    const carol = await login(nodes[2]!, "carol");
+    for (const client of [alice, bob, carol]) await whoUntil(client, "WHO 3: alice bob carol");
 
-  await alice.send("*remember me");
-  assert.equal(await bob.readLine(), "[alice]: remember me");
-  assert.equal(await carol.readLine(), "[alice]: remember me");
-  const dave = await TestClient.login(nodes[2]!.port, "dave");
-  dave.ignore(PRESENCE_NOTICE);
-  assert.match(await dave.readLine(), /^NOTICE welcome: /);
-  assert.match(await dave.readLine(), /^HISTORY \S+ \[alice\]: remember me$/);
+    await alice.send("MSG carol psst");
+    assert.equal(await carol.readLine(), "PRIVATE [alice]: psst");
+    assert.equal(await alice.readLine(), "SENT [carol]: psst");
+    await carol.send("MSG nobody hi");
+    assert.equal(await carol.readLine(), "ERROR no-such-user: Nobody called nobody is online");
 
-  // Rooms across nodes: a room made on one node is joined from another.
-  await bob.send("JOIN #rust");
-  assert.match(await bob.readLine(), /^#rust NOTICE joined: You joined #rust: 1 user\./);
-  await whoUntil(carol, "#rust WHO 1: bob", "WHO #rust");
-  await carol.send("JOIN #rust");
-  assert.match(await carol.readLine(), /^#rust NOTICE joined: You joined #rust: 2 users\./);
-  await bob.send("SAY #rust hello rust");
-  assert.equal(await carol.readLine(), "#rust [bob]: hello rust");
-  for (const client of [alice, bob, carol, dave]) await client.close();
-});
+    await alice.send("*remember me");
+    assert.equal(await bob.readLine(), "[alice]: remember me");
+    assert.equal(await carol.readLine(), "[alice]: remember me");
+    const dave = await TestClient.login(nodes[2]!.port, "dave");
+    dave.ignore(PRESENCE_NOTICE);
+    assert.match(await dave.readLine(), /^NOTICE welcome: /);
+    assert.match(await dave.readLine(), /^HISTORY \S+ \[alice\]: remember me$/);
+
+    // Rooms across nodes: a room made on one node is joined from another.
+    await bob.send("JOIN #rust");
+    assert.match(await bob.readLine(), /^#rust NOTICE joined: You joined #rust: 1 user\./);
+    await whoUntil(carol, "#rust WHO 1: bob", "WHO #rust");
+    await carol.send("JOIN #rust");
+    assert.match(await carol.readLine(), /^#rust NOTICE joined: You joined #rust: 2 users\./);
+    await bob.send("SAY #rust hello rust");
+    assert.equal(await carol.readLine(), "#rust [bob]: hello rust");
+    for (const client of [alice, bob, carol, dave]) await client.close();
+  });
+}
 
 Deno.test("a killed node: everyone sees each of its users leave once, and their names are free within the lease", async () => {
   await using redis = await RedisServer.start({ aof: true });
@@ -256,57 +326,60 @@ Deno.test("a node stopped (SIGSTOP) past its lease drops its users before delive
   for (const client of [alice, bob, taken!]) await client.close();
 });
 
-Deno.test("registered names, bans, kicks and topics are the same on every node, and outlive every node", async () => {
-  await using redis = await RedisServer.start({ aof: true });
-  {
-    await using nodes = await startCluster(redis, ["--operators", "mod"]);
-    const mod = await login(nodes[0]!, "mod");
-    await mod.send("REGISTER operator-password");
-    assert.match(await mod.readLine(), /^NOTICE registered: /);
-    const bob = await login(nodes[1]!, "bob");
-    const carol = await login(nodes[2]!, "carol");
-    await whoUntil(mod, "WHO 3: bob carol mod");
+for (const mode of ["cluster", "embedded"] as const) {
+  Deno.test(`${mode}: registered names, bans, kicks and topics are the same on every node, and outlive every node`, async () => {
+    await using deployment = await deploy(mode, ["--operators", "mod"]);
+    {
+      const nodes = deployment.nodes;
+      const mod = await login(nodes[0]!, "mod");
+      await mod.send("REGISTER operator-password");
+      assert.match(await mod.readLine(), /^NOTICE registered: /);
+      const bob = await login(nodes[1]!, "bob");
+      const carol = await login(nodes[2]!, "carol");
+      await whoUntil(mod, "WHO 3: bob carol mod");
 
-    // A kick from n1 of a user on n2, seen on n3.
-    await mod.send("KICK bob spamming");
-    assert.equal(await mod.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
-    assert.equal(await carol.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
-    assert.equal(await bob.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
-    await bob.send("SAY #lobby still here?");
-    assert.equal(await bob.readLine(), "ERROR not-in-room: You are not in #lobby");
-    await whoUntil(carol, "WHO 2: carol mod");
+      // A kick from n1 of a user on n2, seen on n3.
+      await mod.send("KICK bob spamming");
+      assert.equal(await mod.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
+      assert.equal(await carol.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
+      assert.equal(await bob.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
+      await bob.send("SAY #lobby still here?");
+      assert.equal(await bob.readLine(), "ERROR not-in-room: You are not in #lobby");
+      await whoUntil(carol, "WHO 2: carol mod");
 
-    // A ban from n1 ends bob's session on n2 and keeps him out of n3.
-    await mod.send("BAN bob 1h spamming");
-    assert.match(await mod.readLine(), /^NOTICE moderation: bob is banned/);
-    assert.match(await bob.readLine(), /^ERROR banned: /);
-    let refused = "";
-    for (let attempt = 0; attempt < 50 && !refused.startsWith("ERROR banned: "); attempt++) {
-      const again = await TestClient.login(nodes[2]!.port, "bob");
-      refused = await again.readLine();
-      await again.close();
+      // A ban from n1 ends bob's session on n2 and keeps him out of n3.
+      await mod.send("BAN bob 1h spamming");
+      assert.match(await mod.readLine(), /^NOTICE moderation: bob is banned/);
+      assert.match(await bob.readLine(), /^ERROR banned: /);
+      let refused = "";
+      for (let attempt = 0; attempt < 50 && !refused.startsWith("ERROR banned: "); attempt++) {
+        const again = await TestClient.login(nodes[2]!.port, "bob");
+        refused = await again.readLine();
+        await again.close();
+      }
+      assert.match(refused, /^ERROR banned: bob is banned/);
+
+      await carol.send("TOPIC #lobby shared everywhere");
+      assert.equal(await carol.readLine(), "NOTICE topic: carol set the topic: shared everywhere");
+      await mod.close();
+      await carol.close();
+      await bob.close();
     }
-    assert.match(refused, /^ERROR banned: bob is banned/);
-
-    await carol.send("TOPIC #lobby shared everywhere");
-    assert.equal(await carol.readLine(), "NOTICE topic: carol set the topic: shared everywhere");
-    await mod.close();
-    await carol.close();
-    await bob.close();
-  }
-  // Every node stopped and started again: the account and the topic are still there.
-  await using nodes = await startCluster(redis);
-  const asked = await TestClient.login(nodes[1]!.port, "mod");
-  assert.equal(
-    await asked.readLine(),
-    "NOTICE password: mod is registered: send PASS and its password",
-  );
-  await asked.close();
-  const dave = await login(nodes[2]!, "dave");
-  await dave.send("TOPIC");
-  assert.equal(await dave.readLine(), "TOPIC: shared everywhere");
-  await dave.close();
-});
+    // Every node stopped and started again: the account and the topic are still there.
+    await deployment.restart();
+    const nodes = deployment.nodes;
+    const asked = await TestClient.login(nodes[1]!.port, "mod");
+    assert.equal(
+      await asked.readLine(),
+      "NOTICE password: mod is registered: send PASS and its password",
+    );
+    await asked.close();
+    const dave = await login(nodes[2]!, "dave");
+    await dave.send("TOPIC");
+    assert.equal(await dave.readLine(), "TOPIC: shared everywhere");
+    await dave.close();
+  });
+}
 
 Deno.test("DEBUG SLEEP shorter than the lease: lines wait and arrive, nobody is dropped", async () => {
   await using redis = await RedisServer.start({ aof: true });
