@@ -157,6 +157,9 @@ export class ChatServer {
           usersOnline: this.userCount,
           connectionsOpen: this.#limits.open,
           roomSizes: this.#hub.rooms.list().map((room) => room.users),
+          ...(this.#cluster
+            ? { cluster: { node: this.#cluster.nodeId, safe: this.#cluster.safe() } }
+            : {}),
         }),
     }, { onAcceptError: (error) => log.event("accept-error", { error: String(error) }) });
     try {
@@ -295,9 +298,12 @@ export class ChatServer {
     return this.#webServer?.addr;
   }
 
-  /** How many users are logged in. */
+  /** How many users are logged in here (in a cluster, the directory holds other nodes' too). */
   get userCount(): number {
-    return this.#hub.directory.size;
+    if (this.#cluster === undefined) return this.#hub.directory.size;
+    let count = 0;
+    for (const user of this.#users) if (user.loggedIn) count++;
+    return count;
   }
 
   /**

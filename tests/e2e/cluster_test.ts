@@ -15,27 +15,34 @@ async function startCluster(
   redis: RedisServer,
   flags: string[] = [],
 ): Promise<ServerProcess[] & AsyncDisposable> {
-  const nodes = await Promise.all(["n1", "n2", "n3"].map((id) =>
-    ServerProcess.start([
-      "--redis",
-      redis.url,
-      "--node-id",
-      id,
-      "--rate",
-      "0",
-      "--max-new-per-ip",
-      "0",
-      "--max-per-ip",
-      "1000",
-      ...flags,
-    ])
-  ));
-  await Promise.all(nodes.map((node) => node.stderr.waitFor(/ cluster node=n\d$/)));
-  return Object.assign(nodes, {
-    async [Symbol.asyncDispose]() {
-      await Promise.all(nodes.map((node) => node[Symbol.asyncDispose]()));
-    },
-  });
+  const nodes: ServerProcess[] = [];
+  const dispose = async () => {
+    await Promise.all(nodes.map((node) => node[Symbol.asyncDispose]()));
+  };
+  try {
+    // One after the other: three starting at once on a loaded machine can miss the start timeout.
+    for (const id of ["n1", "n2", "n3"]) {
+      const node = await ServerProcess.start([
+        "--redis",
+        redis.url,
+        "--node-id",
+        id,
+        "--rate",
+        "0",
+        "--max-new-per-ip",
+        "0",
+        "--max-per-ip",
+        "1000",
+        ...flags,
+      ]);
+      nodes.push(node);
+      await node.stderr.waitFor(/ cluster node=n\d$/);
+    }
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return Object.assign(nodes, { [Symbol.asyncDispose]: dispose });
 }
 
 /** Where the shared tests run: three cluster nodes, or one server on its own seen as three. */
@@ -207,6 +214,15 @@ for (const mode of ["cluster", "embedded"] as const) {
     assert.match(await carol.readLine(), /^#rust NOTICE joined: You joined #rust: 2 users\./);
     await bob.send("SAY #rust hello rust");
     assert.equal(await carol.readLine(), "#rust [bob]: hello rust");
+    // LIST on the third node counts both.
+    let list: string[] = [];
+    for (let attempt = 0; attempt < 50; attempt++) {
+      await alice.send("LIST");
+      list = await alice.readLines(3);
+      if (list[1] === "LIST #rust 2: ") break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(list, ["LIST #lobby 4: ", "LIST #rust 2: ", "LIST END: 2 rooms"]);
     for (const client of [alice, bob, carol, dave]) await client.close();
   });
 }
@@ -249,10 +265,16 @@ Deno.test("a killed node: everyone sees each of its users leave once, and their 
 
 Deno.test("Redis killed and restarted mid-chat: errors instead of local deliveries, then the nodes recover by themselves", async () => {
   await using redis = await RedisServer.start({ aof: true });
-  await using nodes = await startCluster(redis, ["--name-lease", "3"]);
+  await using nodes = await startCluster(redis, ["--name-lease", "3", "--metrics", "127.0.0.1:0"]);
   const alice = await login(nodes[0]!, "alice");
   const bob = await login(nodes[1]!, "bob");
   await whoUntil(alice, "WHO 2: alice bob");
+  // The node's id is in its metrics, and it holds its names.
+  const metricsLine = await nodes[0]!.stderr.waitFor(/ metrics addr=\S+:\d+$/);
+  const metricsPort = /:(\d+)$/.exec(metricsLine)![1];
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  assert.match(metrics, /^nanochat_cluster_node\{node="n1"\} 1$/m);
+  assert.match(metrics, /^nanochat_users_online 1$/m, "its own users only");
   await alice.send("*before");
   assert.equal(await bob.readLine(), "[alice]: before");
 
@@ -422,6 +444,32 @@ Deno.test("CLIENT PAUSE past the lease: every node drops its users with an error
   let welcome = "";
   for (let attempt = 0; attempt < 50 && !welcome.startsWith("NOTICE welcome: "); attempt++) {
     const again = await TestClient.login(nodes[0]!.port, "alice");
+    welcome = await again.readLine();
+    await again.close();
+    if (!welcome.startsWith("NOTICE welcome: ")) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  assert.match(welcome, /^NOTICE welcome: /, "logins work again");
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("Redis down for longer than the lease: users are dropped with an error, and the nodes recover by themselves", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "2"]);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  await whoUntil(bob, "WHO 2: alice bob");
+  await redis.kill();
+  const dropped =
+    "ERROR cluster-unavailable: You were disconnected: the server cannot reach its cluster; try again soon";
+  assert.equal(await alice.readLine(8000), dropped);
+  assert.equal(await bob.readLine(8000), dropped);
+  await redis.restart();
+  let welcome = "";
+  for (let attempt = 0; attempt < 60 && !welcome.startsWith("NOTICE welcome: "); attempt++) {
+    const again = await TestClient.login(nodes[1]!.port, "alice");
     welcome = await again.readLine();
     await again.close();
     if (!welcome.startsWith("NOTICE welcome: ")) {
