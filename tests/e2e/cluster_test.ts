@@ -223,6 +223,18 @@ for (const mode of ["cluster", "embedded"] as const) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.deepEqual(list, ["LIST #lobby 4: ", "LIST #rust 2: ", "LIST END: 2 rooms"]);
+
+    // Renames: the case only, then a new name; the old name is free for someone else.
+    // (The clients ignore nick notices: WHO shows the names.)
+    await bob.send("NICK Bob");
+    await whoUntil(alice, "WHO 4: alice Bob carol dave");
+    const twin = await TestClient.login(nodes[0]!.port, "bob");
+    assert.equal(await twin.readLine(), "ERROR name-taken: The name bob is in use");
+    await twin.close();
+    await bob.send("NICK robert");
+    await whoUntil(alice, "WHO 4: alice carol dave robert");
+    const newBob = await login(nodes[2]!, "bob");
+    await newBob.close();
     for (const client of [alice, bob, carol, dave]) await client.close();
   });
 }
