@@ -52,6 +52,13 @@ export type WebSocketInput =
 const MAX_CONTROL_PAYLOAD = 125;
 
 /**
+ * The most frames one message may come in. Browsers send a chat line in
+ * one; a client that sends endless empty fragments would otherwise keep
+ * the connection busy without ever making a line.
+ */
+const MAX_FRAGMENTS = 64;
+
+/**
  * Reads client frames from a byte stream, whatever the chunking, holding
  * at most one message of the allowed size.
  *
@@ -71,9 +78,14 @@ export class WebSocketFrameReader {
   readonly #maxMessageBytes: number;
   /** Bytes of the frame being read that do not make a whole frame yet. */
   #pending = new Uint8Array(0);
-  /** The fragments of a text message whose last frame has not come. */
-  #fragments: Uint8Array[] | undefined;
-  #fragmentBytes = 0;
+  /**
+   * The text message whose last frame has not come, put together in one
+   * buffer of at most the message limit (however many fragments it came in).
+   */
+  #message: Uint8Array | undefined;
+  #messageBytes = 0;
+  /** Frames of that message so far: empty fragments must not go on for ever. */
+  #fragmentCount = 0;
   #failed = false;
 
   /**
@@ -152,7 +164,7 @@ export class WebSocketFrameReader {
     if (control && (length > MAX_CONTROL_PAYLOAD || !fin)) {
       return { fail: CloseCode.ProtocolError, reason: "bad control frame" };
     }
-    if (!control && this.#fragmentBytes + length > this.#maxMessageBytes) {
+    if (!control && this.#messageBytes + length > this.#maxMessageBytes) {
       return { fail: CloseCode.MessageTooBig, reason: "message too big" };
     }
     const start = offset + header + 4;
@@ -178,23 +190,28 @@ export class WebSocketFrameReader {
       case Opcode.Binary:
         return this.#fail(CloseCode.UnsupportedData, "binary messages are not accepted");
       case Opcode.Text:
-        if (this.#fragments !== undefined) {
+        if (this.#message !== undefined) {
           return this.#fail(CloseCode.ProtocolError, "new message inside a fragmented one");
         }
         if (fin) return { kind: "text", bytes: payload };
-        this.#fragments = [payload];
-        this.#fragmentBytes = payload.length;
+        this.#message = new Uint8Array(this.#maxMessageBytes);
+        this.#message.set(payload);
+        this.#messageBytes = payload.length;
+        this.#fragmentCount = 1;
         return undefined;
       case Opcode.Continuation: {
-        if (this.#fragments === undefined) {
+        if (this.#message === undefined) {
           return this.#fail(CloseCode.ProtocolError, "continuation without a message");
         }
-        this.#fragments.push(payload);
-        this.#fragmentBytes += payload.length;
+        if (++this.#fragmentCount > MAX_FRAGMENTS) {
+          return this.#fail(CloseCode.PolicyViolation, "too many fragments");
+        }
+        this.#message.set(payload, this.#messageBytes);
+        this.#messageBytes += payload.length;
         if (!fin) return undefined;
-        const bytes = concat(this.#fragments, this.#fragmentBytes);
-        this.#fragments = undefined;
-        this.#fragmentBytes = 0;
+        const bytes = this.#message.slice(0, this.#messageBytes);
+        this.#message = undefined;
+        this.#messageBytes = 0;
         return { kind: "text", bytes };
       }
       default:
@@ -204,19 +221,9 @@ export class WebSocketFrameReader {
 
   #fail(code: number, reason: string): WebSocketInput {
     this.#failed = true;
-    this.#fragments = undefined;
+    this.#message = undefined;
     return { kind: "fail", code, reason };
   }
-}
-
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  const whole = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    whole.set(part, offset);
-    offset += part.length;
-  }
-  return whole;
 }
 
 /** The header of a frame of `length` payload bytes, unmasked. */

@@ -162,3 +162,23 @@ Deno.test("random bytes never throw, never make a message over the limit, and a 
   }
   assert.ok(failures > 200, `noise is refused (${failures} of 300 rounds)`);
 });
+
+Deno.test("a message in more than 64 frames fails with 1008, however small its fragments", () => {
+  const reader = new WebSocketFrameReader({ maxMessageBytes: 4096 });
+  const inputs = reader.push(encodeClientFrame(Opcode.Text, encoder.encode("*"), false));
+  for (let frame = 0; frame < 62; frame++) {
+    inputs.push(...reader.push(encodeClientFrame(Opcode.Continuation, new Uint8Array(), false)));
+  }
+  inputs.push(...reader.push(encodeClientFrame(Opcode.Continuation, encoder.encode("x"), true)));
+  assert.equal(text(inputs[0]), "*x", "64 frames make a message");
+  const flood = new WebSocketFrameReader({ maxMessageBytes: 4096 });
+  const all = flood.push(encodeClientFrame(Opcode.Text, encoder.encode("*"), false));
+  for (let frame = 0; frame < 1000 && all.length === 0; frame++) {
+    all.push(...flood.push(encodeClientFrame(Opcode.Continuation, new Uint8Array(), false)));
+  }
+  assert.deepEqual(all, [{
+    kind: "fail",
+    code: CloseCode.PolicyViolation,
+    reason: "too many fragments",
+  }]);
+});

@@ -172,13 +172,24 @@ Deno.test("malformed handshakes are refused with 400 or 426", async () => {
   assert.equal(answer.headers.get("sec-websocket-version"), "13");
 });
 
-Deno.test("a message over --max-line closes with 1009, binary with 1003, unmasked with 1002", async () => {
+Deno.test("a message over --max-line closes with 1009, binary with 1003, unmasked with 1002, endless fragments with 1008", async () => {
   await using ts = await startWebServer({ maxLineBytes: 100 });
   const watcher = await ts.login("watcher", { presence: true });
   const cases: [string, Uint8Array, number][] = [
     ["big", encodeClientFrame(Opcode.Text, new Uint8Array(101).fill(0x78)), 1009],
     ["binary", encodeClientFrame(Opcode.Binary, Uint8Array.of(1, 2)), 1003],
     ["unmasked", Uint8Array.of(0x81, 2, 0x2a, 0x78), 1002],
+    [
+      "fragments",
+      new Uint8Array([
+        ...encodeClientFrame(Opcode.Text, new TextEncoder().encode("*"), false),
+        ...Array.from(
+          { length: 100 },
+          () => [...encodeClientFrame(Opcode.Continuation, new Uint8Array(), false)],
+        ).flat(),
+      ]),
+      1008,
+    ],
   ];
   for (const [name, frame, code] of cases) {
     using socket = await openSocket(ts.web);
