@@ -17,12 +17,26 @@ import { nameKey } from "../../protocol/username.ts";
 import { type Account, type AccountStore, MemoryAccountStore } from "../accounts/account_store.ts";
 import type { NameHolder } from "../hub/name_directory.ts";
 import { MemoryRooms } from "../hub/rooms.ts";
-import { type Ban, type BanStore, MemoryBanStore } from "../moderation/bans.ts";
+import { type Ban, banKind, type BanStore, MemoryBanStore } from "../moderation/bans.ts";
 import { MemoryMuteStore, type Mute, type MuteStore } from "../moderation/mutes.ts";
 import type { SharedTable } from "./stream_fan_out.ts";
 
 /** Writes a row for every node; `undefined` deletes it. Never throws. */
 export type RowWriter = (table: SharedTable, key: string, value: string | undefined) => void;
+
+/**
+ * A row's JSON, if it is an object with the given string fields; a row that
+ * is not (written by hand, or by another version) is left out, not fatal.
+ */
+function parseRow<T>(value: string, fields: readonly string[]): T | undefined {
+  try {
+    const row = JSON.parse(value);
+    if (typeof row !== "object" || row === null) return undefined;
+    return fields.every((field) => typeof row[field] === "string") ? row as T : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Registered names, shared. */
 export class SharedAccountStore implements AccountStore {
@@ -72,8 +86,8 @@ export class SharedAccountStore implements AccountStore {
   }
 
   #learn(value: string): void {
-    const { name, passwordHash } = JSON.parse(value) as Account;
-    this.#copy.register(name, passwordHash);
+    const account = parseRow<Account>(value, ["name", "passwordHash"]);
+    if (account !== undefined) this.#copy.register(account.name, account.passwordHash);
   }
 }
 
@@ -90,7 +104,10 @@ export class SharedBanStore implements BanStore {
    */
   constructor(rows: ReadonlyMap<string, string>, write: RowWriter) {
     this.#write = write;
-    for (const value of rows.values()) this.#copy.save(JSON.parse(value) as Ban);
+    for (const value of rows.values()) {
+      const ban = parseBan(value);
+      if (ban !== undefined) this.#copy.save(ban);
+    }
   }
 
   all(): Ban[] {
@@ -117,8 +134,8 @@ export class SharedBanStore implements BanStore {
       this.#copy.remove(key);
       return undefined;
     }
-    const ban = JSON.parse(value) as Ban;
-    this.#copy.save(ban);
+    const ban = parseBan(value);
+    if (ban !== undefined) this.#copy.save(ban);
     return ban;
   }
 }
@@ -136,7 +153,10 @@ export class SharedMuteStore implements MuteStore {
    */
   constructor(rows: ReadonlyMap<string, string>, write: RowWriter) {
     this.#write = write;
-    for (const value of rows.values()) this.#copy.save(JSON.parse(value) as Mute);
+    for (const value of rows.values()) {
+      const mute = parseRow<Mute>(value, ["name", "room", "by"]);
+      if (mute !== undefined) this.#copy.save(mute);
+    }
   }
 
   all(): Mute[] {
@@ -159,8 +179,8 @@ export class SharedMuteStore implements MuteStore {
    * @returns The mute now in force, or the key's parts for a lifted one.
    */
   apply(key: string, value: string | undefined): Mute | { name: string; room: string } {
-    if (value !== undefined) {
-      const mute = JSON.parse(value) as Mute;
+    const mute = value === undefined ? undefined : parseRow<Mute>(value, ["name", "room", "by"]);
+    if (mute !== undefined) {
       this.#copy.save(mute);
       return mute;
     }
@@ -194,7 +214,7 @@ export class SharedRooms<U extends NameHolder> extends MemoryRooms<U> {
   constructor(rows: ReadonlyMap<string, string>, write: RowWriter, now?: () => number) {
     super(now);
     this.#write = write;
-    for (const value of rows.values()) this.#learn(JSON.parse(value) as RoomRow);
+    for (const value of rows.values()) this.apply("", value);
   }
 
   override setTopic(room: string, topic: string): void {
@@ -225,7 +245,10 @@ export class SharedRooms<U extends NameHolder> extends MemoryRooms<U> {
 
   /** Applies another node's change. */
   apply(_key: string, value: string | undefined): void {
-    if (value !== undefined) this.#learn(JSON.parse(value) as RoomRow);
+    const row = value === undefined
+      ? undefined
+      : parseRow<RoomRow>(value, ["name", "topic", "owner", "creator"]);
+    if (row !== undefined && Array.isArray(row.operators)) this.#learn(row);
   }
 
   #learn(row: RoomRow): void {
@@ -254,6 +277,14 @@ export class SharedRooms<U extends NameHolder> extends MemoryRooms<U> {
     };
     this.#write("rooms", roomKey(name), JSON.stringify(row));
   }
+}
+
+/** A ban row, if it is one: a name ban or a valid address range. */
+function parseBan(value: string): Ban | undefined {
+  const ban = parseRow<Ban>(value, ["target", "kind", "reason", "by"]);
+  if (ban === undefined || (ban.kind !== "name" && ban.kind !== "address")) return undefined;
+  if (ban.kind === "address" && banKind(ban.target) !== "address") return undefined;
+  return ban;
 }
 
 /** The key of a mute row: the name's key and the room (empty: everywhere). */

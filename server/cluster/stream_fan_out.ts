@@ -412,7 +412,12 @@ export class StreamFanOut implements FanOut {
       for (const { messages } of (result ?? []) as StreamEntries[]) {
         for (const { id, message } of messages) {
           this.#position = id;
-          this.#take(id, message, deliver);
+          try {
+            this.#take(id, message, deliver);
+          } catch (error) {
+            // A malformed entry (written by hand, or by another version) is skipped, not fatal.
+            this.#options.onReadError?.(new Error(`entry ${id} skipped: ${String(error)}`));
+          }
         }
       }
     }

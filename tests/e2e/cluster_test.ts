@@ -492,3 +492,39 @@ Deno.test("Redis down for longer than the lease: users are dropped with an error
   await alice.close();
   await bob.close();
 });
+
+Deno.test("malformed entries and rows in Redis are skipped: no node dies, and a node still starts", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  await whoUntil(alice, "WHO 2: alice bob");
+  const client = await redis.client();
+  try {
+    // Written by hand, or by a different version: a bad row in the stream and in the tables.
+    const bad: [string, string][] = [["accounts", "{not json"], [
+      "bans",
+      '{"target":"x","kind":"address"}',
+    ]];
+    for (const [table, value] of bad) {
+      await client.xAdd("nanochat:events", "*", {
+        kind: "row",
+        table,
+        key: "x",
+        value,
+        node: "other",
+      });
+      await client.hSet(`nanochat:table:${table}`, "x", value);
+    }
+    await client.xAdd("nanochat:events", "*", { kind: "nonsense", node: "other" });
+  } finally {
+    await client.quit();
+  }
+  await alice.send("*still alive");
+  assert.equal(await bob.readLine(), "[alice]: still alive");
+  await using late = await ServerProcess.start(["--redis", redis.url, "--node-id", "late"]);
+  await late.stderr.waitFor(/ cluster node=late$/);
+  const carol = await login(late, "carol");
+  await whoUntil(carol, "WHO 3: alice bob carol");
+  for (const user of [alice, bob, carol]) await user.close();
+});
