@@ -736,6 +736,7 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
       leaseMs: config.nameLeaseMs,
       commandTimeoutMs: CLUSTER_COMMAND_TIMEOUT_MS,
       historyLength: config.historyKeepPerRoom,
+      historyMaxAgeMs: config.historyMaxAgeMs,
       log: config.logger,
     });
     // A cluster keeps everything in Redis; a server on its own, in its SQLite file.

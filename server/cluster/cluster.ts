@@ -48,6 +48,8 @@ export interface ClusterOptions {
   readonly commandTimeoutMs: number;
   /** Each room's history stream keeps about this many events. */
   readonly historyLength: number;
+  /** ...for at most this long, in milliseconds. */
+  readonly historyMaxAgeMs: number;
   readonly log: Logger;
 }
 
@@ -69,6 +71,12 @@ export interface ClusterHandlers {
 
 /** Redis errors are logged once per this many milliseconds at most. */
 const ERROR_LOG_INTERVAL_MS = 5000;
+
+/** Users told gone per batch when a node is reaped. */
+const REAP_BATCH_USERS = 200;
+
+/** How long a node's reaping is claimed by the node doing it. */
+const REAP_LOCK_MS = 60_000;
 
 /** What the others are told about the users of a node that died. */
 const DEAD_NODE_NOTICE = "their server stopped";
@@ -132,7 +140,11 @@ export class Cluster implements ClusterLink {
     this.#options = options;
     this.nodeId = options.nodeId;
     this.#clients = clients;
-    const [publisher, reader] = clients as [
+    // Three connections: events out, events in (a blocked XREAD holds its
+    // connection), and leases and heartbeats, which must never wait behind a
+    // burst of events.
+    const [publisher, reader, control] = clients as [
+      ReturnType<typeof createClient>,
       ReturnType<typeof createClient>,
       ReturnType<typeof createClient>,
     ];
@@ -140,6 +152,7 @@ export class Cluster implements ClusterLink {
       nodeId: options.nodeId,
       commandTimeoutMs: options.commandTimeoutMs,
       historyLength: options.historyLength,
+      historyMaxAgeMs: options.historyMaxAgeMs,
       onPublishError: (draft, error) => {
         this.#logError("publish", error);
         this.#handlers?.onPublishError(draft, error);
@@ -150,7 +163,7 @@ export class Cluster implements ClusterLink {
       safe: () => this.#leases.safe(),
     });
     this.history = new StreamHistoryStore(publisher, (room) => this.fanOut.historyKey(room));
-    this.#leases = new NameLeases(publisher, {
+    this.#leases = new NameLeases(control, {
       leaseMs: options.leaseMs,
       commandTimeoutMs: options.commandTimeoutMs,
       onFenced: () => {
@@ -169,7 +182,7 @@ export class Cluster implements ClusterLink {
    * @throws {Error} Naming the URL, when Redis cannot be reached.
    */
   static async connect(options: ClusterOptions): Promise<Cluster> {
-    const clients = [0, 1].map(() =>
+    const clients = [0, 1, 2].map(() =>
       createClient({
         url: options.url,
         // A command issued while disconnected fails at once rather than being replayed later.
@@ -232,8 +245,10 @@ export class Cluster implements ClusterLink {
     // Users an earlier run of this node left behind (it was killed): they are gone.
     const leftBehind = snapshot.users.filter((user) => user.node === this.nodeId);
     await this.#sayGone(leftBehind, this.nodeId, DEAD_NODE_NOTICE);
+    // The heartbeat never waits behind a reap, however long that takes.
     this.#heartbeat = setInterval(() => {
-      this.#reaping ??= this.#beatAndReap().finally(() => this.#reaping = undefined);
+      this.#beat().catch((error) => this.#logError("heartbeat", error));
+      this.#reaping ??= this.#reap().finally(() => this.#reaping = undefined);
     }, Math.max(100, Math.floor(this.#options.leaseMs / 3)));
   }
 
@@ -299,19 +314,19 @@ export class Cluster implements ClusterLink {
 
   /** Says this node is alive for one more lease. */
   async #beat(): Promise<void> {
-    await this.#run((client) =>
-      client.set(this.#key(`node:${this.nodeId}`), "1", { PX: this.#options.leaseMs })
+    await this.#run(
+      (client) => client.set(this.#key(`node:${this.nodeId}`), "1", { PX: this.#options.leaseMs }),
+      "control",
     );
   }
 
   /**
-   * Renews this node's heartbeat, and reaps nodes whose heartbeat ran out
-   * while their users are still listed: the first node to claim the reaping
-   * tells everyone that each of those users left, once.
+   * Reaps nodes whose heartbeat ran out while their users are still
+   * listed: the first node to claim the reaping tells everyone that each of
+   * those users left, once.
    */
-  async #beatAndReap(): Promise<void> {
+  async #reap(): Promise<void> {
     try {
-      await this.#beat();
       // Users listed as this node's who are not here (their departure did not
       // reach Redis, say while it was down): they are gone.
       const listed = await this.#usersOf(this.nodeId);
@@ -325,7 +340,7 @@ export class Cluster implements ClusterLink {
         const won = await this.#run((client) =>
           client.set(this.#key(`reaped:${node}`), this.nodeId, {
             NX: true,
-            PX: this.#options.leaseMs * 4,
+            PX: Math.max(REAP_LOCK_MS, this.#options.leaseMs * 4),
           })
         );
         if (won !== "OK") continue;
@@ -356,23 +371,27 @@ export class Cluster implements ClusterLink {
     owner: string,
     notice: string,
   ): Promise<void> {
-    for (const { name, rooms } of users) {
-      for (const room of [...rooms].sort()) {
-        const draft = {
-          room,
-          kind: "disconnect",
-          from: name,
-          to: "",
-          text: notice,
-        } as const;
-        await this.fanOut.publishAs(draft, owner);
+    // Sent all at once, in order (one connection keeps it): each user's
+    // departures, then its logout. Each departure is appended once at most.
+    // A few hundred users at a time, so the connection's queue stays short.
+    for (let first = 0; first < users.length; first += REAP_BATCH_USERS) {
+      const sent: Promise<void>[] = [];
+      for (const { name, rooms } of users.slice(first, first + REAP_BATCH_USERS)) {
+        for (const room of [...rooms].sort()) {
+          const draft = { room, kind: "disconnect", from: name, to: "", text: notice } as const;
+          sent.push(this.fanOut.publishAs(draft, owner));
+        }
+        sent.push(this.fanOut.announce("logout", name, "", owner));
       }
-      await this.fanOut.announce("logout", name, "", owner);
+      await Promise.all(sent);
     }
   }
 
   /** Runs a command on the publishing client within the command timeout. */
-  #run<T>(command: (client: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
+  #run<T>(
+    command: (client: ReturnType<typeof createClient>) => Promise<T>,
+    on: "publisher" | "control" = "publisher",
+  ): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -380,7 +399,8 @@ export class Cluster implements ClusterLink {
         this.#options.commandTimeoutMs,
       );
     });
-    return Promise.race([command(this.#clients[0]!), timeout]).finally(() => clearTimeout(timer));
+    const client = this.#clients[on === "control" ? 2 : 0]!;
+    return Promise.race([command(client), timeout]).finally(() => clearTimeout(timer));
   }
 
   #key(name: string): string {

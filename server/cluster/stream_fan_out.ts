@@ -85,6 +85,8 @@ export interface StreamFanOutOptions {
   readonly safe?: () => boolean;
   /** Each room's history stream keeps about this many entries. */
   readonly historyLength: number;
+  /** ...and entries at most this old, in milliseconds (a quiet room's stream goes entirely). */
+  readonly historyMaxAgeMs?: number;
   /** The events stream keeps about this many entries. */
   readonly eventsLength?: number;
   /** Key prefix; `nanochat:` by default. */
@@ -98,9 +100,10 @@ export type SilentDraft = EventDraft;
  * Appends one entry and keeps the bookkeeping with it.
  * KEYS: events, history of the room, online hash, rooms of `from`, rooms of `to`.
  * ARGV: kind, room, from, to, text, node, silent, history length, events
- * length, `from`'s name key, `to`'s name key, and for a departure the node
+ * length, `from`'s name key, `to`'s name key, for a departure the node
  * that must still hold the user (else nothing is appended: the name is
- * someone else's now).
+ * someone else's now), the history's longest age in milliseconds, and the
+ * oldest id it keeps.
  */
 const PUBLISH = `
 local kind, room, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -108,18 +111,23 @@ if ARGV[12] ~= '' then
   local held = redis.call('HGET', KEYS[3], ARGV[10])
   if not held or string.sub(held, 1, #ARGV[12] + 1) ~= ARGV[12] .. '\\n' then return false end
 end
+-- A departure from a room is appended once: only by whoever removes it from the user's rooms.
+if kind == 'part' or kind == 'quit' or kind == 'disconnect' then
+  if redis.call('SREM', KEYS[4], room) == 0 then return false end
+elseif kind == 'kick' then
+  if redis.call('SREM', KEYS[5], room) == 0 then return false end
+end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[9], '*',
   'kind', kind, 'room', room, 'from', from, 'to', to, 'text', ARGV[5],
   'node', ARGV[6], 'silent', ARGV[7])
 if kind == 'message' or kind == 'action' then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], id,
     'kind', kind, 'from', from, 'text', ARGV[5])
+  -- Old lines go after --history-max-age; a room nobody speaks in, entirely.
+  redis.call('XTRIM', KEYS[2], 'MINID', '~', ARGV[14])
+  redis.call('PEXPIRE', KEYS[2], ARGV[13])
 elseif kind == 'join' then
   redis.call('SADD', KEYS[4], room)
-elseif kind == 'part' or kind == 'quit' or kind == 'disconnect' then
-  redis.call('SREM', KEYS[4], room)
-elseif kind == 'kick' then
-  redis.call('SREM', KEYS[5], room)
 elseif kind == 'login' then
   redis.call('HSET', KEYS[3], ARGV[10], ARGV[6] .. '\\n' .. from)
   redis.call('DEL', KEYS[4])
@@ -165,6 +173,9 @@ else redis.call('HSET', KEYS[1], ARGV[2], ARGV[3]) end
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*',
   'kind', 'row', 'table', ARGV[1], 'key', ARGV[2], 'value', ARGV[3], 'node', ARGV[4])
 `;
+
+/** How long history is kept when not told: 90 days, as `--history-max-age`. */
+const DEFAULT_HISTORY_MAX_AGE_MS = 90 * 24 * 3600 * 1000;
 
 /** Events that say a user left: appended only while the user is still the sender's. */
 const DEPARTURES = new Set(["quit", "disconnect"]);
@@ -371,6 +382,10 @@ export class StreamFanOut implements FanOut {
           fromKey,
           toKey,
           owner,
+          String(this.#options.historyMaxAgeMs ?? DEFAULT_HISTORY_MAX_AGE_MS),
+          String(
+            Math.max(0, Date.now() - (this.#options.historyMaxAgeMs ?? DEFAULT_HISTORY_MAX_AGE_MS)),
+          ),
         ],
       }),
       commandTimeoutMs,

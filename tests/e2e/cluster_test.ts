@@ -528,3 +528,43 @@ Deno.test("malformed entries and rows in Redis are skipped: no node dies, and a 
   await whoUntil(carol, "WHO 3: alice bob carol");
   for (const user of [alice, bob, carol]) await user.close();
 });
+
+Deno.test("reaping a big dead node starves no heartbeat: nobody on a live node is announced gone", async () => {
+  await using redis = await RedisServer.start();
+  await using nodes = await startCluster(redis, ["--name-lease", "2"]);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  await whoUntil(alice, "WHO 2: alice bob");
+  // What a crashed big node leaves behind: 3,000 users in three rooms each, and no heartbeat.
+  const client = await redis.client();
+  try {
+    await client.eval(
+      `for i = 1, 3000 do
+        local key = 'ghost' .. i
+        redis.call('HSET', 'nanochat:online', key, 'ghost\\n' .. key)
+        redis.call('SADD', 'nanochat:rooms:' .. key, '#a', '#b', '#c')
+      end
+      return 0`,
+      { keys: [], arguments: [] },
+    );
+    // Until the reaping is done: the ghosts are no longer listed.
+    for (let attempt = 0; attempt < 200 && await client.hLen("nanochat:online") > 2; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(await client.hLen("nanochat:online"), 2, "the ghosts were logged out");
+  } finally {
+    await client.quit();
+  }
+  // Two more leases: long enough for a starved heartbeat to have got a live node reaped.
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  await whoUntil(alice, "WHO 2: alice bob");
+  await whoUntil(bob, "WHO 2: alice bob");
+  for (const node of nodes) {
+    assert.ok(
+      !node.stderr.lines.some((line) => / cluster-reap node=n\d /.test(line)),
+      "no live node reaped",
+    );
+  }
+  await alice.close();
+  await bob.close();
+});
