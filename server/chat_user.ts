@@ -20,7 +20,7 @@ import {
 import type { Frame } from "../protocol/line_splitter.ts";
 import { roomProblem } from "../protocol/room_name.ts";
 import { decodeSafeText } from "../protocol/text.ts";
-import { NAME_RULE, nameKey, nameProblem } from "../protocol/username.ts";
+import { NAME_RULE, nameKey, nameProblem, nameSkeleton } from "../protocol/username.ts";
 import { type EndReason, endReasonInfo } from "./end_reasons.ts";
 import { type CommandUser, type HandlerContext, runCommand } from "./handlers.ts";
 import type { Hub, HubUser } from "./hub/hub.ts";
@@ -365,12 +365,6 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     }
     const { cluster } = this.#options;
     if (cluster === undefined) return this.#renameHere(oldName, newName);
-    if (nameKey(newName) === nameKey(oldName)) {
-      // Only the case changes: the claim covers both spellings.
-      const refusal = this.#renameHere(oldName, newName);
-      if (refusal === undefined) cluster.announce("rename", oldName, newName);
-      return refusal;
-    }
     // The cluster decides first; the answer (or an error) comes later.
     const claiming = cluster.claimName(this.#session.id, newName).then((holder) => {
       if (this.#gone || this.name !== oldName) {
@@ -383,7 +377,10 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
         return this.#error(refusal);
       }
       cluster.announce("rename", oldName, newName);
-      cluster.releaseName(this.#session.id, oldName);
+      // The old claim is the new one when only letters' case changed and the skeleton did not.
+      const sameClaim = nameKey(oldName) === nameKey(newName) &&
+        nameSkeleton(oldName) === nameSkeleton(newName);
+      if (!sameClaim) cluster.releaseName(this.#session.id, oldName);
     }, () => this.#error(ServerError.clusterUnavailable("Your name was not changed")));
     this.#working = Promise.all([this.#working, claiming]);
     return undefined;

@@ -259,15 +259,14 @@ export class Cluster implements ClusterLink {
    * @throws {ClusterUnavailableError} When Redis does not answer in time, or the node is fenced.
    */
   claimName(connectionId: number, name: string): Promise<string | undefined> {
-    const owner = this.#owner(connectionId, name);
+    const owner = this.#owner(connectionId);
     return this.#leases.claim(owner, name, nameKey(name), nameSkeleton(name));
   }
 
   /** Gives a connection's name up; failures only log (the lease runs out anyway). */
   releaseName(connectionId: number, name: string): void {
-    this.#leases.release(this.#owner(connectionId, name)).catch((error) =>
-      this.#logError("release", error)
-    );
+    this.#leases.release(this.#owner(connectionId), nameKey(name), nameSkeleton(name))
+      .catch((error) => this.#logError("release", error));
   }
 
   /** Forgets a proxy whose name this node was given: its logout is still on its way. */
@@ -307,9 +306,9 @@ export class Cluster implements ClusterLink {
     await Promise.all(this.#clients.map((client) => client.quit().catch(() => client.destroy())));
   }
 
-  /** A claim's owner: one per connection and name, so a rename holds both names for a moment. */
-  #owner(connectionId: number, name: string): string {
-    return `${this.nodeId}/${connectionId}/${nameKey(name)}`;
+  /** A claim's owner: the connection (its renames re-claim under the same owner). */
+  #owner(connectionId: number): string {
+    return `${this.nodeId}/${connectionId}`;
   }
 
   /** Says this node is alive for one more lease. */

@@ -51,21 +51,29 @@ return false
 `;
 
 /**
- * Renews pairs of keys (KEYS[2i-1], KEYS[2i]) holding ARGV[i + 1]; puts
- * back a pair that vanished (a Redis restart); returns the 1-based indexes
- * of pairs another owner holds now.
+ * Renews pairs of keys (KEYS[2i-1], KEYS[2i]) holding ARGV[2i], whose owner
+ * prefix is ARGV[2i+1]; puts back a pair that vanished (a Redis restart);
+ * returns the 1-based indexes of pairs another owner holds now.
  */
 const RENEW = `
 local lost = {}
 for i = 1, #KEYS / 2 do
-  local value = ARGV[i + 1]
-  local name, skeleton = KEYS[2 * i - 1], KEYS[2 * i]
-  local a, b = redis.call('GET', name), redis.call('GET', skeleton)
-  if (a and a ~= value) or (b and b ~= value) then
-    table.insert(lost, i)
+  local value, mine = ARGV[2 * i], ARGV[2 * i + 1]
+  local pair = {KEYS[2 * i - 1], KEYS[2 * i]}
+  local ours = true
+  for _, key in ipairs(pair) do
+    local held = redis.call('GET', key)
+    if held and string.sub(held, 1, #mine) ~= mine then ours = false end
+  end
+  if ours then
+    for _, key in ipairs(pair) do
+      local held = redis.call('GET', key)
+      -- A key the same owner holds under a newer spelling (a rename) is only kept alive.
+      if held and held ~= value then redis.call('PEXPIRE', key, ARGV[1])
+      else redis.call('SET', key, value, 'PX', ARGV[1]) end
+    end
   else
-    redis.call('SET', name, value, 'PX', ARGV[1])
-    redis.call('SET', skeleton, value, 'PX', ARGV[1])
+    table.insert(lost, i)
   end
 end
 return lost
@@ -79,12 +87,18 @@ end
 return 0
 `;
 
+/** Where a claim is kept: by owner, name key and skeleton. */
+function claimKey(owner: string, nameKey: string, skeleton: string): string {
+  return `${owner}\n${nameKey}\n${skeleton}`;
+}
+
 /** Redis was not reachable in time, or the node is fenced: nothing was claimed. */
 export class ClusterUnavailableError extends Error {
   override readonly name = "ClusterUnavailableError";
 }
 
 interface Claim {
+  readonly owner: string;
   readonly nameKey: string;
   readonly skeletonKey: string;
   readonly value: string;
@@ -96,6 +110,7 @@ export class NameLeases {
   readonly #options: NameLeasesOptions;
   readonly #now: () => number;
   readonly #prefix: string;
+  /** By owner, name key and skeleton: an owner holds two names for a moment while renamed. */
   readonly #claims = new Map<string, Claim>();
   /** When the last renewal that succeeded was started; claims are safe until then + lease − margin. */
   #renewedAt: number;
@@ -160,6 +175,7 @@ export class NameLeases {
   ): Promise<string | undefined> {
     if (!this.safe()) throw new ClusterUnavailableError("the cluster is not reachable");
     const claim: Claim = {
+      owner,
       nameKey: `${this.#prefix}name:${nameKey}`,
       skeletonKey: `${this.#prefix}skeleton:${skeleton}`,
       value: `${owner}\n${name}`,
@@ -170,21 +186,33 @@ export class NameLeases {
       `${owner}\n`,
     ]);
     if (typeof held === "string") return held.slice(held.indexOf("\n") + 1);
-    this.#claims.set(owner, claim);
+    this.#claims.set(claimKey(owner, nameKey, skeleton), claim);
     return undefined;
   }
 
   /**
-   * Gives an owner's name up; keys another owner holds are left alone.
-   * A failure is only logged by the caller: the lease runs out anyway.
+   * Gives an owner's name up (or all its names); keys holding another
+   * owner's or a newer spelling's value are left alone. A failure is only
+   * logged by the caller: the lease runs out anyway.
    *
    * @param owner The owner that claimed it.
+   * @param nameKey The name's key; every name of the owner when absent.
+   * @param skeleton The name's skeleton.
    */
-  async release(owner: string): Promise<void> {
-    const claim = this.#claims.get(owner);
-    if (claim === undefined) return;
-    this.#claims.delete(owner);
-    await this.#call(RELEASE, [claim.nameKey, claim.skeletonKey], [claim.value]);
+  async release(owner: string, nameKey?: string, skeleton?: string): Promise<void> {
+    const claims = nameKey === undefined
+      ? [...this.#claims].filter(([, claim]) => claim.owner === owner)
+      : [
+        [
+          claimKey(owner, nameKey, skeleton ?? ""),
+          this.#claims.get(claimKey(owner, nameKey, skeleton ?? "")),
+        ] as const,
+      ];
+    await Promise.all(claims.map(async ([key, claim]) => {
+      if (claim === undefined) return;
+      this.#claims.delete(key);
+      await this.#call(RELEASE, [claim.nameKey, claim.skeletonKey], [claim.value]);
+    }));
   }
 
   /** Renews every claim now (what the timer does every lease / 3). */
@@ -210,8 +238,7 @@ export class NameLeases {
 
   async #renewAll(): Promise<void> {
     const started = this.#now();
-    const owners = [...this.#claims.keys()];
-    if (owners.length === 0) {
+    if (this.#claims.size === 0) {
       // Nothing to renew: Redis answering is what keeps new claims safe.
       await this.#call("return 0", [], []);
       this.#renewed(started);
@@ -219,17 +246,21 @@ export class NameLeases {
     }
     const keys: string[] = [];
     const values: string[] = [String(this.#options.leaseMs)];
-    for (const owner of owners) {
-      const claim = this.#claims.get(owner)!;
+    const claims = [...this.#claims];
+    for (const [, claim] of claims) {
       keys.push(claim.nameKey, claim.skeletonKey);
-      values.push(claim.value);
+      values.push(claim.value, `${claim.owner}\n`);
     }
     const lost = await this.#call(RENEW, keys, values) as number[];
     this.#renewed(started);
     if (lost.length === 0) return;
-    const lostOwners = lost.map((index) => owners[index - 1]!);
-    for (const owner of lostOwners) this.#claims.delete(owner);
-    this.#options.onLost?.(lostOwners);
+    const lostOwners = new Set<string>();
+    for (const index of lost) {
+      const [key, claim] = claims[index - 1]!;
+      this.#claims.delete(key);
+      lostOwners.add(claim.owner);
+    }
+    this.#options.onLost?.([...lostOwners]);
   }
 
   #renewed(started: number): void {

@@ -568,3 +568,39 @@ Deno.test("reaping a big dead node starves no heartbeat: nobody on a live node i
   await alice.close();
   await bob.close();
 });
+
+Deno.test("a rename that only changes case claims the new spelling's look-alikes too", async () => {
+  const cyrillicIvan = "\u0456van"; // looks like "ivan" (same skeleton), not like "Ivan"
+  await using redis = await RedisServer.start();
+  await using nodes = await startCluster(redis);
+  const ivan = await login(nodes[0]!, "Ivan");
+  await ivan.send("NICK ivan");
+  await whoUntil(ivan, "WHO 1: ivan");
+  const twin = await TestClient.login(nodes[1]!.port, cyrillicIvan);
+  assert.equal(
+    await twin.readLine(),
+    `ERROR name-taken: The name ${cyrillicIvan} looks too much like ivan, who is online`,
+  );
+  await twin.close();
+
+  // Back to "Ivan": the look-alike of "ivan" is free, and then "ivan" is refused to Ivan.
+  await ivan.send("NICK Ivan");
+  await whoUntil(ivan, "WHO 1: Ivan");
+  let other: TestClient | undefined;
+  for (let attempt = 0; attempt < 30 && other === undefined; attempt++) {
+    const client = await TestClient.login(nodes[1]!.port, cyrillicIvan);
+    client.ignore(PRESENCE_NOTICE);
+    if ((await client.readLine()).startsWith("NOTICE welcome: ")) other = client;
+    else await client.close();
+  }
+  assert.ok(other, "the look-alike is free once Ivan gave up 'ivan'");
+  await whoUntil(ivan, `WHO 2: Ivan ${cyrillicIvan}`);
+  await ivan.send("NICK ivan");
+  assert.equal(
+    await ivan.readLine(),
+    `ERROR name-taken: The name ivan looks too much like ${cyrillicIvan}, who is online`,
+  );
+  await whoUntil(ivan, `WHO 2: Ivan ${cyrillicIvan}`);
+  await ivan.close();
+  await other!.close();
+});
