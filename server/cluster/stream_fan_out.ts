@@ -204,6 +204,7 @@ export class StreamFanOut implements FanOut {
   #position = "$";
   #reading: Promise<void> | undefined;
   #closed = false;
+  #wakeBackoff: (() => void) | undefined;
 
   /**
    * Creates the fan-out; it reads nothing until {@linkcode StreamFanOut.start}.
@@ -307,6 +308,10 @@ export class StreamFanOut implements FanOut {
   }
 
   publish(draft: SilentDraft): void {
+    if (this.#options.safe?.() === false) {
+      // A fenced node speaks for nobody: its users' names may be someone else's by now.
+      return this.#options.onPublishError(draft, new Error("this node is fenced"));
+    }
     const owner = DEPARTURES.has(draft.kind) ? this.#options.nodeId : "";
     this.publishAs(draft, owner).catch((error) => this.#options.onPublishError(draft, error));
   }
@@ -345,6 +350,7 @@ export class StreamFanOut implements FanOut {
   /** Stops reading; the blocked read ends within `blockMs`. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#wakeBackoff?.();
     await this.#reading;
   }
 
@@ -420,7 +426,15 @@ export class StreamFanOut implements FanOut {
         if (this.#closed) return;
         this.#options.onReadError?.(error);
         const wait = BACKOFF_MS[Math.min(failures++, BACKOFF_MS.length - 1)]!;
-        await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random() / 2)));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait * (0.5 + Math.random() / 2));
+          // Shutdown does not wait the backoff out.
+          this.#wakeBackoff = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wakeBackoff = undefined;
         continue;
       }
       const deliver = this.#options.safe?.() ?? true;
