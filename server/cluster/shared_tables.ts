@@ -243,6 +243,19 @@ export class SharedRooms<U extends NameHolder> extends MemoryRooms<U> {
     this.#save(found);
   }
 
+  /**
+   * Forgets rooms left empty, as {@linkcode MemoryRooms} does, and their
+   * rows: a room's settings live as long as the room does.
+   */
+  override expire(emptyMs: number, keep: string): string[] {
+    const gone = super.expire(emptyMs, keep);
+    for (const room of gone) {
+      this.#operators.delete(roomKey(room));
+      this.#write("rooms", roomKey(room), undefined);
+    }
+    return gone;
+  }
+
   /** Applies another node's change. */
   apply(_key: string, value: string | undefined): void {
     const row = value === undefined

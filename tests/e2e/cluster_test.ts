@@ -604,3 +604,37 @@ Deno.test("a rename that only changes case claims the new spelling's look-alikes
   await ivan.close();
   await other!.close();
 });
+
+Deno.test("expired rooms leave no rows behind: a node started later sees only the rooms that live", async () => {
+  await using redis = await RedisServer.start();
+  await using nodes = await startCluster(redis, ["--room-expiry", "1"]);
+  const user = await login(nodes[0]!, "mallory");
+  user.ignore(/^(#\S+ )?(HISTORY|NOTICE (current|history-end))/);
+  for (let index = 0; index < 20; index++) {
+    await user.send(`JOIN #junk${index}`);
+    assert.match(await user.readLine(), /NOTICE joined/);
+    await user.send(`PART #junk${index}`);
+    assert.match(await user.readLine(), /NOTICE parted/);
+  }
+  const client = await redis.client();
+  try {
+    // The rooms expire a second after they are left, on every node.
+    for (
+      let attempt = 0;
+      attempt < 60 && await client.hLen("nanochat:table:rooms") > 0;
+      attempt++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(await client.hLen("nanochat:table:rooms"), 0);
+  } finally {
+    await client.quit();
+  }
+  await using late = await ServerProcess.start(["--redis", redis.url, "--node-id", "late"]);
+  await late.stderr.waitFor(/ cluster node=late$/);
+  const viewer = await login(late, "viewer");
+  await viewer.send("LIST");
+  assert.deepEqual(await viewer.readLines(2), ["LIST #lobby 2: ", "LIST END: 1 room"]);
+  await user.close();
+  await viewer.close();
+});
