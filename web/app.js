@@ -1,2 +1,1300 @@
-// The nanochat web page: placeholder until the page lands.
-"use strict";
+/**
+ * The nanochat web page: logs in over the WebSocket at `/ws`, shows each room
+ * and private conversation in its own tab, and sends what is typed as lines
+ * of the line protocol (see `commands.js`). Everything the server says is
+ * put on the page with `textContent`, never parsed as HTML.
+ *
+ * Nothing is shown twice and nothing is lost across a reconnect: every event
+ * carries an id, the page remembers the ids it showed, and when a room's
+ * replayed history shares none of them it asks for older pages until one
+ * does (or says that a gap may exist). Lines are placed by their time, so
+ * history fetched late still lands where it belongs.
+ *
+ * @module
+ */
+
+import { mentions, parseInput, utcTimeAfter } from "./commands.js";
+import { ServerLink } from "./connection.js";
+
+/** How many lines each history page asks for. */
+const HISTORY_PAGE = 50;
+
+/** How many pages the page fetches to close a gap after a reconnect. */
+const MAX_GAP_PAGES = 10;
+
+/** Errors after which reconnecting would only repeat them. */
+const FINAL_ERRORS = new Set(["replaced", "banned"]);
+
+/**
+ * Login refusals that pass by themselves, so a reconnect tries again: the
+ * name still held by our own connection that the server has not yet seen
+ * drop, a full server, limits per address.
+ */
+const PASSING_REFUSALS = new Set([
+  "name-taken",
+  "server-full",
+  "too-many-connections",
+  "too-many-new-connections",
+  "login-timeout",
+]);
+
+/** @param {string} id */
+const element = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+const ui = {
+  status: element("status"),
+  retry: element("retry"),
+  panelToggle: element("panel-toggle"),
+  loginView: element("login-view"),
+  login: /** @type {HTMLFormElement} */ (element("login")),
+  loginError: element("login-error"),
+  loginName: /** @type {HTMLInputElement} */ (element("login-name")),
+  passwordRow: element("password-row"),
+  loginPassword: /** @type {HTMLInputElement} */ (element("login-password")),
+  chatView: element("chat-view"),
+  tabList: element("tab-list"),
+  roomTitle: element("room-title"),
+  roomTopic: element("room-topic"),
+  messages: element("messages"),
+  older: /** @type {HTMLButtonElement} */ (element("older")),
+  olderNone: element("older-none"),
+  logs: element("logs"),
+  composer: /** @type {HTMLFormElement} */ (element("composer")),
+  inputLabel: element("input-label"),
+  input: /** @type {HTMLInputElement} */ (element("input")),
+  panel: element("panel"),
+  people: element("people"),
+  peopleTitle: element("people-title"),
+  listRooms: element("list-rooms"),
+  roomList: element("room-list"),
+  joinForm: /** @type {HTMLFormElement} */ (element("join-form")),
+  joinName: /** @type {HTMLInputElement} */ (element("join-name")),
+  notify: /** @type {HTMLInputElement} */ (element("notify")),
+  quit: element("quit"),
+};
+
+/**
+ * A history request in flight for one room: the user scrolling back
+ * (`older`), or the page closing a gap after a reconnect (`gap`).
+ *
+ * @typedef {{ mode: "older" | "gap", pages: number, overlap: boolean, oldest: number }} HistoryRequest
+ */
+
+/** One tab: a room, or a private conversation with one user. */
+class Conversation {
+  /**
+   * @param {"room" | "private"} kind
+   * @param {string} name The room (`#rust`) or the other user's name.
+   */
+  constructor(kind, name) {
+    this.kind = kind;
+    this.name = name;
+    /** Whether the user is in the room (a private conversation always is). */
+    this.joined = true;
+    this.topic = "";
+    /** @type {Set<string>} */
+    this.people = new Set();
+    this.unread = 0;
+    /** Whether the unread marker already stands before this visit's first unread line. */
+    this.markerPlaced = false;
+    /** Whether the view was scrolled to the bottom when last left, and where it was. */
+    this.stuck = true;
+    this.scrollTop = 0;
+    /** Whether any line from the server (with an id) was shown here. */
+    this.hasIds = false;
+    /** The user's own lines not yet seen in a history, which will carry their ids. */
+    /** @type {HTMLLIElement[]} */
+    this.unconfirmed = [];
+    /** Where scrolling back goes on: undefined before the first page, null at the beginning. */
+    /** @type {number | null | undefined} */
+    this.olderNext = undefined;
+    /** @type {HistoryRequest | null} */
+    this.request = null;
+    /** The replay after a join, until its WHO answer: how many lines, and whether one was known. */
+    /** @type {{ knewIds: boolean, count: number, overlap: boolean, oldest: number } | null} */
+    this.replay = null;
+
+    this.log = document.createElement("ol");
+    this.log.className = "lines";
+    this.log.hidden = true;
+    this.marker = document.createElement("li");
+    this.marker.className = "unread-marker";
+    this.marker.setAttribute("role", "separator");
+    this.marker.textContent = "New messages";
+
+    this.tab = document.createElement("li");
+    this.button = document.createElement("button");
+    this.button.type = "button";
+    this.button.className = `tab ${kind}`;
+    this.label = document.createElement("span");
+    this.badge = document.createElement("span");
+    this.badge.className = "badge";
+    this.badge.hidden = true;
+    this.button.append(this.label, this.badge);
+    this.tab.append(this.button);
+    this.rename(name);
+  }
+
+  /** The key the page finds it by: rooms and names ignore case. */
+  get key() {
+    return conversationKey(this.kind, this.name);
+  }
+
+  /** @param {string} name */
+  rename(name) {
+    this.name = name;
+    this.label.textContent = this.kind === "room" ? name : `@${name}`;
+    this.log.dataset.conversation = this.label.textContent;
+    this.tab.dataset.conversation = this.label.textContent;
+  }
+
+  /** @param {number} count */
+  setUnread(count) {
+    this.unread = count;
+    this.badge.hidden = count === 0;
+    this.badge.textContent = String(count);
+    const sr = document.createElement("span");
+    sr.className = "visually-hidden";
+    sr.textContent = count === 1 ? " unread message" : " unread messages";
+    this.badge.append(sr);
+  }
+}
+
+/**
+ * @param {"room" | "private"} kind
+ * @param {string} name
+ */
+function conversationKey(kind, name) {
+  return `${kind === "room" ? "" : "@"}${name.toLowerCase()}`;
+}
+
+const session = {
+  /** The name logged in with (the server's spelling once welcomed). */
+  name: "",
+  /** The password, kept in memory only, to log in again after a reconnect. */
+  password: "",
+  /** A password set by `/register` or `/password`, kept once the server confirms it. */
+  pendingPassword: "",
+  /** `login`: the form; `connecting`: name sent; `password`: asked for one; `chat`: welcomed. */
+  phase: /** @type {"login" | "connecting" | "password" | "chat"} */ ("login"),
+  /** Whether the page was ever welcomed: a new login is then a reconnect. */
+  welcomed: false,
+  /** The room the server sends `ME` and room-less commands to. */
+  serverRoom: "",
+  /** Unread messages while the page is hidden, for the title. */
+  hiddenUnread: 0,
+  /**
+   * Who asked each WHO still unanswered: the page after its login (the answer
+   * names the default room) or after a join (it ends the room's history), or
+   * the user.
+   *
+   * @type {("login" | "join" | "user")[]}
+   */
+  pendingWho: [],
+  /** Counts the connections, so a line knows whether it was sent on this one. */
+  generation: 0,
+  /** Whether the user asked for a LIST still unanswered. */
+  listAsked: false,
+};
+
+/** @type {Map<string, Conversation>} */
+const conversations = new Map();
+/** @type {Conversation | undefined} */
+let shown;
+/** Every event id shown: a reconnect's replay skips them. */
+const seen = new Set();
+
+const link = new ServerLink(
+  `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`,
+  {
+    open: () => {
+      session.phase = "connecting";
+      session.generation++;
+      session.pendingWho = [];
+      session.listAsked = false;
+      link.send(session.name);
+    },
+    event: (event) => receive(event),
+    state: (state) => showLinkState(state),
+  },
+);
+
+// ---- Login ----------------------------------------------------------------
+
+ui.login.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (session.phase === "password" && link.isOpen) {
+    session.password = ui.loginPassword.value;
+    ui.loginPassword.value = "";
+    link.send(`PASS ${session.password}`);
+    return;
+  }
+  const name = ui.loginName.value.trim();
+  if (name === "") {
+    showLoginError("Enter a name to log in with");
+    return;
+  }
+  session.name = name;
+  session.password = ui.loginPassword.value;
+  ui.loginPassword.value = "";
+  ui.loginError.hidden = true;
+  link.start();
+});
+
+/** @param {string} text */
+function showLoginError(text) {
+  ui.loginError.textContent = text;
+  ui.loginError.hidden = false;
+}
+
+/** Shows the login form, with the password field when `askPassword`. */
+function showLogin(askPassword = false) {
+  session.phase = askPassword ? "password" : "login";
+  ui.chatView.hidden = true;
+  ui.panelToggle.hidden = true;
+  ui.loginView.hidden = false;
+  ui.loginName.value = session.name;
+  ui.loginName.readOnly = askPassword;
+  ui.passwordRow.hidden = !askPassword;
+  (askPassword ? ui.loginPassword : ui.loginName).focus();
+}
+
+function showChat() {
+  ui.loginView.hidden = true;
+  ui.loginError.hidden = true;
+  ui.chatView.hidden = false;
+  ui.panelToggle.hidden = false;
+  ui.input.focus();
+}
+
+// ---- Connection state ---------------------------------------------------------
+
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let countdown;
+
+/** @param {import("./connection.js").LinkState} state */
+function showLinkState(state) {
+  clearInterval(countdown);
+  ui.status.dataset.state = state.state;
+  ui.retry.hidden = state.state !== "waiting";
+  switch (state.state) {
+    case "connecting":
+      ui.status.textContent = session.welcomed ? "Reconnecting…" : "Connecting…";
+      break;
+    case "open":
+      ui.status.textContent = "Logging in…";
+      break;
+    case "stopped":
+      ui.status.textContent = "Not connected";
+      break;
+    case "waiting": {
+      if (session.phase === "chat") lostConnection(state.reason);
+      if (session.phase !== "login") session.phase = "connecting";
+      const tell = () => {
+        const when = state.retryAt === undefined
+          ? "when the network is back"
+          : `in ${Math.max(1, Math.round((state.retryAt - Date.now()) / 1000))} s`;
+        ui.status.textContent = `Connection lost: ${state.reason}. Reconnecting ${when}.`;
+      };
+      tell();
+      countdown = setInterval(tell, 1000);
+      break;
+    }
+  }
+}
+
+ui.retry.addEventListener("click", () => link.retryNow());
+
+/** @param {string} reason */
+function lostConnection(reason) {
+  for (const conversation of conversations.values()) {
+    conversation.request = null;
+    conversation.replay = null;
+    if (conversation.kind === "room" && conversation.joined) {
+      notice(conversation, `Connection lost: ${reason}`, "status-line");
+    }
+  }
+}
+
+// ---- Events from the server -------------------------------------------------
+
+/**
+ * Reads a field as a string, whatever the server sent.
+ *
+ * @param {Record<string, unknown>} event
+ * @param {string} field
+ */
+function text(event, field) {
+  const value = event[field];
+  return typeof value === "string" ? value : value === undefined ? "" : String(value);
+}
+
+/**
+ * @param {Record<string, unknown>} event
+ * @param {string} field
+ * @returns {number | undefined}
+ */
+function number(event, field) {
+  const value = event[field];
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** @param {Record<string, unknown>} event */
+function receive(event) {
+  switch (event.type) {
+    case "welcome":
+      return welcomed(event);
+    case "event":
+      return chatEvent(event, true);
+    case "history":
+      return chatEvent(event, false);
+    case "history-end":
+      return historyEnd(event);
+    case "who":
+      return who(event);
+    case "joined":
+      return joined(event);
+    case "parted":
+      return parted(text(event, "room"));
+    case "current":
+      session.serverRoom = text(event, "room");
+      return;
+    case "topic": {
+      const conversation = room(text(event, "room"));
+      const topic = text(event, "topic");
+      if (conversation === undefined) return;
+      setTopic(conversation, topic);
+      notice(conversation, topic === "" ? "No topic is set" : `Topic: ${topic}`);
+      return;
+    }
+    case "list":
+      return listed(event);
+    case "pong":
+      return;
+    case "help":
+      return notice(shown, `${text(event, "usage")} — ${text(event, "summary")}`, "help");
+    case "shutdown":
+      return noticeEverywhere("The server is shutting down");
+    case "moderation":
+      return notice(shown, text(event, "text"), "moderation");
+    case "bans":
+      return banList(event);
+    case "account":
+      return account(event);
+    case "error":
+      return serverError(event);
+  }
+}
+
+/** @param {Record<string, unknown>} event */
+function welcomed(event) {
+  const again = session.welcomed;
+  session.phase = "chat";
+  session.welcomed = true;
+  session.name = text(event, "name") || session.name;
+  session.serverRoom = "";
+  link.loggedIn();
+  ui.status.textContent = `Connected as ${session.name}`;
+  ui.status.dataset.state = "online";
+  showChat();
+  const users = number(event, "users") ?? 0;
+  loginNotice = again ? "Reconnected" : `Welcome to ${text(event, "server")}, ${session.name}! ` +
+    `${users === 1 ? "1 user" : `${users} users`} online.`;
+  // The default room's name comes with the answer to this WHO, which the
+  // server sends after the room's history: it also ends the replay, which
+  // any room the page was in may be (the page does not know yet which).
+  for (const conversation of conversations.values()) {
+    if (conversation.kind === "room" && conversation.joined) startReplay(conversation);
+  }
+  session.pendingWho.push("login");
+  link.send("WHO");
+}
+
+/** The notice for the default room once the login's WHO names it. */
+let loginNotice = "";
+
+/**
+ * An event, live or from history.
+ *
+ * @param {Record<string, unknown>} event
+ * @param {boolean} live
+ */
+function chatEvent(event, live) {
+  const id = text(event, "id");
+  const kind = text(event, "kind");
+  const from = text(event, "from");
+  const to = text(event, "to");
+  const body = text(event, "text");
+  const time = number(event, "time") ?? Date.now();
+  const conversation = kind === "private"
+    ? privateConversation(sameName(from, session.name) ? to : from)
+    : room(text(event, "room"), true);
+  if (conversation === undefined) return;
+
+  const known = id !== "" && seen.has(id);
+  const claimed = !known && !live && sameName(from, session.name) &&
+    claimOwnLine(conversation, kind, body, id, time);
+  if (conversation.replay !== null && !live) {
+    conversation.replay.count++;
+    conversation.replay.oldest = Math.min(conversation.replay.oldest, time);
+    if (known || claimed) conversation.replay.overlap = true;
+  }
+  if (conversation.request !== null && !live) {
+    conversation.request.oldest = Math.min(conversation.request.oldest, time);
+    if (known || claimed) conversation.request.overlap = true;
+  }
+  if (known || claimed) return;
+  if (id !== "") seen.add(id);
+  if (live) updatePeople(conversation, kind, from, to);
+
+  const line = eventLine(kind, from, to, body);
+  if (line === undefined) return;
+  const li = lineElement(line.className, time, line.parts, id);
+  if (!live) li.classList.add("history");
+  const mine = sameName(from, session.name);
+  const mentioned = !mine && (kind === "message" || kind === "action") &&
+    mentions(body, session.name);
+  if (mentioned) li.classList.add("mention");
+  place(conversation, li, time, live);
+  conversation.hasIds = true;
+  const countable = live && !mine && ["message", "action", "private"].includes(kind);
+  if (countable) arrived(conversation, li, mentioned || kind === "private", line.parts);
+}
+
+/**
+ * What a chat event shows: its class and its parts (name, text).
+ *
+ * @param {string} kind
+ * @param {string} from
+ * @param {string} to
+ * @param {string} body
+ * @returns {{ className: string, parts: [string, string][] } | undefined}
+ */
+function eventLine(kind, from, to, body) {
+  const reason = body === "" ? "" : ` (${body})`;
+  switch (kind) {
+    case "message":
+      return { className: "message", parts: [["from", from], ["sep", ": "], ["text", body]] };
+    case "action":
+      return { className: "action", parts: [["sep", "* "], ["from", from], ["text", ` ${body}`]] };
+    case "private":
+      return {
+        className: "private",
+        parts: sameName(from, session.name)
+          ? [["sep", "you → "], ["from", to], ["sep", ": "], ["text", body]]
+          : [["from", from], ["sep", " → you: "], ["text", body]],
+      };
+    case "join":
+      return { className: "presence", parts: [["text", `${from} joined`]] };
+    case "part":
+      return { className: "presence", parts: [["text", `${from} left${reason}`]] };
+    case "quit":
+      return { className: "presence", parts: [["text", `${from} left${reason}`]] };
+    case "disconnect":
+      return { className: "presence", parts: [["text", `${from} was disconnected${reason}`]] };
+    case "nick":
+      return { className: "presence", parts: [["text", `${from} is now ${to}`]] };
+    case "topic":
+      return {
+        className: "notice",
+        parts: [[
+          "text",
+          body === "" ? `${from} cleared the topic` : `${from} set the topic: ${body}`,
+        ]],
+      };
+    case "kick":
+      return { className: "kick", parts: [["text", `${to} was kicked by ${from}${reason}`]] };
+  }
+  return undefined;
+}
+
+/**
+ * Keeps the room's people, topic and membership up to date with a live event.
+ *
+ * @param {Conversation} conversation
+ * @param {string} kind
+ * @param {string} from
+ * @param {string} to
+ */
+function updatePeople(conversation, kind, from, to) {
+  const people = conversation.people;
+  switch (kind) {
+    case "join":
+      people.add(from);
+      break;
+    case "part":
+    case "quit":
+    case "disconnect":
+      people.delete(from);
+      break;
+    case "kick":
+      people.delete(to);
+      if (sameName(to, session.name)) {
+        conversation.joined = false;
+        conversation.button.classList.add("left");
+      }
+      break;
+    case "nick":
+      if (people.delete(from)) people.add(to);
+      if (sameName(from, session.name)) session.name = to;
+      renamePrivate(from, to);
+      break;
+  }
+  if (conversation === shown) showPeople();
+}
+
+/**
+ * Gives the user's own line shown at once the id and time the server gave it,
+ * found in a history by its text; true when there was one.
+ *
+ * @param {Conversation} conversation
+ * @param {string} kind
+ * @param {string} body
+ * @param {string} id
+ * @param {number} time
+ */
+function claimOwnLine(conversation, kind, body, id, time) {
+  const index = conversation.unconfirmed.findIndex((li) =>
+    li.dataset.kind === kind && li.dataset.text === body
+  );
+  if (index < 0) return false;
+  const [li] = conversation.unconfirmed.splice(index, 1);
+  if (li === undefined) return false;
+  li.dataset.id = id;
+  li.dataset.time = String(time);
+  if (id !== "") seen.add(id);
+  return true;
+}
+
+/** @param {Record<string, unknown>} event */
+function historyEnd(event) {
+  const conversation = room(text(event, "room"));
+  if (conversation === undefined) return;
+  const next = number(event, "next");
+  const request = conversation.request;
+  conversation.request = null;
+  if (request === null) {
+    notice(conversation, `${number(event, "count") ?? 0} older lines`);
+    return;
+  }
+  if (request.mode === "older") {
+    conversation.olderNext = next ?? null;
+    if (conversation === shown) showOlderButton();
+    return;
+  }
+  if (request.overlap || next === undefined) return;
+  if (request.pages >= MAX_GAP_PAGES) {
+    const li = lineElement("gap", request.oldest, [["text", "Some messages may be missing here"]]);
+    place(conversation, li, request.oldest, false);
+    return;
+  }
+  askHistory(conversation, { ...request, pages: request.pages + 1 }, next);
+}
+
+/**
+ * Asks for a page of a room's history before `before` (now by default).
+ *
+ * @param {Conversation} conversation
+ * @param {HistoryRequest} request
+ * @param {number} [before]
+ */
+function askHistory(conversation, request, before) {
+  const time = before === undefined ? "" : ` ${utcTimeAfter(before)}`;
+  if (!link.send(`HISTORY ${conversation.name} ${HISTORY_PAGE}${time}`)) return;
+  conversation.request = request;
+}
+
+/** @param {Record<string, unknown>} event */
+function who(event) {
+  const asker = session.pendingWho.shift() ?? "user";
+  const name = text(event, "room");
+  const names = Array.isArray(event.names) ? event.names.map(String) : [];
+  const conversation = asker === "login" ? loggedInTo(name) : room(name);
+  if (conversation !== undefined) {
+    conversation.people = new Set(names);
+    if (conversation === shown) showPeople();
+    if (asker !== "user") replayEnded(conversation);
+  }
+  if (asker === "user") {
+    const count = number(event, "count") ?? names.length;
+    notice(conversation ?? shown, `In ${name}: ${count} — ${names.join(", ")}`);
+  }
+}
+
+/**
+ * The login's WHO named the default room: show it, and after a reconnect go
+ * back to the rooms the user was in.
+ *
+ * @param {string} name The default room.
+ * @returns {Conversation}
+ */
+function loggedInTo(name) {
+  session.serverRoom = name;
+  const wasIn = room(name);
+  const conversation = wasIn ?? openRoom(name);
+  notice(conversation, loginNotice, "status-line");
+  for (const other of conversations.values()) {
+    if (other.kind !== "room" || other === conversation || !other.joined) continue;
+    startReplay(other);
+    link.send(`JOIN ${other.name}`);
+  }
+  link.send("LIST");
+  return conversation;
+}
+
+/** @param {Record<string, unknown>} event */
+function joined(event) {
+  const name = text(event, "room");
+  session.serverRoom = name;
+  let conversation = room(name);
+  const rejoined = conversation !== undefined && conversation.replay !== null;
+  if (conversation === undefined) conversation = openRoom(name);
+  conversation.joined = true;
+  conversation.button.classList.remove("left");
+  if (conversation.replay === null) startReplay(conversation);
+  setTopic(conversation, text(event, "topic"));
+  if (!rejoined) {
+    const users = number(event, "users") ?? 0;
+    notice(conversation, `You joined ${name}: ${users === 1 ? "1 user" : `${users} users`}`);
+    show(conversation);
+  } else {
+    notice(conversation, "Reconnected", "status-line");
+  }
+  session.pendingWho.push("join");
+  link.send(`WHO ${name}`);
+}
+
+/**
+ * Counts the history the server replays into a room after a login or join.
+ *
+ * @param {Conversation} conversation
+ */
+function startReplay(conversation) {
+  conversation.replay = {
+    knewIds: conversation.hasIds,
+    count: 0,
+    overlap: false,
+    oldest: Infinity,
+  };
+}
+
+/**
+ * A room's replayed history is complete: if it shared no line with what the
+ * page showed before, older pages are fetched until one does.
+ *
+ * @param {Conversation} conversation
+ */
+function replayEnded(conversation) {
+  const replay = conversation.replay;
+  conversation.replay = null;
+  if (replay === null || !replay.knewIds || replay.count === 0) return;
+  // The user's lines sent on a connection that was lost before the server
+  // had them, though the replay covers their time, never reached it.
+  for (const li of conversation.unconfirmed) {
+    if (Number(li.dataset.generation) === session.generation) continue;
+    if (Number(li.dataset.time) < replay.oldest || li.classList.contains("unsent")) continue;
+    li.classList.add("unsent");
+    li.title = "This message may not have reached the server";
+  }
+  if (replay.overlap) return;
+  askHistory(
+    conversation,
+    { mode: "gap", pages: 1, overlap: false, oldest: replay.oldest },
+    replay.oldest,
+  );
+}
+
+/** @param {string} name */
+function parted(name) {
+  const conversation = room(name);
+  if (session.serverRoom.toLowerCase() === name.toLowerCase()) session.serverRoom = "";
+  if (conversation === undefined) return;
+  closeConversation(conversation);
+}
+
+/** @param {Record<string, unknown>} event */
+function listed(event) {
+  const rooms = Array.isArray(event.rooms) ? event.rooms : [];
+  ui.roomList.replaceChildren();
+  for (const entry of rooms) {
+    const name = text(entry, "room");
+    const users = number(entry, "users") ?? 0;
+    const topic = text(entry, "topic");
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "room-entry";
+    const title = document.createElement("span");
+    title.className = "room-name";
+    title.textContent = name;
+    const size = document.createElement("span");
+    size.className = "room-size";
+    size.textContent = users === 1 ? "1 user" : `${users} users`;
+    button.append(title, size);
+    if (topic !== "") {
+      const about = document.createElement("span");
+      about.className = "room-topic";
+      about.textContent = topic;
+      button.append(about);
+    }
+    button.addEventListener("click", () => {
+      const open = room(name);
+      if (open?.joined) show(open);
+      else send(`JOIN ${name}`);
+      closePanel();
+    });
+    li.append(button);
+    ui.roomList.append(li);
+  }
+  if (session.listAsked) {
+    session.listAsked = false;
+    const summary = rooms.map((entry) => `${text(entry, "room")} (${number(entry, "users") ?? 0})`);
+    notice(
+      shown,
+      `${rooms.length === 1 ? "1 room" : `${rooms.length} rooms`}: ${summary.join(", ")}`,
+    );
+  }
+}
+
+/** @param {Record<string, unknown>} event */
+function banList(event) {
+  const bans = Array.isArray(event.bans) ? event.bans : [];
+  for (const ban of bans) {
+    const until = number(ban, "until");
+    const when = until === undefined ? "for good" : `until ${new Date(until).toLocaleString()}`;
+    notice(
+      shown,
+      `Ban: ${text(ban, "target")} ${when} by ${text(ban, "by")}: ${text(ban, "reason")}`,
+    );
+  }
+  notice(shown, bans.length === 1 ? "1 ban" : `${bans.length} bans`);
+}
+
+/** @param {Record<string, unknown>} event */
+function account(event) {
+  switch (event.notice) {
+    case "password":
+      if (session.password !== "") {
+        link.send(`PASS ${session.password}`);
+      } else {
+        showLogin(true);
+      }
+      return;
+    case "registered":
+    case "password-changed":
+      session.password = session.pendingPassword;
+      break;
+    case "unregistered":
+      session.password = "";
+      break;
+  }
+  session.pendingPassword = "";
+  notice(shown, text(event, "text"), "account");
+}
+
+/** @param {Record<string, unknown>} event */
+function serverError(event) {
+  const code = text(event, "code");
+  const message = text(event, "text");
+  const closes = text(event, "closes");
+  if (session.phase !== "chat" && closes !== "never") {
+    if (session.welcomed && PASSING_REFUSALS.has(code)) {
+      ui.status.textContent = `${message}; trying again`;
+      return;
+    }
+    link.stop();
+    if (code.startsWith("password")) session.password = "";
+    showLogin(false);
+    showLoginError(message);
+    return;
+  }
+  const li = lineElement("error", Date.now(), [["text", message]]);
+  li.dataset.code = code;
+  place(shown, li, Date.now(), true);
+  if (closes === "always" && FINAL_ERRORS.has(code)) {
+    link.stop();
+    ui.status.textContent = `Disconnected: ${message}`;
+  }
+}
+
+// ---- Conversations and tabs ---------------------------------------------------
+
+/**
+ * The room with this name, if the page has it; with `create`, made for it
+ * (a line of a room the page has not seen named yet).
+ *
+ * @param {string} name
+ * @param {boolean} [create]
+ */
+function room(name, create = false) {
+  if (name === "") return undefined;
+  const found = conversations.get(conversationKey("room", name));
+  return found ?? (create ? openRoom(name) : undefined);
+}
+
+/** @param {string} name */
+function openRoom(name) {
+  const conversation = new Conversation("room", name);
+  addConversation(conversation);
+  return conversation;
+}
+
+/** @param {string} name */
+function privateConversation(name) {
+  const key = conversationKey("private", name);
+  let conversation = conversations.get(key);
+  if (conversation === undefined) {
+    conversation = new Conversation("private", name);
+    addConversation(conversation);
+  }
+  return conversation;
+}
+
+/**
+ * @param {string} from
+ * @param {string} to
+ */
+function renamePrivate(from, to) {
+  const conversation = conversations.get(conversationKey("private", from));
+  if (conversation === undefined || conversations.has(conversationKey("private", to))) return;
+  conversations.delete(conversation.key);
+  conversation.rename(to);
+  conversations.set(conversation.key, conversation);
+  if (conversation === shown) showHeader();
+}
+
+/** @param {Conversation} conversation */
+function addConversation(conversation) {
+  conversations.set(conversation.key, conversation);
+  ui.logs.append(conversation.log);
+  ui.tabList.append(conversation.tab);
+  conversation.button.addEventListener("click", () => {
+    show(conversation);
+    ui.input.focus();
+  });
+  if (shown === undefined) show(conversation);
+}
+
+/** @param {Conversation} conversation */
+function closeConversation(conversation) {
+  conversations.delete(conversation.key);
+  conversation.log.remove();
+  conversation.tab.remove();
+  if (shown === conversation) {
+    shown = undefined;
+    const next = [...conversations.values()][0];
+    if (next !== undefined) show(next);
+    else showHeader();
+  }
+}
+
+/** @param {Conversation} conversation */
+function show(conversation) {
+  if (shown !== undefined && shown !== conversation) {
+    shown.stuck = atBottom();
+    shown.scrollTop = ui.messages.scrollTop;
+    shown.log.hidden = true;
+    shown.button.removeAttribute("aria-current");
+    shown.markerPlaced = false;
+  }
+  shown = conversation;
+  conversation.log.hidden = false;
+  conversation.button.setAttribute("aria-current", "page");
+  if (!document.hidden) markRead(conversation);
+  showHeader();
+  showPeople();
+  showOlderButton();
+  if (conversation.stuck) scrollToBottom();
+  else ui.messages.scrollTop = conversation.scrollTop;
+}
+
+/** @param {Conversation} conversation */
+function markRead(conversation) {
+  conversation.setUnread(0);
+  conversation.markerPlaced = false;
+}
+
+function showHeader() {
+  if (shown === undefined) {
+    ui.roomTitle.textContent = "No conversation";
+    ui.roomTopic.textContent = "You are in no room: join one.";
+    ui.inputLabel.textContent = "Message";
+    return;
+  }
+  const isRoom = shown.kind === "room";
+  ui.roomTitle.textContent = isRoom ? shown.name : `Private with ${shown.name}`;
+  ui.roomTopic.textContent = isRoom ? shown.topic : "Only the two of you see these messages.";
+  ui.inputLabel.textContent = isRoom ? `Message ${shown.name}` : `Private message to ${shown.name}`;
+}
+
+function showPeople() {
+  ui.people.replaceChildren();
+  if (shown === undefined || shown.kind !== "room") {
+    ui.peopleTitle.textContent = "People here";
+    return;
+  }
+  const names = [...shown.people].sort((a, b) => a.localeCompare(b));
+  ui.peopleTitle.textContent = `People in ${shown.name} (${names.length})`;
+  for (const name of names) {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "person";
+    button.textContent = name;
+    button.setAttribute("aria-label", `Private message to ${name}`);
+    if (sameName(name, session.name)) {
+      button.disabled = true;
+      button.textContent = `${name} (you)`;
+    }
+    button.addEventListener("click", () => {
+      show(privateConversation(name));
+      closePanel();
+      ui.input.focus();
+    });
+    li.append(button);
+    ui.people.append(li);
+  }
+}
+
+function showOlderButton() {
+  const canScroll = shown?.kind === "room";
+  ui.older.hidden = !canScroll || shown?.olderNext === null;
+  ui.olderNone.hidden = !canScroll || shown?.olderNext !== null;
+}
+
+/**
+ * @param {Conversation} conversation
+ * @param {string} topic
+ */
+function setTopic(conversation, topic) {
+  conversation.topic = topic;
+  if (conversation === shown) showHeader();
+}
+
+ui.older.addEventListener("click", () => loadOlder());
+ui.messages.addEventListener("scroll", () => {
+  if (ui.messages.scrollTop === 0 && shown?.kind === "room" && shown.olderNext !== null) {
+    loadOlder();
+  }
+});
+
+function loadOlder() {
+  const conversation = shown;
+  if (conversation === undefined || conversation.kind !== "room" || conversation.request !== null) {
+    return;
+  }
+  const before = conversation.olderNext ?? oldestTime(conversation);
+  askHistory(conversation, { mode: "older", pages: 1, overlap: false, oldest: Infinity }, before);
+}
+
+/**
+ * The time of the oldest line from the server that a conversation shows.
+ *
+ * @param {Conversation} conversation
+ * @returns {number | undefined}
+ */
+function oldestTime(conversation) {
+  const first = conversation.log.querySelector("li[data-id]");
+  return first instanceof HTMLElement ? Number(first.dataset.time) : undefined;
+}
+
+// ---- Lines ------------------------------------------------------------------
+
+/**
+ * A line of the log.
+ *
+ * @param {string} className
+ * @param {number} time
+ * @param {[string, string][]} parts Each part's class and text.
+ * @param {string} [id] The event's id.
+ */
+function lineElement(className, time, parts, id = "") {
+  const li = document.createElement("li");
+  li.className = `line ${className}`;
+  li.dataset.time = String(time);
+  if (id !== "") li.dataset.id = id;
+  const stamp = document.createElement("time");
+  const date = new Date(time);
+  stamp.dateTime = date.toISOString();
+  stamp.title = date.toLocaleString();
+  stamp.textContent = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  li.append(stamp, " ");
+  for (const [part, value] of parts) {
+    const span = document.createElement("span");
+    span.className = part;
+    span.textContent = value;
+    li.append(span);
+  }
+  return li;
+}
+
+/**
+ * Adds a notice line (not from a chat event) at the end of a conversation.
+ *
+ * @param {Conversation | undefined} conversation
+ * @param {string} message
+ * @param {string} [className]
+ */
+function notice(conversation, message, className = "notice") {
+  if (conversation === undefined || message === "") return;
+  const now = Math.max(Date.now(), lastTime(conversation));
+  place(conversation, lineElement(className, now, [["text", message]]), now, true);
+}
+
+/** @param {string} message */
+function noticeEverywhere(message) {
+  for (const conversation of conversations.values()) {
+    if (conversation.kind === "room") notice(conversation, message, "status-line");
+  }
+}
+
+/** @param {Conversation} conversation */
+function lastTime(conversation) {
+  const last = conversation.log.lastElementChild;
+  return last instanceof HTMLElement ? Number(last.dataset.time) || 0 : 0;
+}
+
+/**
+ * Puts a line in a conversation: at the end when live (the server's order),
+ * else where its time says. The view follows the end only if it was there.
+ *
+ * @param {Conversation | undefined} conversation
+ * @param {HTMLLIElement} li
+ * @param {number} time
+ * @param {boolean} live
+ */
+function place(conversation, li, time, live) {
+  if (conversation === undefined) return;
+  const visible = conversation === shown;
+  const follow = visible ? atBottom() : conversation.stuck;
+  let before = null;
+  if (!live) {
+    for (
+      let node = conversation.log.lastElementChild;
+      node instanceof HTMLElement && Number(node.dataset.time) > time;
+      node = node.previousElementSibling
+    ) {
+      before = node;
+    }
+  }
+  conversation.log.insertBefore(li, before);
+  if (visible && follow) {
+    scrollToBottom();
+  } else if (visible && before !== null && li.offsetTop < ui.messages.scrollTop) {
+    // A line above what the user reads must not push it down.
+    ui.messages.scrollTop += li.offsetHeight;
+  }
+}
+
+/**
+ * A message from someone else arrived live: counts it unread unless the user
+ * is reading it, and notifies when the user asked to be.
+ *
+ * @param {Conversation} conversation
+ * @param {HTMLLIElement} li
+ * @param {boolean} personal A mention or a private message.
+ * @param {[string, string][]} parts
+ */
+function arrived(conversation, li, personal, parts) {
+  const reading = conversation === shown && !document.hidden;
+  if (!reading) {
+    if (!conversation.markerPlaced) {
+      conversation.marker.dataset.time = li.dataset.time;
+      conversation.log.insertBefore(conversation.marker, li);
+      conversation.markerPlaced = true;
+    }
+    conversation.setUnread(conversation.unread + 1);
+  }
+  if (document.hidden) {
+    session.hiddenUnread++;
+    document.title = `(${session.hiddenUnread}) nanochat`;
+  }
+  if (
+    personal && !reading && ui.notify.checked && "Notification" in globalThis &&
+    Notification.permission === "granted"
+  ) {
+    const body = parts.map(([, value]) => value).join("");
+    new Notification(conversation.label.textContent ?? "nanochat", { body, tag: conversation.key });
+  }
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) return;
+  session.hiddenUnread = 0;
+  document.title = "nanochat";
+  if (shown !== undefined) markRead(shown);
+});
+
+function atBottom() {
+  const { scrollHeight, scrollTop, clientHeight } = ui.messages;
+  return scrollHeight - scrollTop - clientHeight < 24;
+}
+
+function scrollToBottom() {
+  ui.messages.scrollTop = ui.messages.scrollHeight;
+}
+
+/**
+ * @param {string} a
+ * @param {string} b
+ */
+function sameName(a, b) {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+// ---- Sending ----------------------------------------------------------------
+
+ui.composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (submit(ui.input.value)) ui.input.value = "";
+});
+
+/**
+ * Sends a typed line; false leaves it in the input (not connected, refused).
+ *
+ * @param {string} input
+ * @returns {boolean}
+ */
+function submit(input) {
+  const target = shown === undefined
+    ? { kind: /** @type {const} */ ("room"), name: session.serverRoom }
+    : { kind: shown.kind, name: shown.name };
+  const outgoing = parseInput(input, target);
+  if (outgoing.kind === "none") return true;
+  if (outgoing.kind === "refused") {
+    notice(shown, outgoing.error ?? "", "error");
+    return false;
+  }
+  if (!link.isOpen || session.phase !== "chat") {
+    notice(
+      shown,
+      "Not connected: your message stays in the box until the connection is back",
+      "error",
+    );
+    return false;
+  }
+  if (shown?.kind === "room" && shown.joined && outgoing.kind !== "say") {
+    // ME and room-less commands (TOPIC, WHO, PART…) go to the server's
+    // current room: make it the one shown first.
+    if (session.serverRoom.toLowerCase() !== shown.name.toLowerCase()) {
+      link.send(`SWITCH ${shown.name}`);
+      session.serverRoom = shown.name;
+    }
+  }
+  for (const line of outgoing.lines) link.send(line);
+  if (outgoing.password !== undefined) session.pendingPassword = outgoing.password;
+  const word = outgoing.lines[0]?.split(" ")[0]?.toUpperCase();
+  if (word === "WHO") session.pendingWho.push("user");
+  if (word === "LIST") session.listAsked = true;
+  switch (outgoing.kind) {
+    case "say":
+    case "action":
+      showOwnLine(
+        outgoing.kind === "say" ? "message" : "action",
+        outgoing.room ?? "",
+        outgoing.text ?? "",
+      );
+      break;
+    case "private": {
+      const conversation = privateConversation(outgoing.peer ?? "");
+      show(conversation);
+      break;
+    }
+    case "quit":
+      link.stop();
+      noticeEverywhere("You left the chat");
+      ui.status.textContent = "Logged out";
+      showLogin(false);
+      break;
+  }
+  return true;
+}
+
+/**
+ * Shows the user's own message or action at once: the server does not echo
+ * them. It gets its id when a later history holds it.
+ *
+ * @param {"message" | "action"} kind
+ * @param {string} roomName
+ * @param {string} body
+ */
+function showOwnLine(kind, roomName, body) {
+  const conversation = room(roomName);
+  if (conversation === undefined) return;
+  const line = eventLine(kind, session.name, "", body);
+  if (line === undefined) return;
+  const now = Math.max(Date.now(), lastTime(conversation));
+  const li = lineElement(`${line.className} own`, now, line.parts);
+  li.dataset.kind = kind;
+  li.dataset.text = body;
+  li.dataset.generation = String(session.generation);
+  conversation.unconfirmed.push(li);
+  if (conversation === shown) scrollToBottom();
+  place(conversation, li, now, true);
+}
+
+/**
+ * Sends a line the page makes itself (a button), if connected.
+ *
+ * @param {string} line
+ */
+function send(line) {
+  if (session.phase === "chat") link.send(line);
+}
+
+ui.listRooms.addEventListener("click", () => send("LIST"));
+ui.joinForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const name = ui.joinName.value.trim();
+  if (name === "") return;
+  send(`JOIN ${name.startsWith("#") ? name : `#${name}`}`);
+  ui.joinName.value = "";
+  closePanel();
+});
+ui.quit.addEventListener("click", () => {
+  submit("/quit");
+});
+
+ui.notify.addEventListener("change", async () => {
+  if (!ui.notify.checked || !("Notification" in globalThis)) {
+    if (ui.notify.checked) ui.notify.checked = false;
+    return;
+  }
+  const permission = await Notification.requestPermission();
+  if (permission !== "granted") {
+    ui.notify.checked = false;
+    notice(shown, "The browser does not allow notifications for this page", "error");
+  }
+});
+
+// ---- The panel on narrow screens ---------------------------------------------
+
+ui.panelToggle.addEventListener("click", () => {
+  const open = !ui.panel.classList.contains("open");
+  ui.panel.classList.toggle("open", open);
+  ui.panelToggle.setAttribute("aria-expanded", String(open));
+  if (open && session.phase === "chat") send("LIST");
+});
+
+function closePanel() {
+  ui.panel.classList.remove("open");
+  ui.panelToggle.setAttribute("aria-expanded", "false");
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && ui.panel.classList.contains("open")) {
+    closePanel();
+    ui.panelToggle.focus();
+  }
+  // Alt+Up and Alt+Down step through the tabs from anywhere.
+  if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
+    const all = [...conversations.values()];
+    if (shown === undefined || all.length < 2) return;
+    const step = event.key === "ArrowUp" ? -1 : 1;
+    const next = all[(all.indexOf(shown) + step + all.length) % all.length];
+    if (next !== undefined) show(next);
+    event.preventDefault();
+  }
+});
+
+showLogin(false);
