@@ -40,7 +40,7 @@ export function utcTime(time: number): string {
 }
 
 /** What each account notice says. */
-const ACCOUNT_TEXTS = {
+export const ACCOUNT_TEXTS = {
   "password": (name: string) => `${name} is registered: send PASS and its password`,
   "registered": (name: string) => `${name} is registered to you now; log in with its password`,
   "password-changed": (name: string) => `The password of ${name} changed`,

@@ -122,6 +122,16 @@ const FLAGS: Record<string, Flag> = {
     value: "ADDR",
     help: "serve /metrics and /healthz over HTTP here (off)",
   },
+  "http": {
+    type: "string",
+    value: "ADDR",
+    help: "serve the web page and its WebSocket here; HTTPS with the TLS files (off)",
+  },
+  "web-origin": {
+    type: "string",
+    value: "LIST",
+    help: "other origins whose pages may open the WebSocket, comma-separated (none)",
+  },
   "log-format": { type: "string", value: "FORMAT", help: "text or json (text)" },
   "log-messages": { type: "boolean", help: "also log chat text (off: only events)" },
 };
@@ -231,6 +241,10 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
   if (metrics !== undefined) {
     server.metrics = parseHostPort(metrics, { hostname: "127.0.0.1", port: 9464 });
   }
+  const http = text("http");
+  if (http !== undefined) server.http = parseHostPort(http, { hostname: "0.0.0.0", port: 8080 });
+  const origins = text("web-origin");
+  if (origins !== undefined) server.webOrigins = parseOrigins(origins);
   if (values["log-messages"] === true || parseBoolean("log-messages", env)) {
     server.logMessages = true;
   }
@@ -257,6 +271,19 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
     throw new TypeError("--tls-listen needs --tls-cert and --tls-key");
   }
   return command;
+}
+
+/** `--web-origin`'s list: each entry a scheme and host, as browsers send `Origin`. */
+function parseOrigins(text: string): string[] {
+  const origins = text.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new RangeError(
+        `--web-origin: "${origin}" is not an origin such as https://chat.example.org`,
+      );
+    }
+  }
+  return origins;
 }
 
 function parseBoolean(flag: string, env: EnvLookup): boolean {
@@ -291,8 +318,10 @@ export function resolveServeCommand(command: ServeCommand): ServerOptions {
   const listen: ListenAddress[] = tls && command.tlsListen.length === 0
     ? plain.map((address) => ({ ...address, tls }))
     : [...plain, ...command.tlsListen.map((address) => ({ ...address, tls: tls! }))];
+  const http = command.server.http;
   return {
     ...command.server,
+    ...(http && tls ? { http: { ...http, tls } } : {}),
     listen,
     logger: new Logger(undefined, command.logFormat),
     fitToFreeDescriptors: true,

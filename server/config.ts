@@ -71,6 +71,10 @@ export interface ServerConfig extends Tunables {
   listen: readonly ListenAddress[];
   /** Where to serve `/metrics` and `/healthz`; off when absent. */
   metrics: HostPort | undefined;
+  /** Where to serve the web page and its WebSocket (HTTPS and WSS with `tls`); off when absent. */
+  http: ListenAddress | undefined;
+  /** Origins besides the page's own whose pages may open the WebSocket. */
+  webOrigins: readonly string[];
   /** Whether chat text is written to the log. */
   logMessages: boolean;
   /** Addresses the per-address limits do not apply to; none by default. */
@@ -98,13 +102,14 @@ export interface ServerConfig extends Tunables {
 
 /**
  * How the server runs; every field has a default (see {@linkcode TUNABLES}
- * for the numbers). `listen` defaults to `0.0.0.0:7777`, `metrics` to off,
- * `logMessages` to false, `logger` to text lines on stderr.
+ * for the numbers). `listen` defaults to `0.0.0.0:7777`, `metrics` and
+ * `http` to off, `logMessages` to false, `logger` to text lines on stderr.
  */
 export type ServerOptions =
-  & Partial<Omit<ServerConfig, "metrics" | "limitExempt" | "trustedProxies" | "dataPath">>
+  & Partial<Omit<ServerConfig, "metrics" | "http" | "limitExempt" | "trustedProxies" | "dataPath">>
   & {
     metrics?: HostPort;
+    http?: ListenAddress;
     limitExempt?: AddressList;
     trustedProxies?: AddressList;
     dataPath?: string;
@@ -377,6 +382,8 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
     ...SERVER_DEFAULTS,
     listen: [DEFAULT_LISTEN],
     metrics: undefined,
+    http: undefined,
+    webOrigins: [],
     logMessages: false,
     limitExempt: undefined,
     trustedProxies: undefined,
@@ -402,6 +409,8 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
   }
   if (options.listen !== undefined) config.listen = Object.freeze([...options.listen]);
   if (options.metrics !== undefined) config.metrics = options.metrics;
+  if (options.http !== undefined) config.http = options.http;
+  if (options.webOrigins !== undefined) config.webOrigins = Object.freeze([...options.webOrigins]);
   if (options.logMessages !== undefined) config.logMessages = options.logMessages;
   if (options.limitExempt !== undefined) config.limitExempt = options.limitExempt;
   if (options.trustedProxies !== undefined) config.trustedProxies = options.trustedProxies;

@@ -8,11 +8,21 @@
 
 import { formatHostPort, type HostPort } from "../protocol/address.ts";
 import { type ProtocolError, ServerError } from "../protocol/errors.ts";
+import type { Codec } from "../protocol/events.ts";
+import { parseIPv4, parseIPv6 } from "../protocol/ip_address.ts";
+import { jsonCodec } from "../protocol/json_codec.ts";
 import { LineCodec } from "../protocol/line_codec.ts";
+import { CloseCode, encodeCloseFrame } from "../protocol/websocket_frames.ts";
 import { nameKey, nameSkeleton } from "../protocol/username.ts";
 import { FlushScheduler } from "../transport/flush_scheduler.ts";
-import type { HttpServer } from "../transport/http_server.ts";
-import { type ByteConn, ConnLineConnection } from "../transport/line_connection.ts";
+import type { HttpRequest, HttpServer } from "../transport/http_server.ts";
+import {
+  type ByteConn,
+  ConnLineConnection,
+  type LineConnection,
+} from "../transport/line_connection.ts";
+import { WebSocketLineConnection } from "../transport/websocket_connection.ts";
+import { upgradeResponse } from "../transport/websocket_handshake.ts";
 import { closeQuietly, isPeerGone } from "../transport/net_errors.ts";
 import { type ProxyHeaderRead, readProxyHeader } from "../transport/proxy_reader.ts";
 import { type TlsAdmission, type TlsConn, TlsListener } from "../transport/tls_listener.ts";
@@ -36,6 +46,7 @@ import type { Logger } from "./log.ts";
 import { serveMetrics } from "./metrics_endpoint.ts";
 import { Metrics } from "./metrics.ts";
 import { Session, type SessionOptions } from "./session.ts";
+import { serveWeb } from "./web_endpoint.ts";
 import { TokenBucket } from "./token_bucket.ts";
 import { VERSION } from "./version.ts";
 
@@ -98,6 +109,7 @@ export class ChatServer {
   readonly #roomSweep: ReturnType<typeof setInterval>;
   readonly #accepting: Promise<void>[];
   readonly #metricsServer: HttpServer | undefined;
+  readonly #webServer: HttpServer | undefined;
   readonly #lagTimer: ReturnType<typeof setInterval>;
   readonly #idleSweep: ReturnType<typeof setInterval> | undefined;
   readonly #flushes = new FlushScheduler(FLUSH_INTERVAL_MS);
@@ -137,6 +149,16 @@ export class ChatServer {
           roomSizes: this.#hub.rooms.list().map((room) => room.users),
         }),
     }, { onAcceptError: (error) => log.event("accept-error", { error: String(error) }) });
+    try {
+      this.#webServer = config.http && serveWeb(config.http, {
+        origins: config.webOrigins,
+        onWebSocket: (conn, rest, request, key) => this.#acceptWebSocket(conn, rest, request, key),
+        onAcceptError: (error) => log.event("accept-error", { error: String(error) }),
+      });
+    } catch (error) {
+      void this.#metricsServer?.close();
+      throw error;
+    }
     this.#storage = storage;
     this.#hub = new Hub({ history: storage.history, rooms: storage.rooms });
     this.#hub.rooms.open(config.defaultRoom);
@@ -194,6 +216,9 @@ export class ChatServer {
     if (this.#metricsServer) {
       log.event("metrics", { addr: formatHostPort(this.#metricsServer.addr) });
     }
+    if (this.#webServer) {
+      log.event("web", { addr: formatHostPort(this.#webServer.addr), tls: !!config.http?.tls });
+    }
     this.#lagTimer = this.#watchEventLoop();
     this.#idleSweep = this.#sweepIdleSessions();
     this.#accepting = this.#listeners.map(({ listener, tls }) => this.#acceptLoop(listener, tls));
@@ -212,6 +237,11 @@ export class ChatServer {
   /** Where `/metrics` is served, if it is. */
   get metricsAddress(): Deno.NetAddr | undefined {
     return this.#metricsServer?.addr;
+  }
+
+  /** Where the web page and its WebSocket are served, if they are. */
+  get webAddress(): Deno.NetAddr | undefined {
+    return this.#webServer?.addr;
   }
 
   /** How many users are logged in. */
@@ -240,7 +270,7 @@ export class ChatServer {
     clearInterval(this.#idleSweep);
     clearInterval(this.#roomSweep);
     for (const { listener } of this.#listeners) listener.close();
-    await Promise.all(this.#accepting);
+    await Promise.all([...this.#accepting, this.#webServer?.close()]);
     for (const conn of this.#proxyHeaderReads) closeQuietly(conn);
     for (const session of this.#sessions) session.shutdown();
     await Promise.all([...this.#running, this.#metricsServer?.close()]);
@@ -325,12 +355,16 @@ export class ChatServer {
    * here with their handshake done.)
    */
   #refuse(conn: ByteConn, { error }: Refusal): void {
+    this.#refuseWith(conn, this.#codec.reply({ kind: "error", error }));
+  }
+
+  /** Writes `bytes`, bounded by `closeGraceMs`, then closes. */
+  #refuseWith(conn: ByteConn, bytes: Uint8Array): void {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.#config.closeGraceMs);
     });
-    const line = this.#codec.reply({ kind: "error", error });
-    const written = conn.write(line).then(() => {}, () => {});
+    const written = writeAll(conn, bytes).then(() => {}, () => {});
     const refusing: Promise<void> = Promise.race([written, grace]).finally(() => {
       clearTimeout(timer);
       closeQuietly(conn);
@@ -350,16 +384,83 @@ export class ChatServer {
       (conn as Deno.TcpConn).setNoDelay(true);
       (conn as Deno.TcpConn).setKeepAlive(true); // the OS finds peers that vanished without a FIN
     }
-    const connection = new ConnLineConnection(conn, {
-      maxLineBytes: this.#config.maxLineBytes,
-      maxQueuedBytes: this.#config.maxOutboxBytes,
-      onSlowReader: () => session.slowReader(),
-      refuseTls: !tls,
-      metrics: this.#metrics,
-      schedule: this.#schedule,
-      ...proxied,
-    });
-    const session = new Session(connection, this.#codec, this.#sessionOptions);
+    this.#run(
+      (onSlowReader) =>
+        new ConnLineConnection(conn, {
+          maxLineBytes: this.#config.maxLineBytes,
+          maxQueuedBytes: this.#config.maxOutboxBytes,
+          onSlowReader,
+          refuseTls: !tls,
+          metrics: this.#metrics,
+          schedule: this.#schedule,
+          ...proxied,
+        }),
+      this.#codec,
+      slot,
+    );
+  }
+
+  /**
+   * Takes a WebSocket whose handshake the web endpoint accepted: applies
+   * the bans and limits to the client's address, then answers `101` and
+   * runs a session with the JSON codec, or tells the refusal in one
+   * `error` event and a close frame.
+   */
+  #acceptWebSocket(conn: ByteConn, rest: Uint8Array, request: HttpRequest, key: string): void {
+    if (this.#shutdown !== undefined) return closeQuietly(conn);
+    this.#metrics.connectionsAccepted++;
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    const peer = this.#webClient(request);
+    const decision = admit(this.#limits, this.#bans, peer.hostname);
+    if (!("slot" in decision)) {
+      countRefusal(this.#metrics, this.#config.logger, peer, decision.reason);
+      const refusal = jsonCodec.reply({ kind: "error", error: decision.error });
+      const close = encodeCloseFrame(CloseCode.PolicyViolation);
+      this.#refuseWith(conn, concatBytes([upgradeResponse(key), refusal, close]));
+      return;
+    }
+    this.#run(
+      (onSlowReader) => {
+        const connection = new WebSocketLineConnection(conn, {
+          maxLineBytes: this.#config.maxLineBytes,
+          maxQueuedBytes: this.#config.maxOutboxBytes,
+          onSlowReader,
+          peer,
+          firstBytes: rest,
+          metrics: this.#metrics,
+          schedule: this.#schedule,
+        });
+        connection.send(upgradeResponse(key));
+        return connection;
+      },
+      jsonCodec,
+      decision.slot,
+    );
+  }
+
+  /**
+   * The WebSocket client's address: the last `X-Forwarded-For` entry when
+   * the connection comes from a trusted proxy (the one the proxy itself
+   * saw), else the connection's own.
+   */
+  #webClient(request: HttpRequest): HostPort {
+    const forwarded = request.headers.get("x-forwarded-for");
+    if (forwarded === undefined || !this.#config.trustedProxies?.includes(request.peer.hostname)) {
+      return request.peer;
+    }
+    const last = forwarded.split(",").at(-1)!.trim();
+    const valid = parseIPv4(last) !== undefined || parseIPv6(last) !== undefined;
+    return valid ? { hostname: last, port: 0 } : request.peer;
+  }
+
+  /** Runs a session and its user over a connection, until it ends. */
+  #run(
+    connect: (onSlowReader: () => void) => LineConnection,
+    codec: Codec,
+    slot: ConnectionSlot | undefined,
+  ): void {
+    const connection = connect(() => session.slowReader());
+    const session = new Session(connection, codec, this.#sessionOptions);
     const user = new ChatUser(session, this.#userOptions);
     this.#sessions.add(session);
     this.#users.add(user);
@@ -461,6 +562,22 @@ function admit(
     ? ServerError.tooManyConnections()
     : ServerError.tooManyNewConnections(admission.retrySeconds);
   return { reason: admission.refusal, error };
+}
+
+async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await conn.write(bytes.subarray(written));
+  }
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const whole = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    whole.set(part, offset);
+    offset += part.length;
+  }
+  return whole;
 }
 
 /** Counts and logs a refusal, where it is decided. */

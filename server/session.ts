@@ -85,6 +85,8 @@ export class Session {
   #throttledSince: number | undefined;
   #pause: { timer: ReturnType<typeof setTimeout>; resume: () => void } | undefined;
   #closing: Promise<void> | undefined;
+  /** An error line was sent as the session ended. */
+  #endedWithError = false;
 
   /**
    * Creates a session for an accepted connection.
@@ -200,7 +202,10 @@ export class Session {
     if (this.#endReason !== undefined) return;
     this.#endReason = reason;
     const wire = error ?? endReasonInfo(reason).error?.(this.#options);
-    if (wire !== undefined) this.reply({ kind: "error", error: wire });
+    if (wire !== undefined) {
+      this.reply({ kind: "error", error: wire });
+      this.#endedWithError = true;
+    }
     this.#tellHandler();
     void this.#closeAfterFlush();
   }
@@ -281,6 +286,7 @@ export class Session {
   /** Closes once the output is written or the grace period is over; once. */
   #closeAfterFlush(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#conn.finish?.(!this.#endedWithError);
       let graceTimer: ReturnType<typeof setTimeout> | undefined;
       const grace = new Promise<void>((resolve) => {
         graceTimer = setTimeout(resolve, this.#options.closeGraceMs);

@@ -1,6 +1,7 @@
 /**
  * A deliberately small HTTP/1.1 server for the operator's endpoints
- * (`/metrics`, `/healthz`): one request per connection, then close.
+ * (`/metrics`, `/healthz`) and the web page: one request per connection,
+ * then close, or a hand-over of the connection for a WebSocket upgrade.
  *
  * `Deno.serve` has no header timeout and no connection cap, and an accept
  * error inside it (out of file descriptors) rejects where nothing can catch
@@ -11,6 +12,7 @@
  * @module
  */
 
+import type { ByteConn } from "./line_connection.ts";
 import { closeQuietly, isPeerGone } from "./net_errors.ts";
 
 /** A request, as far as the endpoints need it. */
@@ -19,6 +21,20 @@ export interface HttpRequest {
   readonly method: string;
   /** The path, without the query. */
   readonly path: string;
+  /** The headers by lower-case name; a repeated header's values joined by `, `. */
+  readonly headers: ReadonlyMap<string, string>;
+  /** The TCP peer. */
+  readonly peer: Deno.NetAddr;
+  /** Whether it came over TLS. */
+  readonly tls: boolean;
+}
+
+/**
+ * Takes over a connection after its request head, for a WebSocket: the
+ * server forgets the connection, and `rest` holds the bytes read after the head.
+ */
+export interface HttpUpgrade {
+  readonly upgrade: (conn: ByteConn, rest: Uint8Array) => void;
 }
 
 /** What an endpoint answers. */
@@ -50,14 +66,18 @@ export interface HttpServerOptions {
   maxHeaderBytes?: number;
   /** Told about accept errors the server went on after. */
   onAcceptError?: (error: unknown) => void;
+  /** Serve HTTPS with this certificate chain and key (PEM). */
+  tls?: { cert: string; key: string };
 }
 
 const STATUS_TEXT: Record<number, string> = {
   200: "OK",
   400: "Bad Request",
   404: "Not Found",
+  403: "Forbidden",
   405: "Method Not Allowed",
   408: "Request Timeout",
+  426: "Upgrade Required",
   431: "Request Header Fields Too Large",
 };
 
@@ -67,9 +87,10 @@ const decoder = new TextDecoder();
 /** A listening endpoint server. */
 export class HttpServer {
   readonly addr: Deno.NetAddr;
-  readonly #listener: Deno.TcpListener;
-  readonly #handler: (request: HttpRequest) => HttpResponse;
-  readonly #options: Required<Omit<HttpServerOptions, "onAcceptError">>;
+  readonly #listener: Deno.Listener;
+  readonly #handler: (request: HttpRequest) => HttpResponse | HttpUpgrade;
+  readonly #options: Required<Omit<HttpServerOptions, "onAcceptError" | "tls">>;
+  readonly #tls: boolean;
   readonly #onAcceptError: (error: unknown) => void;
   readonly #open = new Set<Promise<void>>();
   readonly #conns = new Set<Deno.Conn>();
@@ -77,12 +98,13 @@ export class HttpServer {
   #closed = false;
 
   private constructor(
-    listener: Deno.TcpListener,
-    handler: (request: HttpRequest) => HttpResponse,
+    listener: Deno.Listener,
+    handler: (request: HttpRequest) => HttpResponse | HttpUpgrade,
     options: HttpServerOptions,
   ) {
     this.#listener = listener;
-    this.addr = listener.addr;
+    this.addr = listener.addr as Deno.NetAddr;
+    this.#tls = options.tls !== undefined;
     this.#handler = handler;
     this.#options = {
       headerTimeoutMs: options.headerTimeoutMs ?? 5000,
@@ -97,17 +119,21 @@ export class HttpServer {
    * Starts listening.
    *
    * @param address Where.
-   * @param handler Answers each request; it must not throw.
-   * @param options Timeouts and caps.
+   * @param handler Answers each request, or takes its connection over; it must not throw.
+   * @param options Timeouts, caps and TLS.
    * @returns The server, listening.
    * @throws The listen error, such as `Deno.errors.AddrInUse`.
    */
   static listen(
     address: { hostname: string; port: number },
-    handler: (request: HttpRequest) => HttpResponse,
+    handler: (request: HttpRequest) => HttpResponse | HttpUpgrade,
     options: HttpServerOptions = {},
   ): HttpServer {
-    return new HttpServer(Deno.listen(address), handler, options);
+    // Deno's TLS handshake happens at the first read, under the head's deadline.
+    const listener = options.tls
+      ? Deno.listenTls({ ...address, ...options.tls })
+      : Deno.listen(address);
+    return new HttpServer(listener, handler, options);
   }
 
   /** Stops listening and closes every connection. */
@@ -136,26 +162,35 @@ export class HttpServer {
         continue;
       }
       this.#conns.add(conn);
-      const serving = this.#serve(conn).finally(() => {
+      const serving = this.#serve(conn).then((handedOver) => {
         this.#conns.delete(conn);
         this.#open.delete(serving);
-        closeQuietly(conn);
+        if (!handedOver) closeQuietly(conn);
       });
       this.#open.add(serving);
     }
   }
 
-  async #serve(conn: Deno.Conn): Promise<void> {
+  /** Answers one request; true when an upgrade took the connection over. */
+  async #serve(conn: Deno.Conn): Promise<boolean> {
     // Whatever the client does, the connection is closed by this deadline.
     const deadline = setTimeout(() => closeQuietly(conn), this.#options.headerTimeoutMs);
     try {
-      const head = await this.#readHead(conn);
-      const request = head === undefined ? undefined : parseRequestLine(head);
-      const response = head === undefined
+      const read = await this.#readHead(conn);
+      const request = read === undefined
+        ? undefined
+        : parseRequest(read.head, conn.remoteAddr as Deno.NetAddr, this.#tls);
+      const response = read === undefined
         ? { status: 431, body: "Request header too large\n" }
         : request === undefined
         ? { status: 400, body: "Bad request\n" }
         : this.#handler(request);
+      if ("upgrade" in response) {
+        clearTimeout(deadline);
+        this.#conns.delete(conn);
+        response.upgrade(conn, read!.rest);
+        return true;
+      }
       await writeAll(conn, encodeResponse(response, request?.method === "HEAD"));
       // Closing with unread bytes would reset the connection and lose the
       // answer: end the output, then let the client finish (by the deadline).
@@ -167,28 +202,61 @@ export class HttpServer {
     } finally {
       clearTimeout(deadline);
     }
+    return false;
   }
 
-  /** Reads until the blank line that ends the head; `undefined` when it is too large. */
-  async #readHead(conn: Deno.Conn): Promise<string | undefined> {
+  /**
+   * Reads until the blank line that ends the head.
+   *
+   * @returns The head, and the bytes read after it; `undefined` when it is too large.
+   */
+  async #readHead(conn: Deno.Conn): Promise<{ head: string; rest: Uint8Array } | undefined> {
     const buffer = new Uint8Array(this.#options.maxHeaderBytes);
     let length = 0;
     while (length < buffer.length) {
       const count = await conn.read(buffer.subarray(length));
       if (count === null) throw new Deno.errors.UnexpectedEof("closed before the request ended");
       length += count;
-      const text = decoder.decode(buffer.subarray(0, length));
-      if (text.includes("\r\n\r\n") || text.includes("\n\n")) return text;
+      const end = headEnd(buffer.subarray(0, length));
+      if (end !== -1) {
+        return { head: decoder.decode(buffer.subarray(0, end)), rest: buffer.slice(end, length) };
+      }
     }
     return undefined;
   }
 }
 
-function parseRequestLine(head: string): HttpRequest | undefined {
-  const match = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r?\n/.exec(head);
+/** Where the head ends (after its blank line), or -1 when it has not ended yet. */
+function headEnd(bytes: Uint8Array): number {
+  for (let index = 1; index < bytes.length; index++) {
+    if (bytes[index] !== 0x0a) continue;
+    if (bytes[index - 1] === 0x0a) return index + 1;
+    if (bytes[index - 1] === 0x0d && bytes[index - 2] === 0x0a) return index + 1;
+  }
+  return -1;
+}
+
+/**
+ * Parses a request head: the request line and the headers.
+ *
+ * @returns The request, or `undefined` when the head is malformed.
+ */
+function parseRequest(head: string, peer: Deno.NetAddr, tls: boolean): HttpRequest | undefined {
+  const lines = head.split(/\r?\n/);
+  const match = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(lines[0] ?? "");
   if (!match) return undefined;
   const [, method = "", target = ""] = match;
-  return { method, path: target.split("?")[0]! };
+  const headers = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    if (line === "") continue;
+    const colon = line.indexOf(":");
+    if (colon <= 0) return undefined;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const earlier = headers.get(name);
+    headers.set(name, earlier === undefined ? value : `${earlier}, ${value}`);
+  }
+  return { method, path: target.split("?")[0]!, headers, peer, tls };
 }
 
 function encodeResponse(response: HttpResponse, headOnly: boolean): Uint8Array {

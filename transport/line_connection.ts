@@ -1,8 +1,8 @@
 /**
  * One client connection as the chat logic sees it: batches of bounded lines
  * in, queued bytes out, close. It hides whether the bytes travel over TCP
- * (a `Deno.Conn`) or TLS (a `node:tls` socket behind {@linkcode ByteConn}),
- * so a WebSocket transport can implement the same interface later.
+ * (a `Deno.Conn`), TLS (a `node:tls` socket behind {@linkcode ByteConn}) or
+ * a WebSocket (`websocket_connection.ts`).
  *
  * @module
  */
@@ -42,6 +42,13 @@ export interface LineConnection {
   send(bytes: Uint8Array): void;
   /** Resolves once everything sent so far is written, or never writable. */
   flushed(): Promise<void>;
+  /**
+   * Queues whatever ends the stream politely, after what is queued (a
+   * WebSocket's close frame); nothing is sent after it. TCP needs none.
+   *
+   * @param clean Whether the session ended without an error.
+   */
+  finish?(clean: boolean): void;
   /** Closes at once, dropping unsent output. Safe to call twice. */
   close(): void;
   /** True once the stream was ended because a TLS handshake came to a plain port. */
