@@ -445,7 +445,7 @@ function chatEvent(event, live) {
   }
   if (known || claimed) return;
   if (id !== "") seen.add(id);
-  if (live) updatePeople(conversation, kind, from, to);
+  if (live) updateRoom(conversation, kind, from, to, body);
 
   const line = eventLine(kind, from, to, body);
   if (line === undefined) return;
@@ -515,8 +515,9 @@ function eventLine(kind, from, to, body) {
  * @param {string} kind
  * @param {string} from
  * @param {string} to
+ * @param {string} body
  */
-function updatePeople(conversation, kind, from, to) {
+function updateRoom(conversation, kind, from, to, body) {
   const people = conversation.people;
   switch (kind) {
     case "join":
@@ -533,6 +534,9 @@ function updatePeople(conversation, kind, from, to) {
         conversation.joined = false;
         conversation.button.classList.add("left");
       }
+      break;
+    case "topic":
+      setTopic(conversation, body);
       break;
     case "nick":
       if (people.delete(from)) people.add(to);
