@@ -13,11 +13,18 @@
  * @module
  */
 
-import { mentions, parseInput, utcTimeAfter } from "./commands.js";
+import { mentions, parseInput, utcTime, utcTimeAfter } from "./commands.js";
 import { ServerLink } from "./connection.js";
 
-/** How many lines each history page asks for. */
+/** How many lines a page of history asks for when the user scrolls back. */
 const HISTORY_PAGE = 50;
+
+/**
+ * How many lines a page asks for to close a gap after a reconnect: the
+ * most the server gives, since its pages never split a second and a second
+ * holding more lines than a page can only be had whole.
+ */
+const GAP_PAGE = 200;
 
 /** How many pages the page fetches to close a gap after a reconnect. */
 const MAX_GAP_PAGES = 10;
@@ -77,7 +84,8 @@ const ui = {
  * A history request in flight for one room: the user scrolling back
  * (`older`), or the page closing a gap after a reconnect (`gap`).
  *
- * @typedef {{ mode: "older" | "gap", pages: number, overlap: boolean, oldest: number }} HistoryRequest
+ * @typedef {{ mode: "older" | "gap", pages: number, overlap: boolean, oldest: number,
+ *   first?: HTMLLIElement }} HistoryRequest
  */
 
 /** One tab: a room, or a private conversation with one user. */
@@ -113,6 +121,14 @@ class Conversation {
     /** The replay after a join, until its WHO answer: how many lines, and whether one was known. */
     /** @type {{ knewIds: boolean, count: number, overlap: boolean, oldest: number } | null} */
     this.replay = null;
+    /**
+     * The line of the last event of the history coming in (a replay or a
+     * page), after which its next new line goes: lines of one second are
+     * told apart by their order in the history, not their times.
+     *
+     * @type {HTMLLIElement | null}
+     */
+    this.anchor = null;
 
     this.log = document.createElement("ol");
     this.log.className = "lines";
@@ -201,8 +217,9 @@ const session = {
 const conversations = new Map();
 /** @type {Conversation | undefined} */
 let shown;
-/** Every event id shown: a reconnect's replay skips them. */
-const seen = new Set();
+/** The line of every event shown, by id: a reconnect's replay skips them. */
+/** @type {Map<string, HTMLLIElement>} */
+const shownById = new Map();
 
 const link = new ServerLink(
   `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`,
@@ -431,20 +448,24 @@ function chatEvent(event, live) {
     : room(text(event, "room"), true);
   if (conversation === undefined) return;
 
-  const known = id !== "" && seen.has(id);
-  const claimed = !known && !live && sameName(from, session.name) &&
-    claimOwnLine(conversation, kind, body, id, time);
+  const known = (id === "" ? undefined : shownById.get(id)) ??
+    (live || !sameName(from, session.name)
+      ? undefined
+      : claimOwnLine(conversation, kind, body, id, time));
   if (conversation.replay !== null && !live) {
     conversation.replay.count++;
     conversation.replay.oldest = Math.min(conversation.replay.oldest, time);
-    if (known || claimed) conversation.replay.overlap = true;
+    if (known !== undefined) conversation.replay.overlap = true;
   }
   if (conversation.request !== null && !live) {
     conversation.request.oldest = Math.min(conversation.request.oldest, time);
-    if (known || claimed) conversation.request.overlap = true;
+    if (known !== undefined) conversation.request.overlap = true;
   }
-  if (known || claimed) return;
-  if (id !== "") seen.add(id);
+  if (known !== undefined) {
+    if (!live) conversation.anchor = known;
+    if (conversation.request !== null) conversation.request.first ??= known;
+    return;
+  }
   if (live) updateRoom(conversation, kind, from, to, body);
 
   const line = eventLine(kind, from, to, body);
@@ -455,7 +476,13 @@ function chatEvent(event, live) {
   const mentioned = !mine && (kind === "message" || kind === "action") &&
     mentions(body, session.name);
   if (mentioned) li.classList.add("mention");
-  place(conversation, li, time, live);
+  if (id !== "") shownById.set(id, li);
+  if (live) {
+    append(conversation, li);
+  } else {
+    placeHistory(conversation, li, time);
+    if (conversation.request !== null) conversation.request.first ??= li;
+  }
   conversation.hasIds = true;
   const countable = live && !mine && ["message", "action", "private"].includes(kind);
   if (countable) arrived(conversation, li, mentioned || kind === "private", line.parts);
@@ -549,7 +576,7 @@ function updateRoom(conversation, kind, from, to, body) {
 
 /**
  * Gives the user's own line shown at once the id and time the server gave it,
- * found in a history by its text; true when there was one.
+ * found in a history by its text; returns that line, if there was one.
  *
  * @param {Conversation} conversation
  * @param {string} kind
@@ -561,13 +588,13 @@ function claimOwnLine(conversation, kind, body, id, time) {
   const index = conversation.unconfirmed.findIndex((li) =>
     li.dataset.kind === kind && li.dataset.text === body
   );
-  if (index < 0) return false;
-  const [li] = conversation.unconfirmed.splice(index, 1);
-  if (li === undefined) return false;
+  const [li] = index < 0 ? [] : conversation.unconfirmed.splice(index, 1);
+  if (li === undefined) return undefined;
   li.dataset.id = id;
   li.dataset.time = String(time);
-  if (id !== "") seen.add(id);
-  return true;
+  li.classList.remove("unsent");
+  if (id !== "") shownById.set(id, li);
+  return li;
 }
 
 /** @param {Record<string, unknown>} event */
@@ -577,6 +604,7 @@ function historyEnd(event) {
   const next = number(event, "next");
   const request = conversation.request;
   conversation.request = null;
+  conversation.anchor = null;
   if (request === null) {
     notice(conversation, `${number(event, "count") ?? 0} older lines`);
     return;
@@ -589,23 +617,25 @@ function historyEnd(event) {
   if (request.overlap || next === undefined) return;
   if (request.pages >= MAX_GAP_PAGES) {
     const li = lineElement("gap", request.oldest, [["text", "Some messages may be missing here"]]);
-    place(conversation, li, request.oldest, false);
+    conversation.log.insertBefore(li, request.first ?? null);
     return;
   }
-  askHistory(conversation, { ...request, pages: request.pages + 1 }, next);
+  askHistory(conversation, { ...request, pages: request.pages + 1 }, utcTime(next));
 }
 
 /**
- * Asks for a page of a room's history before `before` (now by default).
+ * Asks for a page of a room's history.
  *
  * @param {Conversation} conversation
  * @param {HistoryRequest} request
- * @param {number} [before]
+ * @param {string} before A UTC time as the protocol writes it, or "" for now.
  */
 function askHistory(conversation, request, before) {
-  const time = before === undefined ? "" : ` ${utcTimeAfter(before)}`;
-  if (!link.send(`HISTORY ${conversation.name} ${HISTORY_PAGE}${time}`)) return;
+  const count = request.mode === "gap" ? GAP_PAGE : HISTORY_PAGE;
+  const line = `HISTORY ${conversation.name} ${count}${before === "" ? "" : ` ${before}`}`;
+  if (!link.send(line)) return;
   conversation.request = request;
+  conversation.anchor = null;
 }
 
 /** @param {Record<string, unknown>} event */
@@ -674,6 +704,7 @@ function joined(event) {
  * @param {Conversation} conversation
  */
 function startReplay(conversation) {
+  conversation.anchor = null;
   conversation.replay = {
     knewIds: conversation.hasIds,
     count: 0,
@@ -691,6 +722,7 @@ function startReplay(conversation) {
 function replayEnded(conversation) {
   const replay = conversation.replay;
   conversation.replay = null;
+  conversation.anchor = null;
   if (replay === null || !replay.knewIds || replay.count === 0) return;
   // The user's lines sent on a connection that was lost before the server
   // had them, though the replay covers their time, never reached it.
@@ -701,10 +733,11 @@ function replayEnded(conversation) {
     li.title = "This message may not have reached the server";
   }
   if (replay.overlap) return;
+  // The replay may have split its oldest second: ask from the next one.
   askHistory(
     conversation,
     { mode: "gap", pages: 1, overlap: false, oldest: replay.oldest },
-    replay.oldest,
+    utcTimeAfter(replay.oldest),
   );
 }
 
@@ -814,7 +847,7 @@ function serverError(event) {
   }
   const li = lineElement("error", Date.now(), [["text", message]]);
   li.dataset.code = code;
-  place(shown, li, Date.now(), true);
+  append(shown, li);
   if (closes === "always" && FINAL_ERRORS.has(code)) {
     link.stop();
     ui.status.textContent = `Disconnected: ${message}`;
@@ -882,6 +915,10 @@ function addConversation(conversation) {
 /** @param {Conversation} conversation */
 function closeConversation(conversation) {
   conversations.delete(conversation.key);
+  // Joined again, the room's history is shown again.
+  for (const li of conversation.log.querySelectorAll("li[data-id]")) {
+    if (li instanceof HTMLElement && li.dataset.id) shownById.delete(li.dataset.id);
+  }
   conversation.log.remove();
   conversation.tab.remove();
   if (shown === conversation) {
@@ -987,7 +1024,14 @@ function loadOlder() {
   if (conversation === undefined || conversation.kind !== "room" || conversation.request !== null) {
     return;
   }
-  const before = conversation.olderNext ?? oldestTime(conversation);
+  // `next` starts a whole second; the oldest line shown may share its
+  // second with lines not shown yet, so that second is asked again.
+  const oldest = oldestTime(conversation);
+  const before = typeof conversation.olderNext === "number"
+    ? utcTime(conversation.olderNext)
+    : oldest === undefined
+    ? ""
+    : utcTimeAfter(oldest);
   askHistory(conversation, { mode: "older", pages: 1, overlap: false, oldest: Infinity }, before);
 }
 
@@ -1042,7 +1086,7 @@ function lineElement(className, time, parts, id = "") {
 function notice(conversation, message, className = "notice") {
   if (conversation === undefined || message === "") return;
   const now = Math.max(Date.now(), lastTime(conversation));
-  place(conversation, lineElement(className, now, [["text", message]]), now, true);
+  append(conversation, lineElement(className, now, [["text", message]]));
 }
 
 /** @param {string} message */
@@ -1059,28 +1103,27 @@ function lastTime(conversation) {
 }
 
 /**
- * Puts a line in a conversation: at the end when live (the server's order),
- * else where its time says. The view follows the end only if it was there.
+ * Adds a live line at the end of a conversation: live events come in the
+ * server's one order.
  *
  * @param {Conversation | undefined} conversation
  * @param {HTMLLIElement} li
- * @param {number} time
- * @param {boolean} live
  */
-function place(conversation, li, time, live) {
-  if (conversation === undefined) return;
+function append(conversation, li) {
+  if (conversation !== undefined) insertLine(conversation, li, null);
+}
+
+/**
+ * Inserts a line before another (at the end for null). The view follows the
+ * end only if it was there, and does not move when a line goes above it.
+ *
+ * @param {Conversation} conversation
+ * @param {HTMLLIElement} li
+ * @param {Element | null} before
+ */
+function insertLine(conversation, li, before) {
   const visible = conversation === shown;
   const follow = visible ? atBottom() : conversation.stuck;
-  let before = null;
-  if (!live) {
-    for (
-      let node = conversation.log.lastElementChild;
-      node instanceof HTMLElement && Number(node.dataset.time) > time;
-      node = node.previousElementSibling
-    ) {
-      before = node;
-    }
-  }
   conversation.log.insertBefore(li, before);
   if (visible && follow) {
     scrollToBottom();
@@ -1088,6 +1131,40 @@ function place(conversation, li, time, live) {
     // A line above what the user reads must not push it down.
     ui.messages.scrollTop += li.offsetHeight;
   }
+}
+
+/**
+ * Puts a line from a history where it belongs: right after the line of the
+ * event before it in the same history (past notices no later than it, such
+ * as "Connection lost"), or, for the first, before every line as late as it
+ * or later.
+ *
+ * @param {Conversation} conversation
+ * @param {HTMLLIElement} li
+ * @param {number} time
+ */
+function placeHistory(conversation, li, time) {
+  const anchor = conversation.anchor;
+  let before = null;
+  if (anchor !== null && anchor.parentElement === conversation.log) {
+    before = anchor.nextElementSibling;
+    while (
+      before instanceof HTMLElement && before.dataset.id === undefined &&
+      Number(before.dataset.time) <= time
+    ) {
+      before = before.nextElementSibling;
+    }
+  } else {
+    for (
+      let node = conversation.log.lastElementChild;
+      node instanceof HTMLElement && Number(node.dataset.time) >= time;
+      node = node.previousElementSibling
+    ) {
+      before = node;
+    }
+  }
+  insertLine(conversation, li, before);
+  conversation.anchor = li;
 }
 
 /**
@@ -1234,7 +1311,7 @@ function showOwnLine(kind, roomName, body) {
   li.dataset.generation = String(session.generation);
   conversation.unconfirmed.push(li);
   if (conversation === shown) scrollToBottom();
-  place(conversation, li, now, true);
+  append(conversation, li);
 }
 
 /**

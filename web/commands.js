@@ -180,6 +180,24 @@ export function reconnectDelay(attempt, random = Math.random) {
 }
 
 /**
+ * A time as the protocol writes it: UTC, to the second.
+ *
+ * @param {number} time Milliseconds since the epoch.
+ * @returns {string} Such as `2026-12-02T08:00:00Z`.
+ *
+ * @example
+ * ```ts
+ * import { utcTime } from "./commands.js";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(utcTime(Date.UTC(2026, 11, 2, 8, 0, 0, 500)), "2026-12-02T08:00:00Z");
+ * ```
+ */
+export function utcTime(time) {
+  return `${new Date(time).toISOString().slice(0, 19)}Z`;
+}
+
+/**
  * A time as the protocol writes it (UTC, to the second), rounded up to the
  * next whole second so that `HISTORY … before` it includes the second of
  * `time` itself: the page drops what it has by id.
@@ -197,8 +215,7 @@ export function reconnectDelay(attempt, random = Math.random) {
  * ```
  */
 export function utcTimeAfter(time) {
-  const second = Math.ceil(time / 1000) * 1000;
-  return `${new Date(second).toISOString().slice(0, 19)}Z`;
+  return utcTime(Math.ceil(time / 1000) * 1000);
 }
 
 /**

@@ -203,7 +203,17 @@ export class ChatPage {
 
   /** Waits until a conversation shows a chat line equal to `line`. */
   async waitForLine(conversation: string, line: string): Promise<void> {
-    await this.page.waitForFunction(
+    await this.#waitForLine(conversation, line).catch(async (error) => {
+      const shown = await this.lines(conversation).catch(() => []);
+      throw new Error(
+        `${conversation} never showed "${line}"; it shows:\n${shown.join("\n")}`,
+        { cause: error },
+      );
+    });
+  }
+
+  #waitForLine(conversation: string, line: string) {
+    return this.page.waitForFunction(
       ([name, wanted]) => {
         const log = document.querySelector(`ol[data-conversation="${name}"]`);
         return log !== null &&
