@@ -1069,7 +1069,7 @@ function lineElement(className, time, parts, id = "") {
   li.append(stamp, " ");
   for (const [part, value] of parts) {
     const span = document.createElement("span");
-    span.className = part;
+    span.className = part === "from" ? `from ${nameColor(value)}` : part;
     span.textContent = value;
     li.append(span);
   }
@@ -1213,6 +1213,23 @@ function atBottom() {
 
 function scrollToBottom() {
   ui.messages.scrollTop = ui.messages.scrollHeight;
+}
+
+/** How many colours names get (the `name-0` … classes in app.css). */
+const NAME_COLORS = 8;
+
+/**
+ * A name's colour class: the same for a name on every page, whatever the
+ * case it is written in.
+ *
+ * @param {string} name
+ */
+function nameColor(name) {
+  let hash = 0x811c9dc5; // FNV-1a
+  for (const char of name.toLowerCase()) {
+    hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193) >>> 0;
+  }
+  return `name-${hash % NAME_COLORS}`;
 }
 
 /**

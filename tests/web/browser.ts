@@ -140,13 +140,19 @@ export class ChatPage {
   static async open(
     browser: Browser,
     url: string,
-    options: { viewport?: { width: number; height: number }; colorScheme?: "light" | "dark" } = {},
+    options: {
+      viewport?: { width: number; height: number };
+      colorScheme?: "light" | "dark";
+      /** A script run in the page before its own. */
+      initScript?: string;
+    } = {},
   ): Promise<ChatPage> {
     const context = await browser.newContext({
       viewport: options.viewport ?? { width: 1280, height: 800 },
       colorScheme: options.colorScheme ?? "light",
     });
     context.setDefaultTimeout(PAGE_TIMEOUT_MS);
+    if (options.initScript !== undefined) await context.addInitScript(options.initScript);
     const page = await context.newPage();
     const chat = new ChatPage(context, page);
     await page.goto(url);
