@@ -84,9 +84,31 @@ const ui = {
  * A history request in flight for one room: the user scrolling back
  * (`older`), or the page closing a gap after a reconnect (`gap`).
  *
- * @typedef {{ mode: "older" | "gap", pages: number, overlap: boolean, oldest: number,
- *   first?: HTMLLIElement }} HistoryRequest
+ * @typedef {object} HistoryRequest
+ * @property {"older" | "gap"} mode
+ * @property {number} count How many lines it asks for.
+ * @property {number} pages How many pages this request is into.
+ * @property {boolean} overlap Whether the page held a line shown already.
+ * @property {number} received How many lines the page held.
+ * @property {number} oldest The time of the page's oldest line.
+ * @property {number} newest The time of the page's newest line.
+ * @property {HTMLLIElement} [first] The line of the page's oldest event.
  */
+
+/**
+ * A new history request.
+ *
+ * @param {"older" | "gap"} mode
+ * @param {number} count
+ * @param {number} [pages]
+ * @returns {HistoryRequest}
+ */
+function historyRequest(mode, count, pages = 1) {
+  return { mode, count, pages, overlap: false, received: 0, oldest: Infinity, newest: -Infinity };
+}
+
+/** @param {number} time */
+const secondOf = (time) => Math.floor(time / 1000);
 
 /** One tab: a room, or a private conversation with one user. */
 class Conversation {
@@ -458,7 +480,9 @@ function chatEvent(event, live) {
     if (known !== undefined) conversation.replay.overlap = true;
   }
   if (conversation.request !== null && !live) {
+    conversation.request.received++;
     conversation.request.oldest = Math.min(conversation.request.oldest, time);
+    conversation.request.newest = Math.max(conversation.request.newest, time);
     if (known !== undefined) conversation.request.overlap = true;
   }
   if (known !== undefined) {
@@ -609,6 +633,15 @@ function historyEnd(event) {
     notice(conversation, `${number(event, "count") ?? 0} older lines`);
     return;
   }
+  // A full page of one second may be cut short (the server's pages never
+  // split a second unless one second fills a page): ask for the whole
+  // second once more, as many lines as the server gives.
+  const cut = next !== undefined && request.received === request.count &&
+    secondOf(request.oldest) === secondOf(request.newest) && request.count < GAP_PAGE;
+  if (cut) {
+    askHistory(conversation, historyRequest(request.mode, GAP_PAGE), utcTimeAfter(request.newest));
+    return;
+  }
   if (request.mode === "older") {
     conversation.olderNext = next ?? null;
     if (conversation === shown) showOlderButton();
@@ -620,7 +653,7 @@ function historyEnd(event) {
     conversation.log.insertBefore(li, request.first ?? null);
     return;
   }
-  askHistory(conversation, { ...request, pages: request.pages + 1 }, utcTime(next));
+  askHistory(conversation, historyRequest("gap", GAP_PAGE, request.pages + 1), utcTime(next));
 }
 
 /**
@@ -631,8 +664,7 @@ function historyEnd(event) {
  * @param {string} before A UTC time as the protocol writes it, or "" for now.
  */
 function askHistory(conversation, request, before) {
-  const count = request.mode === "gap" ? GAP_PAGE : HISTORY_PAGE;
-  const line = `HISTORY ${conversation.name} ${count}${before === "" ? "" : ` ${before}`}`;
+  const line = `HISTORY ${conversation.name} ${request.count}${before === "" ? "" : ` ${before}`}`;
   if (!link.send(line)) return;
   conversation.request = request;
   conversation.anchor = null;
@@ -736,7 +768,7 @@ function replayEnded(conversation) {
   // The replay may have split its oldest second: ask from the next one.
   askHistory(
     conversation,
-    { mode: "gap", pages: 1, overlap: false, oldest: replay.oldest },
+    historyRequest("gap", GAP_PAGE),
     utcTimeAfter(replay.oldest),
   );
 }
@@ -1032,7 +1064,7 @@ function loadOlder() {
     : oldest === undefined
     ? ""
     : utcTimeAfter(oldest);
-  askHistory(conversation, { mode: "older", pages: 1, overlap: false, oldest: Infinity }, before);
+  askHistory(conversation, historyRequest("older", HISTORY_PAGE), before);
 }
 
 /**
