@@ -13,21 +13,18 @@
  * @module
  */
 
-import { mentions, parseInput, utcTime, utcTimeAfter } from "./commands.js";
+import { mentions, parseInput } from "./commands.js";
 import { ServerLink } from "./connection.js";
-
-/** How many lines a page of history asks for when the user scrolls back. */
-const HISTORY_PAGE = 50;
-
-/**
- * How many lines a page asks for to close a gap after a reconnect: the
- * most the server gives, since its pages never split a second and a second
- * holding more lines than a page can only be had whole.
- */
-const GAP_PAGE = 200;
-
-/** How many pages the page fetches to close a gap after a reconnect. */
-const MAX_GAP_PAGES = 10;
+import { Conversation, conversationKey, lineElement } from "./conversation.js";
+import {
+  afterPage,
+  afterReplay,
+  countLine,
+  HISTORY_PAGE,
+  historyRequest,
+  olderBefore,
+  replay,
+} from "./history.js";
 
 /** Errors after which reconnecting would only repeat them. */
 const FINAL_ERRORS = new Set(["replaced", "banned"]);
@@ -79,132 +76,6 @@ const ui = {
   notify: /** @type {HTMLInputElement} */ (element("notify")),
   quit: element("quit"),
 };
-
-/**
- * A history request in flight for one room: the user scrolling back
- * (`older`), or the page closing a gap after a reconnect (`gap`).
- *
- * @typedef {object} HistoryRequest
- * @property {"older" | "gap"} mode
- * @property {number} count How many lines it asks for.
- * @property {number} pages How many pages this request is into.
- * @property {boolean} overlap Whether the page held a line shown already.
- * @property {number} received How many lines the page held.
- * @property {number} oldest The time of the page's oldest line.
- * @property {number} newest The time of the page's newest line.
- * @property {HTMLLIElement} [first] The line of the page's oldest event.
- */
-
-/**
- * A new history request.
- *
- * @param {"older" | "gap"} mode
- * @param {number} count
- * @param {number} [pages]
- * @returns {HistoryRequest}
- */
-function historyRequest(mode, count, pages = 1) {
-  return { mode, count, pages, overlap: false, received: 0, oldest: Infinity, newest: -Infinity };
-}
-
-/** @param {number} time */
-const secondOf = (time) => Math.floor(time / 1000);
-
-/** One tab: a room, or a private conversation with one user. */
-class Conversation {
-  /**
-   * @param {"room" | "private"} kind
-   * @param {string} name The room (`#rust`) or the other user's name.
-   */
-  constructor(kind, name) {
-    this.kind = kind;
-    this.name = name;
-    /** Whether the user is in the room (a private conversation always is). */
-    this.joined = true;
-    this.topic = "";
-    /** @type {Set<string>} */
-    this.people = new Set();
-    this.unread = 0;
-    /** Whether the unread marker already stands before this visit's first unread line. */
-    this.markerPlaced = false;
-    /** Whether the view was scrolled to the bottom when last left, and where it was. */
-    this.stuck = true;
-    this.scrollTop = 0;
-    /** Whether any line from the server (with an id) was shown here. */
-    this.hasIds = false;
-    /** The user's own lines not yet seen in a history, which will carry their ids. */
-    /** @type {HTMLLIElement[]} */
-    this.unconfirmed = [];
-    /** Where scrolling back goes on: undefined before the first page, null at the beginning. */
-    /** @type {number | null | undefined} */
-    this.olderNext = undefined;
-    /** @type {HistoryRequest | null} */
-    this.request = null;
-    /** The replay after a join, until its WHO answer: how many lines, and whether one was known. */
-    /** @type {{ knewIds: boolean, count: number, overlap: boolean, oldest: number } | null} */
-    this.replay = null;
-    /**
-     * The line of the last event of the history coming in (a replay or a
-     * page), after which its next new line goes: lines of one second are
-     * told apart by their order in the history, not their times.
-     *
-     * @type {HTMLLIElement | null}
-     */
-    this.anchor = null;
-
-    this.log = document.createElement("ol");
-    this.log.className = "lines";
-    this.log.hidden = true;
-    this.marker = document.createElement("li");
-    this.marker.className = "unread-marker";
-    this.marker.setAttribute("role", "separator");
-    this.marker.textContent = "New messages";
-
-    this.tab = document.createElement("li");
-    this.button = document.createElement("button");
-    this.button.type = "button";
-    this.button.className = `tab ${kind}`;
-    this.label = document.createElement("span");
-    this.badge = document.createElement("span");
-    this.badge.className = "badge";
-    this.badge.hidden = true;
-    this.button.append(this.label, this.badge);
-    this.tab.append(this.button);
-    this.rename(name);
-  }
-
-  /** The key the page finds it by: rooms and names ignore case. */
-  get key() {
-    return conversationKey(this.kind, this.name);
-  }
-
-  /** @param {string} name */
-  rename(name) {
-    this.name = name;
-    this.label.textContent = this.kind === "room" ? name : `@${name}`;
-    this.log.dataset.conversation = this.label.textContent;
-    this.tab.dataset.conversation = this.label.textContent;
-  }
-
-  /** @param {number} count */
-  setUnread(count) {
-    this.unread = count;
-    this.badge.hidden = count === 0;
-    this.badge.textContent = String(count);
-    const sr = document.createElement("span");
-    sr.className = "visually-hidden";
-    sr.textContent = count === 1 ? " unread message" : " unread messages";
-    this.badge.append(sr);
-  }
-}
-
-/**
- * @param {"room" | "private"} kind
- * @param {string} name
- */
-function conversationKey(kind, name) {
-  return `${kind === "room" ? "" : "@"}${name.toLowerCase()}`;
-}
 
 const session = {
   /** The name logged in with (the server's spelling once welcomed). */
@@ -474,20 +345,13 @@ function chatEvent(event, live) {
     (live || !sameName(from, session.name)
       ? undefined
       : claimOwnLine(conversation, kind, body, id, time));
-  if (conversation.replay !== null && !live) {
-    conversation.replay.count++;
-    conversation.replay.oldest = Math.min(conversation.replay.oldest, time);
-    if (known !== undefined) conversation.replay.overlap = true;
-  }
-  if (conversation.request !== null && !live) {
-    conversation.request.received++;
-    conversation.request.oldest = Math.min(conversation.request.oldest, time);
-    conversation.request.newest = Math.max(conversation.request.newest, time);
-    if (known !== undefined) conversation.request.overlap = true;
+  if (!live) {
+    if (conversation.replay !== null) countLine(conversation.replay, time, known !== undefined);
+    if (conversation.request !== null) countLine(conversation.request, time, known !== undefined);
   }
   if (known !== undefined) {
     if (!live) conversation.anchor = known;
-    if (conversation.request !== null) conversation.request.first ??= known;
+    if (conversation.request !== null) conversation.requestFirst ??= known;
     return;
   }
   if (live) updateRoom(conversation, kind, from, to, body);
@@ -502,10 +366,10 @@ function chatEvent(event, live) {
   if (mentioned) li.classList.add("mention");
   if (id !== "") shownById.set(id, li);
   if (live) {
-    append(conversation, li);
+    conversation.append(li);
   } else {
-    placeHistory(conversation, li, time);
-    if (conversation.request !== null) conversation.request.first ??= li;
+    conversation.placeHistory(li, time);
+    if (conversation.request !== null) conversation.requestFirst ??= li;
   }
   conversation.hasIds = true;
   const countable = live && !mine && ["message", "action", "private"].includes(kind);
@@ -625,48 +489,46 @@ function claimOwnLine(conversation, kind, body, id, time) {
 function historyEnd(event) {
   const conversation = room(text(event, "room"));
   if (conversation === undefined) return;
-  const next = number(event, "next");
   const request = conversation.request;
+  const first = conversation.requestFirst;
   conversation.request = null;
+  conversation.requestFirst = null;
   conversation.anchor = null;
   if (request === null) {
-    notice(conversation, `${number(event, "count") ?? 0} older lines`);
+    conversation.notice(`${number(event, "count") ?? 0} older lines`);
     return;
   }
-  // A full page of one second may be cut short (the server's pages never
-  // split a second unless one second fills a page): ask for the whole
-  // second once more, as many lines as the server gives.
-  const cut = next !== undefined && request.received === request.count &&
-    secondOf(request.oldest) === secondOf(request.newest) && request.count < GAP_PAGE;
-  if (cut) {
-    askHistory(conversation, historyRequest(request.mode, GAP_PAGE), utcTimeAfter(request.newest));
-    return;
+  const step = afterPage(request, number(event, "next"));
+  switch (step.kind) {
+    case "ask":
+      return askHistory(conversation, step.request, step.before);
+    case "older":
+      conversation.olderNext = step.next;
+      if (conversation === shown) showOlderButton();
+      return;
+    case "gap": {
+      const li = lineElement("gap", request.oldest, [[
+        "text",
+        "Some messages may be missing here",
+      ]]);
+      conversation.insertBefore(li, first);
+      return;
+    }
   }
-  if (request.mode === "older") {
-    conversation.olderNext = next ?? null;
-    if (conversation === shown) showOlderButton();
-    return;
-  }
-  if (request.overlap || next === undefined) return;
-  if (request.pages >= MAX_GAP_PAGES) {
-    const li = lineElement("gap", request.oldest, [["text", "Some messages may be missing here"]]);
-    conversation.log.insertBefore(li, request.first ?? null);
-    return;
-  }
-  askHistory(conversation, historyRequest("gap", GAP_PAGE, request.pages + 1), utcTime(next));
 }
 
 /**
  * Asks for a page of a room's history.
  *
  * @param {Conversation} conversation
- * @param {HistoryRequest} request
+ * @param {import("./history.js").HistoryRequest} request
  * @param {string} before A UTC time as the protocol writes it, or "" for now.
  */
 function askHistory(conversation, request, before) {
   const line = `HISTORY ${conversation.name} ${request.count}${before === "" ? "" : ` ${before}`}`;
   if (!link.send(line)) return;
   conversation.request = request;
+  conversation.requestFirst = null;
   conversation.anchor = null;
 }
 
@@ -737,12 +599,7 @@ function joined(event) {
  */
 function startReplay(conversation) {
   conversation.anchor = null;
-  conversation.replay = {
-    knewIds: conversation.hasIds,
-    count: 0,
-    overlap: false,
-    oldest: Infinity,
-  };
+  conversation.replay = replay(conversation.hasIds);
 }
 
 /**
@@ -752,25 +609,20 @@ function startReplay(conversation) {
  * @param {Conversation} conversation
  */
 function replayEnded(conversation) {
-  const replay = conversation.replay;
+  const replayed = conversation.replay;
   conversation.replay = null;
   conversation.anchor = null;
-  if (replay === null || !replay.knewIds || replay.count === 0) return;
+  if (replayed === null) return;
   // The user's lines sent on a connection that was lost before the server
   // had them, though the replay covers their time, never reached it.
   for (const li of conversation.unconfirmed) {
-    if (Number(li.dataset.generation) === session.generation) continue;
-    if (Number(li.dataset.time) < replay.oldest || li.classList.contains("unsent")) continue;
+    if (Number(li.dataset.generation) === session.generation || replayed.received === 0) continue;
+    if (Number(li.dataset.time) < replayed.oldest || li.classList.contains("unsent")) continue;
     li.classList.add("unsent");
     li.title = "This message may not have reached the server";
   }
-  if (replay.overlap) return;
-  // The replay may have split its oldest second: ask from the next one.
-  askHistory(
-    conversation,
-    historyRequest("gap", GAP_PAGE),
-    utcTimeAfter(replay.oldest),
-  );
+  const step = afterReplay(replayed);
+  if (step.kind === "ask") askHistory(conversation, step.request, step.before);
 }
 
 /** @param {string} name */
@@ -879,7 +731,7 @@ function serverError(event) {
   }
   const li = lineElement("error", Date.now(), [["text", message]]);
   li.dataset.code = code;
-  append(shown, li);
+  shown?.append(li);
   if (closes === "always" && FINAL_ERRORS.has(code)) {
     link.stop();
     ui.status.textContent = `Disconnected: ${message}`;
@@ -903,7 +755,7 @@ function room(name, create = false) {
 
 /** @param {string} name */
 function openRoom(name) {
-  const conversation = new Conversation("room", name);
+  const conversation = new Conversation("room", name, ui.messages);
   addConversation(conversation);
   return conversation;
 }
@@ -913,7 +765,7 @@ function privateConversation(name) {
   const key = conversationKey("private", name);
   let conversation = conversations.get(key);
   if (conversation === undefined) {
-    conversation = new Conversation("private", name);
+    conversation = new Conversation("private", name, ui.messages);
     addConversation(conversation);
   }
   return conversation;
@@ -948,9 +800,7 @@ function addConversation(conversation) {
 function closeConversation(conversation) {
   conversations.delete(conversation.key);
   // Joined again, the room's history is shown again.
-  for (const li of conversation.log.querySelectorAll("li[data-id]")) {
-    if (li instanceof HTMLElement && li.dataset.id) shownById.delete(li.dataset.id);
-  }
+  for (const id of conversation.ids()) shownById.delete(id);
   conversation.log.remove();
   conversation.tab.remove();
   if (shown === conversation) {
@@ -963,28 +813,13 @@ function closeConversation(conversation) {
 
 /** @param {Conversation} conversation */
 function show(conversation) {
-  if (shown !== undefined && shown !== conversation) {
-    shown.stuck = atBottom();
-    shown.scrollTop = ui.messages.scrollTop;
-    shown.log.hidden = true;
-    shown.button.removeAttribute("aria-current");
-    shown.markerPlaced = false;
-  }
+  if (shown !== conversation) shown?.hide();
   shown = conversation;
-  conversation.log.hidden = false;
-  conversation.button.setAttribute("aria-current", "page");
-  if (!document.hidden) markRead(conversation);
+  if (!document.hidden) conversation.markRead();
   showHeader();
   showPeople();
   showOlderButton();
-  if (conversation.stuck) scrollToBottom();
-  else ui.messages.scrollTop = conversation.scrollTop;
-}
-
-/** @param {Conversation} conversation */
-function markRead(conversation) {
-  conversation.setUnread(0);
-  conversation.markerPlaced = false;
+  conversation.show();
 }
 
 function showHeader() {
@@ -1056,57 +891,11 @@ function loadOlder() {
   if (conversation === undefined || conversation.kind !== "room" || conversation.request !== null) {
     return;
   }
-  // `next` starts a whole second; the oldest line shown may share its
-  // second with lines not shown yet, so that second is asked again.
-  const oldest = oldestTime(conversation);
-  const before = typeof conversation.olderNext === "number"
-    ? utcTime(conversation.olderNext)
-    : oldest === undefined
-    ? ""
-    : utcTimeAfter(oldest);
+  const before = olderBefore(conversation.olderNext ?? undefined, conversation.oldestTime());
   askHistory(conversation, historyRequest("older", HISTORY_PAGE), before);
 }
 
-/**
- * The time of the oldest line from the server that a conversation shows.
- *
- * @param {Conversation} conversation
- * @returns {number | undefined}
- */
-function oldestTime(conversation) {
-  const first = conversation.log.querySelector("li[data-id]");
-  return first instanceof HTMLElement ? Number(first.dataset.time) : undefined;
-}
-
 // ---- Lines ------------------------------------------------------------------
-
-/**
- * A line of the log.
- *
- * @param {string} className
- * @param {number} time
- * @param {[string, string][]} parts Each part's class and text.
- * @param {string} [id] The event's id.
- */
-function lineElement(className, time, parts, id = "") {
-  const li = document.createElement("li");
-  li.className = `line ${className}`;
-  li.dataset.time = String(time);
-  if (id !== "") li.dataset.id = id;
-  const stamp = document.createElement("time");
-  const date = new Date(time);
-  stamp.dateTime = date.toISOString();
-  stamp.title = date.toLocaleString();
-  stamp.textContent = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  li.append(stamp, " ");
-  for (const [part, value] of parts) {
-    const span = document.createElement("span");
-    span.className = part === "from" ? `from ${nameColor(value)}` : part;
-    span.textContent = value;
-    li.append(span);
-  }
-  return li;
-}
 
 /**
  * Adds a notice line (not from a chat event) at the end of a conversation.
@@ -1116,87 +905,14 @@ function lineElement(className, time, parts, id = "") {
  * @param {string} [className]
  */
 function notice(conversation, message, className = "notice") {
-  if (conversation === undefined || message === "") return;
-  const now = Math.max(Date.now(), lastTime(conversation));
-  append(conversation, lineElement(className, now, [["text", message]]));
+  conversation?.notice(message, className);
 }
 
 /** @param {string} message */
 function noticeEverywhere(message) {
   for (const conversation of conversations.values()) {
-    if (conversation.kind === "room") notice(conversation, message, "status-line");
+    if (conversation.kind === "room") conversation.notice(message, "status-line");
   }
-}
-
-/** @param {Conversation} conversation */
-function lastTime(conversation) {
-  const last = conversation.log.lastElementChild;
-  return last instanceof HTMLElement ? Number(last.dataset.time) || 0 : 0;
-}
-
-/**
- * Adds a live line at the end of a conversation: live events come in the
- * server's one order.
- *
- * @param {Conversation | undefined} conversation
- * @param {HTMLLIElement} li
- */
-function append(conversation, li) {
-  if (conversation !== undefined) insertLine(conversation, li, null);
-}
-
-/**
- * Inserts a line before another (at the end for null). The view follows the
- * end only if it was there, and does not move when a line goes above it.
- *
- * @param {Conversation} conversation
- * @param {HTMLLIElement} li
- * @param {Element | null} before
- */
-function insertLine(conversation, li, before) {
-  const visible = conversation === shown;
-  const follow = visible ? atBottom() : conversation.stuck;
-  conversation.log.insertBefore(li, before);
-  if (visible && follow) {
-    scrollToBottom();
-  } else if (visible && before !== null && li.offsetTop < ui.messages.scrollTop) {
-    // A line above what the user reads must not push it down.
-    ui.messages.scrollTop += li.offsetHeight;
-  }
-}
-
-/**
- * Puts a line from a history where it belongs: right after the line of the
- * event before it in the same history (past notices no later than it, such
- * as "Connection lost"), or, for the first, before every line as late as it
- * or later.
- *
- * @param {Conversation} conversation
- * @param {HTMLLIElement} li
- * @param {number} time
- */
-function placeHistory(conversation, li, time) {
-  const anchor = conversation.anchor;
-  let before = null;
-  if (anchor !== null && anchor.parentElement === conversation.log) {
-    before = anchor.nextElementSibling;
-    while (
-      before instanceof HTMLElement && before.dataset.id === undefined &&
-      Number(before.dataset.time) <= time
-    ) {
-      before = before.nextElementSibling;
-    }
-  } else {
-    for (
-      let node = conversation.log.lastElementChild;
-      node instanceof HTMLElement && Number(node.dataset.time) >= time;
-      node = node.previousElementSibling
-    ) {
-      before = node;
-    }
-  }
-  insertLine(conversation, li, before);
-  conversation.anchor = li;
 }
 
 /**
@@ -1210,14 +926,7 @@ function placeHistory(conversation, li, time) {
  */
 function arrived(conversation, li, personal, parts) {
   const reading = conversation === shown && !document.hidden;
-  if (!reading) {
-    if (!conversation.markerPlaced) {
-      conversation.marker.dataset.time = li.dataset.time;
-      conversation.log.insertBefore(conversation.marker, li);
-      conversation.markerPlaced = true;
-    }
-    conversation.setUnread(conversation.unread + 1);
-  }
+  if (!reading) conversation.markUnread(li);
   if (document.hidden) {
     session.hiddenUnread++;
     document.title = `(${session.hiddenUnread}) nanochat`;
@@ -1227,7 +936,7 @@ function arrived(conversation, li, personal, parts) {
     Notification.permission === "granted"
   ) {
     const body = parts.map(([, value]) => value).join("");
-    new Notification(conversation.label.textContent ?? "nanochat", { body, tag: conversation.key });
+    new Notification(conversation.title, { body, tag: conversation.key });
   }
 }
 
@@ -1235,34 +944,8 @@ document.addEventListener("visibilitychange", () => {
   if (document.hidden) return;
   session.hiddenUnread = 0;
   document.title = "nanochat";
-  if (shown !== undefined) markRead(shown);
+  shown?.markRead();
 });
-
-function atBottom() {
-  const { scrollHeight, scrollTop, clientHeight } = ui.messages;
-  return scrollHeight - scrollTop - clientHeight < 24;
-}
-
-function scrollToBottom() {
-  ui.messages.scrollTop = ui.messages.scrollHeight;
-}
-
-/** How many colours names get (the `name-0` … classes in app.css). */
-const NAME_COLORS = 8;
-
-/**
- * A name's colour class: the same for a name on every page, whatever the
- * case it is written in.
- *
- * @param {string} name
- */
-function nameColor(name) {
-  let hash = 0x811c9dc5; // FNV-1a
-  for (const char of name.toLowerCase()) {
-    hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193) >>> 0;
-  }
-  return `name-${hash % NAME_COLORS}`;
-}
 
 /**
  * @param {string} a
@@ -1353,14 +1036,14 @@ function showOwnLine(kind, roomName, body) {
   if (conversation === undefined) return;
   const line = eventLine(kind, session.name, "", body);
   if (line === undefined) return;
-  const now = Math.max(Date.now(), lastTime(conversation));
+  const now = Math.max(Date.now(), conversation.lastTime());
   const li = lineElement(`${line.className} own`, now, line.parts);
   li.dataset.kind = kind;
   li.dataset.text = body;
   li.dataset.generation = String(session.generation);
   conversation.unconfirmed.push(li);
-  if (conversation === shown) scrollToBottom();
-  append(conversation, li);
+  if (conversation === shown) conversation.scrollToEnd();
+  conversation.append(li);
 }
 
 /**

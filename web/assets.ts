@@ -10,6 +10,8 @@ import page from "./index.html" with { type: "text" };
 import script from "./app.js" with { type: "text" };
 import commands from "./commands.js" with { type: "text" };
 import connection from "./connection.js" with { type: "text" };
+import conversation from "./conversation.js" with { type: "text" };
+import history from "./history.js" with { type: "text" };
 import style from "./app.css" with { type: "text" };
 
 /** One file the page is made of. */
@@ -26,5 +28,7 @@ export const PAGE_FILES: ReadonlyMap<string, PageFile> = new Map([
   ["/app.js", { contentType: "text/javascript; charset=utf-8", body: script }],
   ["/commands.js", { contentType: "text/javascript; charset=utf-8", body: commands }],
   ["/connection.js", { contentType: "text/javascript; charset=utf-8", body: connection }],
+  ["/conversation.js", { contentType: "text/javascript; charset=utf-8", body: conversation }],
+  ["/history.js", { contentType: "text/javascript; charset=utf-8", body: history }],
   ["/app.css", { contentType: "text/css; charset=utf-8", body: style }],
 ]);
