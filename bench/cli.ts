@@ -35,6 +35,7 @@ export interface BenchCommand {
   loginUsers?: number;
   workers: number;
   pid?: number;
+  webPort?: number;
   json: boolean;
 }
 
@@ -55,6 +56,8 @@ Options (defaults in parentheses):
                       (needs --pid)
   --logins N          instead: log N users in (connect, name, welcome) and
                       keep them: logins per second
+  --web PORT          nanochat: receivers use the web page's WebSocket on
+                      this port (serve --http); senders stay on TCP
   --workers N         threads that drive the connections, each with its
                       share of receivers and senders (1: this one; more
                       load bench/load_worker.ts: --allow-read)
@@ -92,6 +95,7 @@ export function parseBenchArgs(args: string[]): BenchCommand | "help" {
       logins: { type: "string" },
       workers: { type: "string", default: "1" },
       pid: { type: "string" },
+      web: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -117,6 +121,10 @@ export function parseBenchArgs(args: string[]): BenchCommand | "help" {
   };
   if (values.rate !== undefined) command.rate = positive("--rate", values.rate);
   if (values.pid !== undefined) command.pid = positive("--pid", values.pid);
+  if (values.web !== undefined) {
+    if (command.protocol !== "nanochat") throw new TypeError("--web is for --proto nanochat");
+    command.webPort = parseNumber("--web", values.web, { min: 1, max: 65535 });
+  }
   if (values.idle !== undefined) {
     command.idleUsers = positive("--idle", values.idle);
     if (command.pid === undefined) throw new TypeError("--idle needs --pid to measure memory");

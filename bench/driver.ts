@@ -59,6 +59,8 @@ export interface BenchOptions {
   pid?: number;
   /** A room to talk in (a channel of its own for Redis); the lobby when absent. */
   room?: string;
+  /** nanochat only: receivers use the web page's WebSocket on this port (`serve --http`). */
+  webPort?: number;
   /**
    * Awaited once everyone is connected and ready, before the first message:
    * several workloads driven at once start sending together.
@@ -182,6 +184,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     totalSenders: options.senders,
   };
   if (options.room !== undefined) partOptions.room = options.room;
+  if (options.webPort !== undefined) partOptions.webPort = options.webPort;
   if (options.messages !== undefined) partOptions.messages = options.messages;
   if (options.rate !== undefined) partOptions.rate = options.rate;
   if (options.durationSeconds !== undefined) partOptions.durationSeconds = options.durationSeconds;

@@ -13,7 +13,13 @@
  */
 
 import { Tally, type TallySnapshot } from "./tally.ts";
-import { type BenchProtocol, benchProtocol, type BenchProtocolName, parsePayload } from "./wire.ts";
+import {
+  type BenchProtocol,
+  benchProtocol,
+  type BenchProtocolName,
+  jsonPayload,
+  parsePayload,
+} from "./wire.ts";
 
 /** Which connections a share drives, and how. */
 export interface LoadPartOptions {
@@ -23,6 +29,11 @@ export interface LoadPartOptions {
   port: number;
   /** What the server speaks. */
   protocol: BenchProtocolName;
+  /**
+   * nanochat only: receivers connect to the web page's WebSocket on this
+   * port (`nanochat serve --http`) instead of the line protocol's port.
+   */
+  webPort?: number;
   /** A room to talk in; the lobby when absent. */
   room?: string;
   /** This share's receivers, by their index in the whole run: `[first, end)`. */
@@ -131,6 +142,45 @@ class BenchConnection {
   }
 }
 
+/**
+ * A receiver on the web page's WebSocket: each line it says is one
+ * message, and each event it gets is handed over as one line of text.
+ */
+class WebSocketBenchConnection {
+  readonly #socket: WebSocket;
+  readonly done: Promise<void>;
+
+  private constructor(socket: WebSocket, onMessage: (text: string) => void) {
+    this.#socket = socket;
+    const closed = Promise.withResolvers<void>();
+    socket.onmessage = (event) => onMessage(event.data as string);
+    socket.onclose = () => closed.resolve();
+    socket.onerror = () => {}; // the close that follows ends it
+    this.done = closed.promise;
+  }
+
+  static async open(
+    options: LoadPartOptions,
+    onMessage: (text: string) => void,
+  ): Promise<WebSocketBenchConnection> {
+    const socket = new WebSocket(`ws://${options.hostname}:${options.webPort}/ws`);
+    const opened = Promise.withResolvers<void>();
+    socket.onopen = () => opened.resolve();
+    socket.onclose = () => opened.reject(new Error("the WebSocket closed before it opened"));
+    await opened.promise;
+    return new WebSocketBenchConnection(socket, onMessage);
+  }
+
+  write(text: string): Promise<void> {
+    for (const line of text.split("\n")) if (line !== "") this.#socket.send(line);
+    return Promise.resolve();
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
+}
+
 /** A share driven from this thread. */
 export class LoadPart implements LoadShare {
   readonly #options: LoadPartOptions;
@@ -139,7 +189,7 @@ export class LoadPart implements LoadShare {
   readonly #ready: Uint8Array;
   readonly #welcomed: Array<(() => void) | undefined>;
   readonly #offset: number;
-  #receivers: BenchConnection[] = [];
+  #receivers: (BenchConnection | WebSocketBenchConnection)[] = [];
   #senders: BenchConnection[] = [];
   #lastDelivery = 0;
 
@@ -184,7 +234,15 @@ export class LoadPart implements LoadShare {
     );
   }
 
-  async #openReceiver(local: number): Promise<BenchConnection> {
+  async #openReceiver(local: number): Promise<BenchConnection | WebSocketBenchConnection> {
+    if (this.#options.webPort !== undefined) {
+      const connection = await WebSocketBenchConnection.open(this.#options, (message) => {
+        const payload = jsonPayload(message);
+        if (payload !== undefined) this.#onPayload(local, payload);
+      });
+      await connection.write(this.#protocol.receiverHello(this.#options.receivers[0] + local));
+      return connection;
+    }
     const parser = this.#protocol.parser();
     const connection = await BenchConnection.open(this.#options, (text) => {
       parser.push(text, (payload) => this.#onPayload(local, payload));

@@ -96,6 +96,32 @@ export function chatText(all: string, start: number, end: number, tag = ""): str
   return all.slice(close + 3, end);
 }
 
+const JSON_MESSAGE = '{"type":"event",';
+const JSON_TEXT = '"kind":"message","from":';
+const JSON_WELCOME = '{"type":"welcome",';
+
+/**
+ * The payload in one WebSocket event of nanochat's JSON (a chat message's
+ * `text`, which the tester's payloads keep free of quotes and escapes), `w`
+ * for the welcome, else `undefined`; found in place, without `JSON.parse`.
+ *
+ * @example
+ * ```ts
+ * import { jsonPayload } from "./wire.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const event = '{"type":"event","id":"x-1","time":1,"room":"#lobby","kind":"message","from":"s","to":"","text":"b 0 1 2.5"}';
+ * assert.equal(jsonPayload(event), "b 0 1 2.5");
+ * ```
+ */
+export function jsonPayload(message: string): string | undefined {
+  if (message.startsWith(JSON_WELCOME)) return "w";
+  if (!message.startsWith(JSON_MESSAGE) || !message.includes(JSON_TEXT)) return undefined;
+  const start = message.lastIndexOf('"text":"');
+  if (start === -1 || !message.endsWith('"}')) return undefined;
+  return message.slice(start + 8, -2);
+}
+
 /**
  * Redis pub/sub: SUBSCRIBE and PUBLISH on one channel, in RESP.
  *

@@ -5,6 +5,7 @@
  *
  *   (a) 100 receivers, 4 senders × 2,000 messages, burst
  *   (b) 1,000 receivers, 4 senders × 500 messages, burst
+ *   (aw), (bw) as (a) and (b), nanochat's receivers on the web page's WebSocket
  *   (c) 1,000 receivers, 500 messages/s for 10 s (open loop): latency p50, p99
  *   (c50) 1,000 receivers, 50 messages/s for 10 s (open loop): latency p50, p99
  *   (e) 10 rooms, each 100 receivers and 4 senders × 500 messages, burst, all at once
@@ -20,7 +21,7 @@
  * did no better than two), and every row shows its CPU beside the server's.
  * On a terminal a progress line shows which run is going.
  *
- * Usage: deno task bench [--runs N] [--only a,b,c,c50,e,d,l] [--workers N] [--persist] [--json]
+ * Usage: deno task bench [--runs N] [--only a,b,aw,bw,c,c50,e,d,l] [--workers N] [--persist] [--json]
  * (`--persist` keeps nanochat's history in a SQLite file, as `nanochat serve`
  * does by default; without it the server runs `--in-memory`. `--json` prints
  * every raw result as one JSON document on stdout, the table on stderr:
@@ -67,6 +68,8 @@ interface Workload {
 interface RunningServer extends AsyncDisposable {
   port: number;
   pid: number;
+  /** nanochat's web port (`--http`). */
+  webPort?: number;
 }
 
 const WORKLOADS: Workload[] = [
@@ -81,6 +84,18 @@ const WORKLOADS: Workload[] = [
     title: "1,000 receivers, 4 senders × 500, burst",
     run: (server, protocol) =>
       runBench({ ...at(server), protocol, receivers: 1000, senders: 4, messages: 500 }),
+  },
+  {
+    id: "aw",
+    title: "(a), nanochat receivers on WebSocket",
+    run: (server, protocol) =>
+      runBench({ ...at(server, true), protocol, receivers: 100, senders: 4, messages: 2000 }),
+  },
+  {
+    id: "bw",
+    title: "(b), nanochat receivers on WebSocket",
+    run: (server, protocol) =>
+      runBench({ ...at(server, true), protocol, receivers: 1000, senders: 4, messages: 500 }),
   },
   {
     id: "c",
@@ -172,8 +187,16 @@ async function runRooms(
   };
 }
 
-function at(server: RunningServer) {
-  return { hostname: "127.0.0.1", port: server.port, pid: server.pid, workers, ...onProgress };
+/** Where the workload connects; with `web`, nanochat's receivers use its WebSocket. */
+function at(server: RunningServer, web = false) {
+  return {
+    hostname: "127.0.0.1",
+    port: server.port,
+    pid: server.pid,
+    workers,
+    ...(web && server.webPort !== undefined ? { webPort: server.webPort } : {}),
+    ...onProgress,
+  };
 }
 
 function freePort(): number {
@@ -197,6 +220,7 @@ async function waitForPort(port: number): Promise<void> {
 
 async function startServer(protocol: BenchProtocolName): Promise<RunningServer> {
   const port = freePort();
+  const webPort = freePort();
   const command = protocol === "redis"
     ? new Deno.Command("redis-server", {
       args: [
@@ -222,6 +246,8 @@ async function startServer(protocol: BenchProtocolName): Promise<RunningServer> 
         MAIN,
         "serve",
         `127.0.0.1:${port}`,
+        "--http",
+        `127.0.0.1:${webPort}`,
         ...nanochatFlags,
       ],
       stdout: "null",
@@ -229,9 +255,11 @@ async function startServer(protocol: BenchProtocolName): Promise<RunningServer> 
     });
   const child = command.spawn();
   await waitForPort(port);
+  if (protocol === "nanochat") await waitForPort(webPort);
   return {
     port,
     pid: child.pid,
+    ...(protocol === "nanochat" ? { webPort } : {}),
     async [Symbol.asyncDispose]() {
       child.kill("SIGTERM");
       await child.status;
@@ -273,7 +301,7 @@ function cpuCell(results: WorkloadResult[]): string {
 const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "1" },
-    only: { type: "string", default: "a,b,c,c50,e,d,l" },
+    only: { type: "string", default: "a,b,aw,bw,c,c50,e,d,l" },
     workers: { type: "string", default: "2" },
     json: { type: "boolean", default: false },
     persist: { type: "boolean", default: false },

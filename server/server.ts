@@ -154,6 +154,7 @@ export class ChatServer {
         origins: config.webOrigins,
         onWebSocket: (conn, rest, request, key) => this.#acceptWebSocket(conn, rest, request, key),
         onAcceptError: (error) => log.event("accept-error", { error: String(error) }),
+        exempt: (ip) => !!(config.trustedProxies?.includes(ip) || config.limitExempt?.includes(ip)),
       });
     } catch (error) {
       void this.#metricsServer?.close();

@@ -17,6 +17,7 @@ import type { ByteConn } from "../transport/line_connection.ts";
 import { checkUpgrade } from "../transport/websocket_handshake.ts";
 import { PAGE_FILES } from "../web/assets.ts";
 import type { ListenAddress } from "./config.ts";
+import { addressKey } from "./connection_limits.ts";
 
 /** The WebSocket's path. */
 export const WEBSOCKET_PATH = "/ws";
@@ -45,6 +46,13 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** HTTP connections open at once (page loads and handshakes; open WebSockets are not counted). */
 const MAX_HTTP_CONNECTIONS = 64;
 
+/**
+ * HTTP connections open at once from one address (IPv6: one /64): a
+ * browser opens a few; one address holding them all would shut everyone
+ * else out of the page for the head's timeout.
+ */
+export const MAX_HTTP_PER_ADDRESS = 8;
+
 /** What the endpoint needs of the server. */
 export interface WebEndpointOptions {
   /** Origins besides the page's own that may open the WebSocket. */
@@ -61,6 +69,8 @@ export interface WebEndpointOptions {
   ) => void;
   /** Told about accept errors the server went on after. */
   readonly onAcceptError: (error: unknown) => void;
+  /** Addresses free of the per-address cap (trusted proxies, `--limit-exempt`). */
+  readonly exempt?: (ip: string) => boolean;
 }
 
 /**
@@ -73,8 +83,24 @@ export interface WebEndpointOptions {
  */
 export function serveWeb(address: ListenAddress, options: WebEndpointOptions): HttpServer {
   try {
+    const open = new Map<string, number>();
+    const admit = (peer: Deno.NetAddr) => {
+      if (options.exempt?.(peer.hostname)) return { release: () => {} };
+      const key = addressKey(peer.hostname);
+      const count = open.get(key) ?? 0;
+      if (count >= MAX_HTTP_PER_ADDRESS) return undefined;
+      open.set(key, count + 1);
+      return {
+        release: () => {
+          const left = open.get(key)! - 1;
+          if (left === 0) open.delete(key);
+          else open.set(key, left);
+        },
+      };
+    };
     return HttpServer.listen(address, (request) => respond(request, options), {
       maxConnections: MAX_HTTP_CONNECTIONS,
+      admit,
       onAcceptError: options.onAcceptError,
       ...(address.tls ? { tls: address.tls } : {}),
     });

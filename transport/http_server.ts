@@ -66,6 +66,11 @@ export interface HttpServerOptions {
   maxHeaderBytes?: number;
   /** Told about accept errors the server went on after. */
   onAcceptError?: (error: unknown) => void;
+  /**
+   * Asked for each connection as it is accepted: a slot to give back when
+   * the request is done (or handed over), or `undefined` to close it at once.
+   */
+  admit?: (peer: Deno.NetAddr) => { release(): void } | undefined;
   /** Serve HTTPS with this certificate chain and key (PEM). */
   tls?: { cert: string; key: string };
 }
@@ -89,7 +94,8 @@ export class HttpServer {
   readonly addr: Deno.NetAddr;
   readonly #listener: Deno.Listener;
   readonly #handler: (request: HttpRequest) => HttpResponse | HttpUpgrade;
-  readonly #options: Required<Omit<HttpServerOptions, "onAcceptError" | "tls">>;
+  readonly #options: Required<Omit<HttpServerOptions, "onAcceptError" | "tls" | "admit">>;
+  readonly #admit: HttpServerOptions["admit"];
   readonly #tls: boolean;
   readonly #onAcceptError: (error: unknown) => void;
   readonly #open = new Set<Promise<void>>();
@@ -112,6 +118,7 @@ export class HttpServer {
       maxHeaderBytes: options.maxHeaderBytes ?? 8192,
     };
     this.#onAcceptError = options.onAcceptError ?? (() => {});
+    this.#admit = options.admit;
     this.#accepting = this.#acceptLoop();
   }
 
@@ -161,10 +168,16 @@ export class HttpServer {
         closeQuietly(conn);
         continue;
       }
+      const slot = this.#admit?.(conn.remoteAddr as Deno.NetAddr);
+      if (this.#admit !== undefined && slot === undefined) {
+        closeQuietly(conn);
+        continue;
+      }
       this.#conns.add(conn);
       const serving = this.#serve(conn).then((handedOver) => {
         this.#conns.delete(conn);
         this.#open.delete(serving);
+        slot?.release();
         if (!handedOver) closeQuietly(conn);
       });
       this.#open.add(serving);

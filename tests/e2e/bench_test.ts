@@ -622,3 +622,20 @@ Deno.test("parsePayload() reads well-formed payloads and nothing else", () => {
   ];
   for (const [text, expected] of cases) assert.deepEqual(parsePayload(text), expected, text);
 });
+
+Deno.test("runBench() with WebSocket receivers delivers everything, once, in order", async () => {
+  await using ts = await startServer({ http: { hostname: "127.0.0.1", port: 0 } });
+  const webPort = ts.server.webAddress!.port;
+  for (const workers of [1, 2]) {
+    const result = await runBench({
+      ...small(ts.port),
+      webPort,
+      receivers: 20,
+      senders: 4,
+      messages: 500,
+      workers,
+    });
+    assert.equal(result.received, 20 * 4 * 500, `${workers} worker(s)`);
+    assert.deepEqual([result.lost, result.duplicated, result.reordered], [0, 0, 0]);
+  }
+});

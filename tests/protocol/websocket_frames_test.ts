@@ -139,3 +139,26 @@ Deno.test("server frames: the three length forms and the close frame", () => {
   assert.deepEqual([...encodeCloseFrame(1009, "big")], [0x88, 5, 0x03, 0xf1, 0x62, 0x69, 0x67]);
   assert.equal(encodeCloseFrame(1000, "x".repeat(200)).length, 2 + 125);
 });
+
+Deno.test("random bytes never throw, never make a message over the limit, and a failure is final", () => {
+  // A fixed seed, so a failure can be replayed.
+  let seed = 12345;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  let failures = 0;
+  for (let round = 0; round < 300; round++) {
+    const reader = new WebSocketFrameReader({ maxMessageBytes: 64 });
+    let ended = false;
+    for (let chunk = 0; chunk < 20; chunk++) {
+      const bytes = Uint8Array.from({ length: Math.floor(random() * 40) }, () => random() * 256);
+      // Sometimes a valid masked frame between the noise.
+      const valid = random() < 0.3 ? encodeClientFrame(Opcode.Text, bytes.subarray(0, 10)) : bytes;
+      for (const input of reader.push(valid)) {
+        assert.ok(!ended, "nothing after a fail or a close");
+        if (input.kind === "text") assert.ok(input.bytes.length <= 64);
+        if (input.kind === "fail" || input.kind === "close") ended = true;
+        if (input.kind === "fail") failures++;
+      }
+    }
+  }
+  assert.ok(failures > 200, `noise is refused (${failures} of 300 rounds)`);
+});

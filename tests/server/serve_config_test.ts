@@ -198,3 +198,30 @@ Deno.test("parseServeArgs() takes --operators as a repeatable, comma-separated l
     "erin",
   ]);
 });
+
+Deno.test("parseServeArgs() takes --http and --web-origin, and refuses an origin with a path", () => {
+  const command = parse([
+    "--http",
+    ":8081",
+    "--web-origin",
+    "https://chat.example.org, http://a:81",
+  ]);
+  assert.deepEqual(command.server.http, { hostname: "0.0.0.0", port: 8081 });
+  assert.deepEqual(command.server.webOrigins, ["https://chat.example.org", "http://a:81"]);
+  assert.deepEqual(parse([], { NANOCHAT_HTTP: "127.0.0.1" }).server.http, {
+    hostname: "127.0.0.1",
+    port: 8080,
+  });
+  assert.equal(parse([]).server.http, undefined, "off by default");
+  assert.throws(
+    () => parse(["--web-origin", "https://chat.example.org/"]),
+    /--web-origin: "https:\/\/chat\.example\.org\/" is not an origin/,
+  );
+});
+
+Deno.test("nanochat serve --http serves the page beside the chat port", async () => {
+  await using server = await ServerProcess.start(["--http", "127.0.0.1:0"]);
+  const response = await fetch(`http://127.0.0.1:${await server.webPort()}/`);
+  assert.equal(response.status, 200);
+  assert.match(await response.text(), /^<!doctype html>/i);
+});

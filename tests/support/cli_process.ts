@@ -247,4 +247,10 @@ export class ServerProcess extends NanochatProcess {
   portOf(kind: "tls" | "plain"): number {
     return this.#listeners.find((listener) => listener.tls === (kind === "tls"))!.port;
   }
+
+  /** The port of the web page (`--http`), once its start line is logged. */
+  async webPort(): Promise<number> {
+    const line = await this.stderr.waitFor(/ web addr=\S+:\d+ tls=/);
+    return Number(/ web addr=\S+:(\d+) tls=/.exec(line)![1]);
+  }
 }

@@ -1,0 +1,323 @@
+/**
+ * The fan-out of a cluster: every event goes into one Redis Stream and
+ * every node delivers what it reads back, its own events included, so the
+ * stream's order is every node's order. See docs/CLUSTER.md.
+ *
+ * Nothing is delivered that was not read back from Redis: a publish that
+ * fails is reported to the caller (`onPublishError`) and never delivered
+ * locally, and it is never retried, since a write that timed out may have
+ * been stored; if it was, everyone gets it from the stream, once.
+ *
+ * The script that appends an event also keeps, in the same atomic step,
+ * what a node starting later needs (who is online on which node, each
+ * user's rooms) and each room's history (a capped stream per room, entries
+ * under the same ids), so a snapshot and a stream position always agree.
+ *
+ * @module
+ */
+
+import type { ChatEvent, EventDraft, EventKind } from "../../protocol/events.ts";
+import { nameKey } from "../../protocol/username.ts";
+import type { EventListener, FanOut } from "../hub/fan_out.ts";
+
+/** What the fan-out needs of a Redis client; node-redis 5's client has it. */
+export interface StreamClient {
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  xRead(
+    streams: { key: string; id: string }[],
+    options: { BLOCK?: number; COUNT?: number },
+  ): Promise<unknown>;
+}
+
+/** A user coming, going or renamed on some node: never shown, but every replica needs it. */
+export interface PresenceRecord {
+  readonly kind: "login" | "logout" | "rename";
+  /** The name (the old one, for `rename`). */
+  readonly name: string;
+  /** The new name, for `rename`. */
+  readonly to: string;
+  /** The node the user is on. */
+  readonly node: string;
+}
+
+/** Who was online where, and in which rooms, as of a stream position. */
+export interface ClusterSnapshot {
+  /** The id of the last event the snapshot includes; read on from it. */
+  readonly position: string;
+  readonly users: readonly { name: string; node: string; rooms: string[] }[];
+}
+
+/** Options for {@linkcode StreamFanOut}. */
+export interface StreamFanOutOptions {
+  /** This node's id, written with each of its events. */
+  readonly nodeId: string;
+  /** How long a publish may take before it counts as failed, in milliseconds. */
+  readonly commandTimeoutMs: number;
+  /** How long one blocking read waits for news, in milliseconds. */
+  readonly blockMs?: number;
+  /** Told about each publish that failed: its sender gets an error; nothing was delivered. */
+  readonly onPublishError: (draft: EventDraft, error: unknown) => void;
+  /** Told about each read that failed; the reader retries by itself, with backoff. */
+  readonly onReadError?: (error: unknown) => void;
+  /**
+   * Told about every entry from another node, before it is delivered here:
+   * events (silent ones too) and presence records, for the replica.
+   */
+  readonly onRemote?: (entry: ChatEvent | PresenceRecord, node: string) => void;
+  /** Each room's history stream keeps about this many entries. */
+  readonly historyLength: number;
+  /** The events stream keeps about this many entries. */
+  readonly eventsLength?: number;
+  /** Key prefix; `nanochat:` by default. */
+  readonly prefix?: string;
+}
+
+/** An event that is applied to replicas but shown to nobody (throttled presence). */
+export type SilentDraft = EventDraft & { readonly silent?: boolean };
+
+/**
+ * Appends one entry and keeps the bookkeeping with it.
+ * KEYS: events, history of the room, online hash, rooms of `from`, rooms of `to`.
+ * ARGV: kind, room, from, to, text, node, silent, history length, events
+ * length, `from`'s name key, `to`'s name key.
+ */
+const PUBLISH = `
+local kind, room, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[9], '*',
+  'kind', kind, 'room', room, 'from', from, 'to', to, 'text', ARGV[5],
+  'node', ARGV[6], 'silent', ARGV[7])
+if kind == 'message' or kind == 'action' then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], id,
+    'kind', kind, 'from', from, 'text', ARGV[5])
+elseif kind == 'join' then
+  redis.call('SADD', KEYS[4], room)
+elseif kind == 'part' or kind == 'quit' or kind == 'disconnect' then
+  redis.call('SREM', KEYS[4], room)
+elseif kind == 'kick' then
+  redis.call('SREM', KEYS[5], room)
+elseif kind == 'login' then
+  redis.call('HSET', KEYS[3], ARGV[10], ARGV[6] .. '\\n' .. from)
+  redis.call('DEL', KEYS[4])
+elseif kind == 'logout' then
+  redis.call('HDEL', KEYS[3], ARGV[10])
+  redis.call('DEL', KEYS[4])
+elseif kind == 'rename' then
+  redis.call('HDEL', KEYS[3], ARGV[10])
+  redis.call('HSET', KEYS[3], ARGV[11], ARGV[6] .. '\\n' .. to)
+  if KEYS[4] ~= KEYS[5] and redis.call('EXISTS', KEYS[4]) == 1 then
+    redis.call('RENAME', KEYS[4], KEYS[5])
+  end
+end
+return id
+`;
+
+/** The last id of the events stream, and every online user with their node and rooms. */
+const SNAPSHOT = `
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local position = '0-0'
+if #last > 0 then position = last[1][1] end
+local online = redis.call('HGETALL', KEYS[2])
+local users = {}
+for i = 1, #online, 2 do
+  local rooms = redis.call('SMEMBERS', ARGV[1] .. online[i])
+  table.insert(users, {online[i], online[i + 1], rooms})
+end
+return {position, users}
+`;
+
+/** Reads return at most this many entries. */
+const READ_COUNT = 1000;
+
+/** Waits between failed reads: from 100 ms, doubling, to 5 s. */
+const BACKOFF_MS = [100, 200, 400, 800, 1600, 3200, 5000];
+
+/** An entry as node-redis 5 returns it from XREAD. */
+interface StreamEntries {
+  readonly name: string;
+  readonly messages: readonly { readonly id: string; readonly message: Record<string, string> }[];
+}
+
+/** A {@linkcode FanOut} over one Redis Stream. */
+export class StreamFanOut implements FanOut {
+  readonly #publisher: StreamClient;
+  readonly #reader: StreamClient;
+  readonly #options: StreamFanOutOptions;
+  readonly #prefix: string;
+  readonly #eventsKey: string;
+  readonly #listeners: EventListener[] = [];
+  /** The id of the last entry read. */
+  #position = "$";
+  #reading: Promise<void> | undefined;
+  #closed = false;
+
+  /**
+   * Creates the fan-out; it reads nothing until {@linkcode StreamFanOut.start}.
+   *
+   * @param publisher A client for appending and lookups.
+   * @param reader A client of its own for the blocking reads (a blocked connection does nothing else).
+   * @param options Timeouts, lengths and where failures and remote entries go.
+   */
+  constructor(publisher: StreamClient, reader: StreamClient, options: StreamFanOutOptions) {
+    this.#publisher = publisher;
+    this.#reader = reader;
+    this.#options = options;
+    this.#prefix = options.prefix ?? "nanochat:";
+    this.#eventsKey = `${this.#prefix}events`;
+  }
+
+  /** The key of a room's history stream. */
+  historyKey(room: string): string {
+    return `${this.#prefix}history:${room}`;
+  }
+
+  /**
+   * Reads who is online where, and starts reading the stream right after
+   * that snapshot, so nothing falls between the two.
+   *
+   * @returns The snapshot, for the replica.
+   */
+  async start(): Promise<ClusterSnapshot> {
+    const [position, rows] = await withTimeout(
+      this.#publisher.eval(SNAPSHOT, {
+        keys: [this.#eventsKey, `${this.#prefix}online`],
+        arguments: [`${this.#prefix}rooms:`],
+      }),
+      this.#options.commandTimeoutMs,
+    ) as [string, [string, string, string[]][]];
+    this.#position = position;
+    this.#reading ??= this.#readLoop();
+    return {
+      position,
+      users: rows.map(([key, value, rooms]) => {
+        const [node = "", name = key] = value.split("\n");
+        return { name, node, rooms: [...rooms].sort() };
+      }),
+    };
+  }
+
+  publish(draft: SilentDraft): void {
+    this.#append(draft.kind, draft.room, draft.from, draft.to, draft.text, draft.silent ?? false)
+      .catch((error) => this.#options.onPublishError(draft, error));
+  }
+
+  /**
+   * Tells every node that a user of this node logged in, out, or was
+   * renamed. Awaited, unlike events: a login is not done until it is known.
+   *
+   * @throws The failure, when Redis did not take it.
+   */
+  async announce(kind: PresenceRecord["kind"], name: string, to = ""): Promise<void> {
+    await this.#append(kind, "", name, to, "", true);
+  }
+
+  subscribe(listener: EventListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Stops reading; the blocked read ends within `blockMs`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#reading;
+  }
+
+  #append(
+    kind: string,
+    room: string,
+    from: string,
+    to: string,
+    text: string,
+    silent: boolean,
+  ): Promise<unknown> {
+    const { nodeId, historyLength, eventsLength, commandTimeoutMs } = this.#options;
+    const fromKey = from === "" ? "" : nameKey(from);
+    const toKey = to === "" ? "" : nameKey(to);
+    return withTimeout(
+      this.#publisher.eval(PUBLISH, {
+        keys: [
+          this.#eventsKey,
+          this.historyKey(room),
+          `${this.#prefix}online`,
+          `${this.#prefix}rooms:${fromKey}`,
+          `${this.#prefix}rooms:${toKey}`,
+        ],
+        arguments: [
+          kind,
+          room,
+          from,
+          to,
+          text,
+          nodeId,
+          silent ? "1" : "",
+          String(historyLength),
+          String(eventsLength ?? 100_000),
+          fromKey,
+          toKey,
+        ],
+      }),
+      commandTimeoutMs,
+    );
+  }
+
+  async #readLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.#closed) {
+      let result: unknown;
+      try {
+        result = await this.#reader.xRead([{ key: this.#eventsKey, id: this.#position }], {
+          BLOCK: this.#options.blockMs ?? 1000,
+          COUNT: READ_COUNT,
+        });
+        failures = 0;
+      } catch (error) {
+        if (this.#closed) return;
+        this.#options.onReadError?.(error);
+        const wait = BACKOFF_MS[Math.min(failures++, BACKOFF_MS.length - 1)]!;
+        await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random() / 2)));
+        continue;
+      }
+      for (const { messages } of (result ?? []) as StreamEntries[]) {
+        for (const { id, message } of messages) {
+          this.#position = id;
+          this.#take(id, message);
+        }
+      }
+    }
+  }
+
+  /** Hands one entry to the replica (when it is another node's) and to the subscribers. */
+  #take(id: string, fields: Record<string, string>): void {
+    const node = fields.node ?? "";
+    const own = node === this.#options.nodeId;
+    const kind = fields.kind ?? "";
+    if (kind === "login" || kind === "logout" || kind === "rename") {
+      if (!own) {
+        this.#options.onRemote?.(
+          { kind, name: fields.from ?? "", to: fields.to ?? "", node },
+          node,
+        );
+      }
+      return;
+    }
+    const event: ChatEvent = {
+      id,
+      time: Number(id.slice(0, id.indexOf("-"))),
+      room: fields.room ?? "",
+      kind: kind as EventKind,
+      from: fields.from ?? "",
+      to: fields.to ?? "",
+      text: fields.text ?? "",
+    };
+    if (!own) this.#options.onRemote?.(event, node);
+    if (fields.silent === "1") return;
+    for (const listener of this.#listeners) listener(event);
+  }
+}
+
+/** The promise, or a rejection after `ms` milliseconds. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
