@@ -115,3 +115,44 @@ Deno.test({
     assert.deepEqual(page.problems, []);
   },
 });
+
+Deno.test({
+  name: "the page works with the keyboard alone, on a phone too",
+  ignore: !HAS_CHROMIUM,
+  async fn() {
+    await using server = await startWebServer();
+    await using browser = await launchBrowser();
+    await using carol = await ncLogin(server.port, "carol");
+    const erin = await ChatPage.open(browser, server.url, {
+      viewport: { width: 390, height: 844 },
+    });
+    const { keyboard } = erin.page;
+    await keyboard.type("erin");
+    await keyboard.press("Enter");
+    await erin.waitOnline();
+    await keyboard.type("hello from the keyboard");
+    await keyboard.press("Enter");
+    assert.equal(await carol.readLine(), "[erin]: hello from the keyboard");
+    await keyboard.type("/join rust");
+    await keyboard.press("Enter");
+    await erin.tab("#rust").and(erin.page.locator('[aria-current="page"]')).waitFor();
+    await keyboard.press("Alt+ArrowDown");
+    await erin.tab("#lobby").and(erin.page.locator('[aria-current="page"]')).waitFor();
+    // Shift+Tab walks back from the input to the button that shows rooms and people.
+    const toggle = erin.page.getByRole("button", { name: "Rooms & people" });
+    for (
+      let presses = 0;
+      presses < 20 && !await toggle.evaluate((b) => b.matches(":focus"));
+      presses++
+    ) {
+      await keyboard.press("Shift+Tab");
+    }
+    await keyboard.press("Enter");
+    await erin.page.locator("#panel.open").waitFor();
+    await erin.page.getByRole("button", { name: "Private message to carol" }).waitFor();
+    await keyboard.press("Escape");
+    await erin.page.locator("#panel").waitFor({ state: "hidden" });
+    assert.equal(await toggle.evaluate((button) => button.matches(":focus")), true);
+    assert.deepEqual(erin.problems, []);
+  },
+});
