@@ -26,6 +26,9 @@ import {
   replay,
 } from "./history.js";
 
+/** Errors that refuse a message or action: the user's line shown at once was not delivered. */
+const REFUSED_LINE_ERRORS = new Set(["muted", "not-in-room", "no-current-room", "usage"]);
+
 /** Errors after which reconnecting would only repeat them. */
 const FINAL_ERRORS = new Set(["replaced", "banned"]);
 
@@ -104,6 +107,9 @@ const session = {
   generation: 0,
   /** Whether the user asked for a LIST still unanswered. */
   listAsked: false,
+  /** The user's own line shown for the last line sent, if it was a message or action. */
+  /** @type {HTMLLIElement | undefined} */
+  lastOwnLine: undefined,
 };
 
 /** @type {Map<string, Conversation>} */
@@ -729,6 +735,14 @@ function serverError(event) {
     showLoginError(message);
     return;
   }
+  const refused = session.lastOwnLine;
+  if (refused !== undefined && REFUSED_LINE_ERRORS.has(code)) {
+    refused.classList.add("unsent");
+    refused.title = message;
+    for (const conversation of conversations.values()) {
+      conversation.unconfirmed = conversation.unconfirmed.filter((li) => li !== refused);
+    }
+  }
   const li = lineElement("error", Date.now(), [["text", message]]);
   li.dataset.code = code;
   shown?.append(li);
@@ -978,6 +992,13 @@ function submit(input) {
     notice(shown, outgoing.error ?? "", "error");
     return false;
   }
+  if (
+    shown?.kind === "room" && !shown.joined &&
+    (outgoing.kind === "say" || outgoing.kind === "action") && outgoing.room === shown.name
+  ) {
+    notice(shown, `You are not in ${shown.name}: /join ${shown.name} to talk here`, "error");
+    return false;
+  }
   if (!link.isOpen || session.phase !== "chat") {
     notice(
       shown,
@@ -999,10 +1020,11 @@ function submit(input) {
   const word = outgoing.lines[0]?.split(" ")[0]?.toUpperCase();
   if (word === "WHO") session.pendingWho.push("user");
   if (word === "LIST") session.listAsked = true;
+  session.lastOwnLine = undefined;
   switch (outgoing.kind) {
     case "say":
     case "action":
-      showOwnLine(
+      session.lastOwnLine = showOwnLine(
         outgoing.kind === "say" ? "message" : "action",
         outgoing.room ?? "",
         outgoing.text ?? "",
@@ -1030,12 +1052,13 @@ function submit(input) {
  * @param {"message" | "action"} kind
  * @param {string} roomName
  * @param {string} body
+ * @returns {HTMLLIElement | undefined} The line shown.
  */
 function showOwnLine(kind, roomName, body) {
   const conversation = room(roomName);
-  if (conversation === undefined) return;
+  if (conversation === undefined) return undefined;
   const line = eventLine(kind, session.name, "", body);
-  if (line === undefined) return;
+  if (line === undefined) return undefined;
   const now = Math.max(Date.now(), conversation.lastTime());
   const li = lineElement(`${line.className} own`, now, line.parts);
   li.dataset.kind = kind;
@@ -1044,6 +1067,7 @@ function showOwnLine(kind, roomName, body) {
   conversation.unconfirmed.push(li);
   if (conversation === shown) conversation.scrollToEnd();
   conversation.append(li);
+  return li;
 }
 
 /**

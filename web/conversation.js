@@ -323,12 +323,23 @@ export class Conversation {
    */
   #insert(li, before) {
     const follow = this.shown ? this.#atEnd() : this.stuck;
+    // The first line in view stays where it is (the browser's own scroll
+    // anchoring is off for the log: it does nothing at the very top).
+    const kept = this.shown && !follow && before !== null ? this.#firstInView() : undefined;
+    const keptAt = kept === undefined ? 0 : kept.offsetTop - this.#scroller.scrollTop;
     this.log.insertBefore(li, before);
     if (!this.shown) return;
     if (follow) this.scrollToEnd();
-    else if (before !== null && li.offsetTop < this.#scroller.scrollTop) {
-      this.#scroller.scrollTop += li.offsetHeight;
+    else if (kept !== undefined) this.#scroller.scrollTop = kept.offsetTop - keptAt;
+  }
+
+  /** @returns {HTMLElement | undefined} */
+  #firstInView() {
+    const top = this.#scroller.scrollTop;
+    for (const child of this.log.children) {
+      if (child instanceof HTMLElement && child.offsetTop + child.offsetHeight > top) return child;
     }
+    return undefined;
   }
 
   #atEnd() {
