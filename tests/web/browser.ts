@@ -17,7 +17,10 @@ interface PageElement {
   readonly textContent: string | null;
   querySelectorAll(selector: string): Iterable<PageElement>;
 }
-declare const document: { querySelector(selector: string): PageElement | null };
+declare const document: {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): { length: number };
+};
 
 /** The Chromium the tests drive: Debian's by default, `NANOCHAT_CHROMIUM` to override. */
 export const CHROMIUM_PATH = Deno.env.get("NANOCHAT_CHROMIUM") ?? "/usr/bin/chromium";
@@ -229,6 +232,20 @@ export class ChatPage {
       },
       [conversation, line] as const,
       { timeout: PAGE_TIMEOUT_MS },
+    );
+  }
+
+  /**
+   * Waits until a conversation shows more than `count` chat lines, or the
+   * page says there are no older ones.
+   */
+  async waitForMoreLines(conversation: string, count: number): Promise<void> {
+    // A predicate given as a function: as a string the page's CSP refuses it.
+    await this.page.waitForFunction(
+      ([name, shown]) =>
+        document.querySelectorAll(`ol[data-conversation="${name}"] li.message`).length > shown ||
+        document.querySelector("#older-none:not([hidden])") !== null,
+      [conversation, count] as const,
     );
   }
 

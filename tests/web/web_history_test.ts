@@ -44,10 +44,7 @@ Deno.test({
     for (let scrolls = 0; scrolls < 5 && !await none.isVisible(); scrolls++) {
       const before = (await alice.lines("#lobby")).length;
       await log.evaluate((element) => element.scrollTop = 0);
-      await alice.page.waitForFunction(`
-        document.querySelectorAll('ol[data-conversation="#lobby"] li.message').length > ${before}
-        || document.querySelector("#older-none:not([hidden])") !== null
-      `);
+      await alice.waitForMoreLines("#lobby", before);
     }
     await alice.page.getByText("No older messages.").waitFor();
     assert.deepEqual(await alice.lines("#lobby"), said);
