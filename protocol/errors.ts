@@ -61,6 +61,11 @@ export const ErrorCode = {
   Banned: "banned",
   /** The user may not speak in that room (or anywhere) for now. */
   Muted: "muted",
+  /**
+   * A clustered server cannot reach its Redis: a login or rename is
+   * refused, a line is not sent, or every session of the node ends.
+   */
+  ClusterUnavailable: "cluster-unavailable",
 } as const;
 
 /** One of {@linkcode ErrorCode}'s values. */
@@ -109,6 +114,7 @@ export const ERROR_CLOSES: Readonly<Record<ErrorCode, Closes>> = {
   "not-operator": "never",
   "banned": "always",
   "muted": "never",
+  "cluster-unavailable": "at-login",
 };
 
 /** One builder per error: the only place error texts are written. */
@@ -146,6 +152,11 @@ export const ServerError = {
   loginTimeout: (): ProtocolError => ({
     code: ErrorCode.LoginTimeout,
     text: "No name received in time",
+  }),
+  /** @param what What could not be done, such as `Your message was not sent`. */
+  clusterUnavailable: (what: string): ProtocolError => ({
+    code: ErrorCode.ClusterUnavailable,
+    text: `${what}: the server cannot reach its cluster; try again soon`,
   }),
   serverFull: (): ProtocolError => ({
     code: ErrorCode.ServerFull,

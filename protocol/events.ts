@@ -55,8 +55,12 @@ export interface ChatEvent {
   readonly text: string;
 }
 
-/** An event before the fan-out gives it its place in the order. */
-export type EventDraft = Omit<ChatEvent, "id" | "time">;
+/**
+ * An event before the fan-out gives it its place in the order. A silent
+ * one (a throttled presence notice, in a cluster) is shown to nobody but
+ * still tells the other nodes who is where.
+ */
+export type EventDraft = Omit<ChatEvent, "id" | "time"> & { readonly silent?: boolean };
 
 /**
  * Whether the user an event is from receives it too. Chat and actions are

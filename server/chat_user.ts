@@ -30,12 +30,13 @@ import type { FailureLimits } from "./accounts/failure_limits.ts";
 import type { PasswordGate } from "./accounts/password_gate.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "./accounts/passwords.ts";
 import type { Ban } from "./moderation/bans.ts";
+import type { RemoteUser } from "./cluster/remote_users.ts";
 import { utcTime } from "../protocol/line_codec.ts";
 
 /** What every user of a server shares; also what the command handlers use. */
 export interface ChatUserOptions extends HandlerContext {
-  /** Names, rooms, history and fan-out, with users of this kind. */
-  readonly hub: Hub<ChatUser>;
+  /** Names, rooms, history and fan-out, with users of this kind (and other nodes' proxies). */
+  readonly hub: Hub<ChatUser | RemoteUser>;
   /** Named in the welcome, such as `nanochat 0.1.0`. */
   readonly serverName: string;
   /** How many recent public lines a user who joins a room is shown. */
@@ -64,6 +65,22 @@ export interface ChatUserOptions extends HandlerContext {
   readonly passwordGate: PasswordGate;
   /** The server operators' name keys (each must also be registered). */
   readonly operators: ReadonlySet<string>;
+  /** The cluster this node belongs to; absent for a server on its own. */
+  readonly cluster?: ClusterLink;
+}
+
+/** What a user needs of the cluster (see `server/cluster/cluster.ts`). */
+export interface ClusterLink {
+  /** Claims a name for a connection; `undefined` once claimed, or its holder's name. */
+  claimName(connectionId: number, name: string): Promise<string | undefined>;
+  /** Gives a connection's name up. */
+  releaseName(connectionId: number, name: string): void;
+  /** Tells the other nodes a user logged in, out or was renamed. */
+  announce(kind: "login" | "logout" | "rename", name: string, to?: string): void;
+  /** Forgets a proxy of another node's user whose name this node now holds (the replica lags). */
+  forgetStale(user: RemoteUser): void;
+  /** A proxy left a room because a local operator kicked it. */
+  kickedHere(target: RemoteUser, room: string, by: string): void;
 }
 
 /** Lines a client may send while its password is checked; more is a flood. */
@@ -335,7 +352,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
 
   /** Takes a new name, which the caller has checked is valid. */
   rename(newName: string): ProtocolError | undefined {
-    const { hub, log, accounts } = this.#options;
+    const { log, accounts } = this.#options;
     const oldName = this.name;
     if (newName === oldName) return undefined; // nothing changes, nothing to announce
     // A registered name (or one like it) is its owner's, online or not.
@@ -346,7 +363,36 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (this.#options.bans.forName(newName) !== undefined) {
       return ServerError.nameInvalid(`The name ${newName} is banned`);
     }
-    const holder = hub.directory.rename(oldName, newName, this);
+    const { cluster } = this.#options;
+    if (cluster === undefined) return this.#renameHere(oldName, newName);
+    // The cluster decides first; the answer (or an error) comes later.
+    const claiming = cluster.claimName(this.#session.id, newName).then((holder) => {
+      if (this.#gone || this.name !== oldName) {
+        return cluster.releaseName(this.#session.id, newName);
+      }
+      if (holder !== undefined) return this.#error(takenError(newName, holder));
+      const refusal = this.#renameHere(oldName, newName);
+      if (refusal !== undefined) {
+        cluster.releaseName(this.#session.id, newName);
+        return this.#error(refusal);
+      }
+      cluster.announce("rename", oldName, newName);
+      cluster.releaseName(this.#session.id, oldName);
+    }, () => this.#error(ServerError.clusterUnavailable("Your name was not changed")));
+    this.#working = Promise.all([this.#working, claiming]);
+    void log;
+    return undefined;
+  }
+
+  /** Takes a new name in this node's directory and tells the rooms. */
+  #renameHere(oldName: string, newName: string): ProtocolError | undefined {
+    const { hub, log, cluster } = this.#options;
+    let holder = hub.directory.rename(oldName, newName, this);
+    if (holder !== undefined && cluster !== undefined && !(holder instanceof ChatUser)) {
+      // The cluster gave us the name: the proxy is of a user who gave it up.
+      cluster.forgetStale(holder);
+      holder = hub.directory.rename(oldName, newName, this);
+    }
     if (holder !== undefined) return takenError(newName, holder.name);
     for (const room of this.#rooms) hub.rooms.leave(room, this);
     this.#name = newName;
@@ -375,8 +421,34 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
         this.#announce({ room, kind: "quit", from: name, to: "", text: this.#quitReason });
       } else if (notice !== undefined) {
         this.#announce({ room, kind: "disconnect", from: name, to: "", text: notice });
+      } else {
+        // Shown to nobody (a shutdown), but the other nodes must know.
+        this.#announce({ room, kind: "disconnect", from: name, to: "", text: "" }, true);
       }
     }
+    const { cluster } = this.#options;
+    if (cluster !== undefined) {
+      cluster.announce("logout", name);
+      cluster.releaseName(this.#session.id, name);
+    }
+  }
+
+  /** Leaves a room because an operator on another node kicked this user. */
+  kicked(room: string): void {
+    if (this.isIn(room)) this.#leave(room);
+  }
+
+  /** Ends this session because the node lost its cluster. */
+  fenced(): void {
+    this.#session.end("fenced");
+  }
+
+  /** Tells this user an event of theirs did not reach the cluster. */
+  notSent(draft: { kind: string }): void {
+    const what = draft.kind === "message" || draft.kind === "action" || draft.kind === "private"
+      ? "Your message was not sent"
+      : "Not everyone was told";
+    this.#error(ServerError.clusterUnavailable(what));
   }
 
   /** Resolves once the password work this user started is done. */
@@ -403,7 +475,9 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (!target.isIn(room)) return ServerError.userNotInRoom(target.name, room);
     hub.publish({ room, kind: "kick", from: this.name, to: target.name, text: reason });
     log.event("kick", { by: this.name, target: target.name, room, reason });
-    target.#leave(room);
+    // A user on another node leaves there when its node reads the kick.
+    if (target instanceof ChatUser) target.#leave(room);
+    else this.#options.cluster?.kickedHere(target, room, this.name);
     // An operator outside the room saw no notice: say it was done.
     if (!this.isIn(room)) {
       this.reply({ kind: "moderation", text: `${target.name} was kicked from ${room}` });
@@ -499,7 +573,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
         return this.#session.end("password-wrong", ServerError.passwordWrong(name));
       }
       const ghost = this.#options.hub.directory.holder(name);
-      if (ghost !== undefined && ghost !== this) ghost.replace();
+      if (ghost instanceof ChatUser && ghost !== this) ghost.replace();
       this.#enterAs(account.name);
       for (const frame of deferred) this.line(frame);
     }).catch((error) => {
@@ -509,12 +583,42 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     });
   }
 
-  /** Logs in under a name the rules and the accounts allow. */
+  /** Logs in under a name the rules and the accounts allow; in a cluster, once it gives the name. */
   #enterAs(name: string): void {
     this.#awaitingPassword = undefined;
-    const { hub, defaultRoom, log, serverName } = this.#options;
-    const holder = hub.directory.claim(name, this);
-    if (holder !== undefined) return this.#session.end("name-taken", takenError(name, holder.name));
+    const { cluster } = this.#options;
+    if (cluster === undefined) return this.#enterHere(name);
+    // Lines that come meanwhile wait, as during a password check.
+    this.#deferred ??= [];
+    const claiming = cluster.claimName(this.#session.id, name).then((holder) => {
+      const deferred = this.#deferred ?? [];
+      this.#deferred = undefined;
+      if (this.#gone) return holder === undefined && cluster.releaseName(this.#session.id, name);
+      if (holder !== undefined) return this.#session.end("name-taken", takenError(name, holder));
+      this.#enterHere(name);
+      for (const frame of deferred) this.line(frame);
+    }, () => {
+      this.#deferred = undefined;
+      if (this.#gone) return;
+      const error = ServerError.clusterUnavailable("You could not log in");
+      this.#session.end("cluster-unavailable", error);
+    });
+    this.#working = Promise.all([this.#working, claiming]);
+  }
+
+  /** Logs in under a name in this node's directory (the cluster, if any, gave it already). */
+  #enterHere(name: string): void {
+    const { hub, defaultRoom, log, serverName, cluster } = this.#options;
+    let holder = hub.directory.claim(name, this);
+    if (holder !== undefined && cluster !== undefined && !(holder instanceof ChatUser)) {
+      cluster.forgetStale(holder); // the proxy is of a user who gave the name up
+      holder = hub.directory.claim(name, this);
+    }
+    if (holder !== undefined) {
+      cluster?.releaseName(this.#session.id, name);
+      return this.#session.end("name-taken", takenError(name, holder.name));
+    }
+    cluster?.announce("login", name);
     this.#name = name;
     this.#present = true;
     log.event("login", { conn: this.#session.id, name });
@@ -625,10 +729,13 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
    * of thousands of users, N² in all) or the room's presence budget is
    * spent (a crowd churning from many addresses).
    */
-  #announce(draft: EventDraft): void {
-    const { hub, presenceMaxUsers, presenceAllowed } = this.#options;
-    if (hub.rooms.size(draft.room) > presenceMaxUsers || !presenceAllowed(draft.room)) return;
-    hub.publish(draft);
+  #announce(draft: EventDraft, silent = false): void {
+    const { hub, presenceMaxUsers, presenceAllowed, cluster } = this.#options;
+    const shown = !silent && hub.rooms.size(draft.room) <= presenceMaxUsers &&
+      presenceAllowed(draft.room);
+    // Other nodes need every change of membership, shown or not.
+    if (shown) hub.publish(draft);
+    else if (cluster !== undefined) hub.publish({ ...draft, silent: true });
   }
 }
 

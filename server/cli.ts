@@ -132,6 +132,16 @@ const FLAGS: Record<string, Flag> = {
     value: "LIST",
     help: "other origins whose pages may open the WebSocket, comma-separated (none)",
   },
+  "redis": {
+    type: "string",
+    value: "URL",
+    help: "join the cluster on this Redis, such as redis://10.0.0.5:6379 (experimental; alone)",
+  },
+  "node-id": {
+    type: "string",
+    value: "ID",
+    help: "this node's id in the cluster, in logs and metrics (generated)",
+  },
   "log-format": { type: "string", value: "FORMAT", help: "text or json (text)" },
   "log-messages": { type: "boolean", help: "also log chat text (off: only events)" },
 };
@@ -243,6 +253,22 @@ export function parseServeArgs(args: string[], env: EnvLookup = readEnv): ServeC
   }
   const http = text("http");
   if (http !== undefined) server.http = parseHostPort(http, { hostname: "0.0.0.0", port: 8080 });
+  const redis = text("redis");
+  if (redis !== undefined) {
+    if (!/^rediss?:\/\/\S+$/.test(redis)) {
+      throw new RangeError(`--redis must be a URL such as redis://127.0.0.1:6379, got "${redis}"`);
+    }
+    server.redis = redis;
+  }
+  const nodeId = text("node-id");
+  if (nodeId !== undefined) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) {
+      throw new RangeError(
+        "--node-id must be 1 to 64 letters, digits, dots, dashes or underscores",
+      );
+    }
+    server.nodeId = nodeId;
+  }
   const origins = text("web-origin");
   if (origins !== undefined) server.webOrigins = parseOrigins(origins);
   if (values["log-messages"] === true || parseBoolean("log-messages", env)) {

@@ -63,6 +63,8 @@ export interface Tunables {
   maxRooms: number;
   /** How long a room nobody is in (and without a topic) is kept, in milliseconds. */
   roomExpiryMs: number;
+  /** In a cluster: how long a name's lease lives unless its node renews it, in milliseconds. */
+  nameLeaseMs: number;
 }
 
 /** How the server runs, every field resolved. */
@@ -75,6 +77,10 @@ export interface ServerConfig extends Tunables {
   http: ListenAddress | undefined;
   /** Origins besides the page's own whose pages may open the WebSocket. */
   webOrigins: readonly string[];
+  /** The Redis of the cluster this node joins (see docs/CLUSTER.md); alone when absent. */
+  redis: string | undefined;
+  /** This node's id in the cluster; generated when absent. */
+  nodeId: string | undefined;
   /** Whether chat text is written to the log. */
   logMessages: boolean;
   /** Addresses the per-address limits do not apply to; none by default. */
@@ -106,8 +112,15 @@ export interface ServerConfig extends Tunables {
  * `http` to off, `logMessages` to false, `logger` to text lines on stderr.
  */
 export type ServerOptions =
-  & Partial<Omit<ServerConfig, "metrics" | "http" | "limitExempt" | "trustedProxies" | "dataPath">>
+  & Partial<
+    Omit<
+      ServerConfig,
+      "metrics" | "http" | "limitExempt" | "trustedProxies" | "dataPath" | "redis" | "nodeId"
+    >
+  >
   & {
+    redis?: string;
+    nodeId?: string;
     metrics?: HostPort;
     http?: ListenAddress;
     limitExempt?: AddressList;
@@ -276,6 +289,16 @@ export const TUNABLES: readonly TunableSpec[] = [
     help: "announce joins and departures only up to this many users",
   },
   {
+    key: "nameLeaseMs",
+    flag: "name-lease",
+    value: "SECONDS",
+    unit: "seconds",
+    min: 1,
+    max: 300,
+    default: 15_000,
+    help: "in a cluster: a dead node's names are free after this long",
+  },
+  {
     key: "historyKeepPerRoom",
     flag: "history-keep",
     value: "LINES",
@@ -384,6 +407,8 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
     metrics: undefined,
     http: undefined,
     webOrigins: [],
+    redis: undefined,
+    nodeId: undefined,
     logMessages: false,
     limitExempt: undefined,
     trustedProxies: undefined,
@@ -411,6 +436,8 @@ export function resolveConfig(options: ServerOptions = {}): Readonly<ServerConfi
   if (options.metrics !== undefined) config.metrics = options.metrics;
   if (options.http !== undefined) config.http = options.http;
   if (options.webOrigins !== undefined) config.webOrigins = Object.freeze([...options.webOrigins]);
+  if (options.redis !== undefined) config.redis = options.redis;
+  if (options.nodeId !== undefined) config.nodeId = options.nodeId;
   if (options.logMessages !== undefined) config.logMessages = options.logMessages;
   if (options.limitExempt !== undefined) config.limitExempt = options.limitExempt;
   if (options.trustedProxies !== undefined) config.trustedProxies = options.trustedProxies;

@@ -53,6 +53,12 @@ export const END_REASONS = {
   "password-locked": { refusal: true },
   "replaced": { refusal: false, notice: "logged in again elsewhere" },
   "banned": { refusal: false, notice: "banned" },
+  "cluster-unavailable": { refusal: true },
+  "fenced": {
+    refusal: false,
+    notice: "their server lost its cluster",
+    error: () => ServerError.clusterUnavailable("You were disconnected"),
+  },
 } as const satisfies Record<string, EndReasonInfo>;
 
 /**

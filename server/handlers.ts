@@ -61,8 +61,11 @@ export interface CommandUser {
 
 /** What every handler may use; one object for the whole server. */
 export interface HandlerContext {
-  /** Names, rooms, history and fan-out, with users who take commands. */
-  readonly hub: Hub<HubUser & CommandUser>;
+  /**
+   * Names, rooms, history and fan-out: users who take commands, and in a
+   * cluster proxies of other nodes' users, which do not.
+   */
+  readonly hub: Hub<HubUser & Partial<Pick<CommandUser, "reply">>>;
   /** The room every user starts in. */
   readonly defaultRoom: string;
   /** The event log. */
@@ -269,8 +272,8 @@ const HANDLERS: Handlers = {
     }`;
     user.reply({ kind: "moderation", text });
     const muted = hub.directory.holder(target);
-    if (muted !== undefined && muted !== user) {
-      muted.reply({ kind: "moderation", text: `${text}, by ${user.name}` });
+    if (muted !== undefined && nameKey(muted.name) !== nameKey(user.name)) {
+      muted.reply?.({ kind: "moderation", text: `${text}, by ${user.name}` });
     }
   },
   unmute: ({ room, target }, user, { hub, mutes, log }) => {

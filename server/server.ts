@@ -47,6 +47,7 @@ import { serveMetrics } from "./metrics_endpoint.ts";
 import { Metrics } from "./metrics.ts";
 import { Session, type SessionOptions } from "./session.ts";
 import { serveWeb } from "./web_endpoint.ts";
+import { Cluster, type RemoteUser } from "./cluster/cluster.ts";
 import { TokenBucket } from "./token_bucket.ts";
 import { VERSION } from "./version.ts";
 
@@ -84,6 +85,9 @@ const PASSWORD_FAILURE_WINDOW_MS = 600_000;
 
 const LAG_CHECK_MS = 1000;
 
+/** How long any Redis call of a cluster node may take. */
+const CLUSTER_COMMAND_TIMEOUT_MS = 2000;
+
 /** While busy, write to each client at most this often (see FlushScheduler). */
 const FLUSH_INTERVAL_MS = 10;
 
@@ -91,7 +95,7 @@ const FLUSH_INTERVAL_MS = 10;
 export class ChatServer {
   readonly #config: Readonly<ServerConfig>;
   readonly #listeners: { listener: Listener; tls: boolean }[];
-  readonly #hub: Hub<ChatUser>;
+  readonly #hub: Hub<ChatUser | RemoteUser>;
   readonly #sessionOptions: SessionOptions;
   readonly #metrics: Metrics;
   readonly #sessions = new Set<Session>();
@@ -107,7 +111,8 @@ export class ChatServer {
   /** Each room's budget of presence notices, made when first needed. */
   readonly #presenceBudgets = new Map<string, TokenBucket>();
   readonly #roomSweep: ReturnType<typeof setInterval>;
-  readonly #accepting: Promise<void>[];
+  #accepting: Promise<void>[] = [];
+  readonly #cluster: Cluster | undefined;
   readonly #metricsServer: HttpServer | undefined;
   readonly #webServer: HttpServer | undefined;
   readonly #lagTimer: ReturnType<typeof setInterval>;
@@ -125,6 +130,7 @@ export class ChatServer {
    * @param metrics The counters; the TLS listeners count in them already.
    * @param storage History and rooms; the server closes them at shutdown.
    * @param bans The bans in force; the TLS listeners check them already.
+   * @param cluster The cluster this node joins, connected; none for a server on its own.
    */
   constructor(
     config: Readonly<ServerConfig>,
@@ -133,7 +139,9 @@ export class ChatServer {
     metrics: Metrics,
     storage: Storage<ChatUser>,
     bans: Bans,
+    cluster?: Cluster,
   ) {
+    this.#cluster = cluster;
     this.#bans = bans;
     this.#config = config;
     this.#metrics = metrics;
@@ -154,6 +162,7 @@ export class ChatServer {
         origins: config.webOrigins,
         onWebSocket: (conn, rest, request, key) => this.#acceptWebSocket(conn, rest, request, key),
         onAcceptError: (error) => log.event("accept-error", { error: String(error) }),
+        maxPerAddress: config.maxConnectionsPerIp,
         exempt: (ip) => !!(config.trustedProxies?.includes(ip) || config.limitExempt?.includes(ip)),
       });
     } catch (error) {
@@ -161,7 +170,11 @@ export class ChatServer {
       throw error;
     }
     this.#storage = storage;
-    this.#hub = new Hub({ history: storage.history, rooms: storage.rooms });
+    this.#hub = new Hub<ChatUser | RemoteUser>({
+      history: cluster?.history ?? storage.history,
+      rooms: storage.rooms,
+      ...(cluster ? { fanOut: cluster.fanOut } : {}),
+    });
     this.#hub.rooms.open(config.defaultRoom);
     this.#codec = new LineCodec(config.defaultRoom);
     this.#userOptions = {
@@ -189,6 +202,7 @@ export class ChatServer {
         byAddress: new FailureLimits(PASSWORD_FAILURES_PER_ADDRESS, PASSWORD_FAILURE_WINDOW_MS),
         byName: new FailureLimits(PASSWORD_FAILURES_PER_NAME, PASSWORD_FAILURE_WINDOW_MS),
       },
+      ...(cluster ? { cluster } : {}),
     };
     this.#roomSweep = this.#sweepEmptyRooms();
     this.#sessionOptions = {
@@ -222,6 +236,31 @@ export class ChatServer {
     }
     this.#lagTimer = this.#watchEventLoop();
     this.#idleSweep = this.#sweepIdleSessions();
+  }
+
+  /**
+   * Joins the cluster (reads who is where, starts reading its stream),
+   * then starts accepting: nothing a user does can be published before
+   * this node reads the stream.
+   */
+  async start(): Promise<void> {
+    const cluster = this.#cluster;
+    if (cluster) {
+      await cluster.start(this.#hub, {
+        onPublishError: (draft) => {
+          const sender = this.#hub.directory.holder(draft.from);
+          if (sender instanceof ChatUser) sender.notSent(draft);
+        },
+        onFenced: () => {
+          for (const user of this.#users) user.fenced();
+        },
+        onLocalKick: (user, room) => {
+          if (user instanceof ChatUser) user.kicked(room);
+        },
+        isLocal: (name) => this.#hub.directory.holder(name) instanceof ChatUser,
+      });
+      this.#config.logger.event("cluster", { node: cluster.nodeId });
+    }
     this.#accepting = this.#listeners.map(({ listener, tls }) => this.#acceptLoop(listener, tls));
   }
 
@@ -276,6 +315,7 @@ export class ChatServer {
     for (const session of this.#sessions) session.shutdown();
     await Promise.all([...this.#running, this.#metricsServer?.close()]);
     this.#flushes.close();
+    await this.#cluster?.close();
     this.#storage.close();
   }
 
@@ -565,6 +605,11 @@ function admit(
   return { reason: admission.refusal, error };
 }
 
+/** A node id unique among a cluster's nodes, when the operator gives none. */
+function generatedNodeId(): string {
+  return `node-${crypto.randomUUID().slice(0, 8)}`;
+}
+
 async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
   for (let written = 0; written < bytes.length;) {
     written += await conn.write(bytes.subarray(written));
@@ -658,6 +703,8 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
   };
   const listeners: { listener: Listener; tls: boolean }[] = [];
   let storage: Storage<ChatUser> | undefined;
+  let cluster: Cluster | undefined;
+  let server: ChatServer;
   try {
     for (const address of config.listen) {
       listeners.push({
@@ -668,19 +715,34 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
     // After the listeners: an address in use is the likelier mistake, and told first.
     storage = openStorage<ChatUser>({ ...config, log: config.logger });
     bans = new Bans(storage.bans);
-    const server = new ChatServer(config, listeners, limits, metrics, storage, bans);
-    config.logger.event("data", { path: config.dataPath ?? "(in memory only)" });
-    config.logger.event("limits", {
-      "max-connections": maxConnections,
-      "free-descriptors": freeFds,
-      ...(maxConnections < config.maxConnections
-        ? { lowered: "to fit the free file descriptors" }
-        : {}),
+    cluster = config.redis === undefined ? undefined : await Cluster.connect({
+      url: config.redis,
+      nodeId: config.nodeId ?? generatedNodeId(),
+      leaseMs: config.nameLeaseMs,
+      commandTimeoutMs: CLUSTER_COMMAND_TIMEOUT_MS,
+      historyLength: config.historyKeepPerRoom,
+      log: config.logger,
     });
-    return server;
+    server = new ChatServer(config, listeners, limits, metrics, storage, bans, cluster);
   } catch (error) {
     for (const { listener } of listeners) listener.close();
+    await cluster?.close();
     storage?.close();
     throw error;
   }
+  try {
+    await server.start();
+  } catch (error) {
+    await server.shutdown(); // closes the listeners, the storage and the cluster
+    throw new Error("cannot join the cluster", { cause: error });
+  }
+  config.logger.event("data", { path: config.dataPath ?? "(in memory only)" });
+  config.logger.event("limits", {
+    "max-connections": maxConnections,
+    "free-descriptors": freeFds,
+    ...(maxConnections < config.maxConnections
+      ? { lowered: "to fit the free file descriptors" }
+      : {}),
+  });
+  return server;
 }

@@ -46,13 +46,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** HTTP connections open at once (page loads and handshakes; open WebSockets are not counted). */
 const MAX_HTTP_CONNECTIONS = 64;
 
-/**
- * HTTP connections open at once from one address (IPv6: one /64): a
- * browser opens a few; one address holding them all would shut everyone
- * else out of the page for the head's timeout.
- */
-export const MAX_HTTP_PER_ADDRESS = 8;
-
 /** What the endpoint needs of the server. */
 export interface WebEndpointOptions {
   /** Origins besides the page's own that may open the WebSocket. */
@@ -69,6 +62,12 @@ export interface WebEndpointOptions {
   ) => void;
   /** Told about accept errors the server went on after. */
   readonly onAcceptError: (error: unknown) => void;
+  /**
+   * HTTP connections open at once from one address (IPv6: one /64), as
+   * `--max-per-ip`: one address holding all of them would shut everyone
+   * else out of the page for the head's timeout.
+   */
+  readonly maxPerAddress: number;
   /** Addresses free of the per-address cap (trusted proxies, `--limit-exempt`). */
   readonly exempt?: (ip: string) => boolean;
 }
@@ -88,7 +87,7 @@ export function serveWeb(address: ListenAddress, options: WebEndpointOptions): H
       if (options.exempt?.(peer.hostname)) return { release: () => {} };
       const key = addressKey(peer.hostname);
       const count = open.get(key) ?? 0;
-      if (count >= MAX_HTTP_PER_ADDRESS) return undefined;
+      if (count >= options.maxPerAddress) return undefined;
       open.set(key, count + 1);
       return {
         release: () => {

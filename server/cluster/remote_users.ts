@@ -159,7 +159,9 @@ export class RemoteUsers {
 
   #login(name: string, node: string): RemoteUser | undefined {
     const existing = this.#hub.directory.holder(name);
-    if (existing instanceof RemoteUser) return existing;
+    if (existing instanceof RemoteUser && existing.node === node) return existing;
+    // The name moved to another node (its earlier holder was fenced): a new proxy.
+    if (existing instanceof RemoteUser) this.#logout(existing.name);
     const user = new RemoteUser(name, node);
     if (this.#hub.directory.claim(name, user) !== undefined) {
       this.#options.onConflict?.(name, node);

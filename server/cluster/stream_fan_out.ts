@@ -64,6 +64,12 @@ export interface StreamFanOutOptions {
    * events (silent ones too) and presence records, for the replica.
    */
   readonly onRemote?: (entry: ChatEvent | PresenceRecord, node: string) => void;
+  /**
+   * Asked before each batch is delivered: a node that may no longer own
+   * its users' names (it was paused past its leases) fences itself there,
+   * before a single line reaches them. Deliveries resume once it says yes.
+   */
+  readonly safe?: () => boolean;
   /** Each room's history stream keeps about this many entries. */
   readonly historyLength: number;
   /** The events stream keeps about this many entries. */
@@ -72,17 +78,23 @@ export interface StreamFanOutOptions {
   readonly prefix?: string;
 }
 
-/** An event that is applied to replicas but shown to nobody (throttled presence). */
-export type SilentDraft = EventDraft & { readonly silent?: boolean };
+/** An event that may be silent: applied to replicas but shown to nobody (throttled presence). */
+export type SilentDraft = EventDraft;
 
 /**
  * Appends one entry and keeps the bookkeeping with it.
  * KEYS: events, history of the room, online hash, rooms of `from`, rooms of `to`.
  * ARGV: kind, room, from, to, text, node, silent, history length, events
- * length, `from`'s name key, `to`'s name key.
+ * length, `from`'s name key, `to`'s name key, and for a departure the node
+ * that must still hold the user (else nothing is appended: the name is
+ * someone else's now).
  */
 const PUBLISH = `
 local kind, room, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if ARGV[12] ~= '' then
+  local held = redis.call('HGET', KEYS[3], ARGV[10])
+  if not held or string.sub(held, 1, #ARGV[12] + 1) ~= ARGV[12] .. '\\n' then return false end
+end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[9], '*',
   'kind', kind, 'room', room, 'from', from, 'to', to, 'text', ARGV[5],
   'node', ARGV[6], 'silent', ARGV[7])
@@ -124,6 +136,9 @@ for i = 1, #online, 2 do
 end
 return {position, users}
 `;
+
+/** Events that say a user left: appended only while the user is still the sender's. */
+const DEPARTURES = new Set(["quit", "disconnect"]);
 
 /** Reads return at most this many entries. */
 const READ_COUNT = 1000;
@@ -196,8 +211,20 @@ export class StreamFanOut implements FanOut {
   }
 
   publish(draft: SilentDraft): void {
-    this.#append(draft.kind, draft.room, draft.from, draft.to, draft.text, draft.silent ?? false)
-      .catch((error) => this.#options.onPublishError(draft, error));
+    const owner = DEPARTURES.has(draft.kind) ? this.#options.nodeId : "";
+    this.publishAs(draft, owner).catch((error) => this.#options.onPublishError(draft, error));
+  }
+
+  /**
+   * Appends an event; a departure only while `owner` still holds the user
+   * (a node fenced meanwhile, or a dead node's reaper, cannot make someone
+   * who took the name since look as if they left).
+   *
+   * @throws The failure, when Redis did not take it.
+   */
+  async publishAs(draft: SilentDraft, owner: string): Promise<void> {
+    const { kind, room, from, to, text } = draft;
+    await this.#append(kind, room, from, to, text, draft.silent ?? false, owner);
   }
 
   /**
@@ -206,8 +233,13 @@ export class StreamFanOut implements FanOut {
    *
    * @throws The failure, when Redis did not take it.
    */
-  async announce(kind: PresenceRecord["kind"], name: string, to = ""): Promise<void> {
-    await this.#append(kind, "", name, to, "", true);
+  async announce(
+    kind: PresenceRecord["kind"],
+    name: string,
+    to = "",
+    owner = this.#options.nodeId,
+  ): Promise<void> {
+    await this.#append(kind, "", name, to, "", true, kind === "logout" ? owner : "");
   }
 
   subscribe(listener: EventListener): void {
@@ -227,6 +259,7 @@ export class StreamFanOut implements FanOut {
     to: string,
     text: string,
     silent: boolean,
+    owner: string,
   ): Promise<unknown> {
     const { nodeId, historyLength, eventsLength, commandTimeoutMs } = this.#options;
     const fromKey = from === "" ? "" : nameKey(from);
@@ -252,6 +285,7 @@ export class StreamFanOut implements FanOut {
           String(eventsLength ?? 100_000),
           fromKey,
           toKey,
+          owner,
         ],
       }),
       commandTimeoutMs,
@@ -275,17 +309,18 @@ export class StreamFanOut implements FanOut {
         await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random() / 2)));
         continue;
       }
+      const deliver = this.#options.safe?.() ?? true;
       for (const { messages } of (result ?? []) as StreamEntries[]) {
         for (const { id, message } of messages) {
           this.#position = id;
-          this.#take(id, message);
+          this.#take(id, message, deliver);
         }
       }
     }
   }
 
   /** Hands one entry to the replica (when it is another node's) and to the subscribers. */
-  #take(id: string, fields: Record<string, string>): void {
+  #take(id: string, fields: Record<string, string>, deliver: boolean): void {
     const node = fields.node ?? "";
     const own = node === this.#options.nodeId;
     const kind = fields.kind ?? "";
@@ -308,7 +343,7 @@ export class StreamFanOut implements FanOut {
       text: fields.text ?? "",
     };
     if (!own) this.#options.onRemote?.(event, node);
-    if (fields.silent === "1") return;
+    if (fields.silent === "1" || !deliver) return;
     for (const listener of this.#listeners) listener(event);
   }
 }

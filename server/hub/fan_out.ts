@@ -40,7 +40,17 @@ export class MemoryFanOut implements FanOut {
   }
 
   publish(draft: EventDraft): void {
-    const event: ChatEvent = { ...draft, id: this.#idPrefix + ++this.#lastId, time: this.#clock() };
+    if (draft.silent) return; // only other nodes need those, and there are none
+    const { room, kind, from, to, text } = draft;
+    const event: ChatEvent = {
+      id: this.#idPrefix + ++this.#lastId,
+      time: this.#clock(),
+      room,
+      kind,
+      from,
+      to,
+      text,
+    };
     for (const listener of this.#listeners) listener(event);
   }
 

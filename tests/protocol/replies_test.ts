@@ -63,6 +63,7 @@ Deno.test("ErrorCode and NoticeCode values are distinct lower-case kebab words",
     Banned: "banned",
     Muted: "muted",
     Flood: "flood",
+    ClusterUnavailable: "cluster-unavailable",
   });
   assert.deepEqual(NoticeCode, {
     Welcome: "welcome",

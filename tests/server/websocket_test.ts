@@ -321,8 +321,8 @@ Deno.test("flood control applies to WebSockets: a flooder over its rate too long
   await watcher.close();
 });
 
-Deno.test("one address holds at most 8 HTTP connections on the web port; exempt addresses more", async () => {
-  await using ts = await startWebServer();
+Deno.test("one address holds at most --max-per-ip HTTP connections on the web port; exempt ones more", async () => {
+  await using ts = await startWebServer({ maxConnectionsPerIp: 8 });
   const silent = await Promise.all(
     Array.from({ length: 8 }, () => Deno.connect({ hostname: "127.0.0.1", port: ts.web })),
   );
@@ -350,7 +350,10 @@ Deno.test("one address holds at most 8 HTTP connections on the web port; exempt 
     for (const conn of silent) conn.close();
   }
 
-  await using exempt = await startWebServer({ limitExempt: new AddressList("127.0.0.1") });
+  await using exempt = await startWebServer({
+    maxConnectionsPerIp: 8,
+    limitExempt: new AddressList("127.0.0.1"),
+  });
   const many = await Promise.all(
     Array.from({ length: 9 }, () => Deno.connect({ hostname: "127.0.0.1", port: exempt.web })),
   );

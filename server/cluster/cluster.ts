@@ -1,0 +1,348 @@
+/**
+ * One node's membership of a cluster: its Redis connections, the one event
+ * stream (fan-out and history), the name leases, and the replica of the
+ * other nodes' users. See docs/CLUSTER.md.
+ *
+ * @module
+ */
+
+import { createClient } from "redis";
+import type { ChatEvent } from "../../protocol/events.ts";
+import { nameKey, nameSkeleton } from "../../protocol/username.ts";
+import type { HubUser } from "../hub/hub.ts";
+import type { ClusterLink } from "../chat_user.ts";
+import type { Logger } from "../log.ts";
+import { NameLeases } from "./name_leases.ts";
+import { type RemoteUser, RemoteUsers, type ReplicaHub } from "./remote_users.ts";
+import { type PresenceRecord, type SilentDraft, StreamFanOut } from "./stream_fan_out.ts";
+import { StreamHistoryStore } from "./stream_history.ts";
+
+export { ClusterUnavailableError } from "./name_leases.ts";
+export { RemoteUser } from "./remote_users.ts";
+
+/** How a node joins its cluster. */
+export interface ClusterOptions {
+  /** Such as `redis://127.0.0.1:6379`. */
+  readonly url: string;
+  /** Unique among the nodes; in logs and in the stream. */
+  readonly nodeId: string;
+  /** How long a name's lease lives unless renewed, in milliseconds. */
+  readonly leaseMs: number;
+  /** How long any Redis call may take, in milliseconds. */
+  readonly commandTimeoutMs: number;
+  /** Each room's history stream keeps about this many events. */
+  readonly historyLength: number;
+  readonly log: Logger;
+}
+
+/** What the node does when the cluster needs it to act. */
+export interface ClusterHandlers {
+  /** An event this node published did not reach Redis. */
+  readonly onPublishError: (draft: SilentDraft, error: unknown) => void;
+  /** The node can no longer be sure of its names: every local session must end now. */
+  readonly onFenced: () => void;
+  /** A local user was kicked from a room by an operator on another node. */
+  readonly onLocalKick: (user: HubUser, room: string) => void;
+  /** Whether a user of this name is logged in on this node. */
+  readonly isLocal: (name: string) => boolean;
+}
+
+/** Redis errors are logged once per this many milliseconds at most. */
+const ERROR_LOG_INTERVAL_MS = 5000;
+
+/** What the others are told about the users of a node that died. */
+const DEAD_NODE_NOTICE = "their server stopped";
+
+/** What they are told about a user whose departure did not reach Redis at the time. */
+const LOST_NOTICE = "connection lost";
+
+/** The nodes that have users online but no heartbeat. */
+const DEAD_NODES = `
+local online = redis.call('HVALS', KEYS[1])
+local seen, dead = {}, {}
+for _, value in ipairs(online) do
+  local node = string.match(value, '^([^\\n]*)')
+  if not seen[node] then
+    seen[node] = true
+    if redis.call('EXISTS', ARGV[1] .. node) == 0 then table.insert(dead, node) end
+  end
+end
+return dead
+`;
+
+/** A node's users, each with its rooms: name, then its rooms, then an empty separator. */
+const USERS_OF = `
+local online = redis.call('HGETALL', KEYS[1])
+local users = {}
+for i = 1, #online, 2 do
+  local node, name = string.match(online[i + 1], '^([^\\n]*)\\n(.*)$')
+  if node == ARGV[1] then
+    table.insert(users, {name, redis.call('SMEMBERS', ARGV[2] .. online[i])})
+  end
+end
+return users
+`;
+
+/** A node in a cluster. */
+export class Cluster implements ClusterLink {
+  readonly nodeId: string;
+  readonly fanOut: StreamFanOut;
+  readonly history: StreamHistoryStore;
+  readonly #options: ClusterOptions;
+  readonly #clients: ReturnType<typeof createClient>[];
+  readonly #leases: NameLeases;
+  #handlers: ClusterHandlers | undefined;
+  #replica: RemoteUsers | undefined;
+  #lastErrorLog = 0;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #reaping: Promise<void> | undefined;
+
+  private constructor(options: ClusterOptions, clients: ReturnType<typeof createClient>[]) {
+    this.#options = options;
+    this.nodeId = options.nodeId;
+    this.#clients = clients;
+    const [publisher, reader] = clients as [
+      ReturnType<typeof createClient>,
+      ReturnType<typeof createClient>,
+    ];
+    this.fanOut = new StreamFanOut(publisher, reader, {
+      nodeId: options.nodeId,
+      commandTimeoutMs: options.commandTimeoutMs,
+      historyLength: options.historyLength,
+      onPublishError: (draft, error) => {
+        this.#logError("publish", error);
+        this.#handlers?.onPublishError(draft, error);
+      },
+      onReadError: (error) => this.#logError("read", error),
+      onRemote: (entry, node) => this.#applyRemote(entry, node),
+      safe: () => this.#leases.safe(),
+    });
+    this.history = new StreamHistoryStore(publisher, (room) => this.fanOut.historyKey(room));
+    this.#leases = new NameLeases(publisher, {
+      leaseMs: options.leaseMs,
+      commandTimeoutMs: options.commandTimeoutMs,
+      onFenced: () => {
+        options.log.event("cluster-fenced", { node: this.nodeId });
+        this.#handlers?.onFenced();
+      },
+      onLost: (owners) => options.log.event("cluster-names-lost", { owners: owners.join(",") }),
+    });
+  }
+
+  /**
+   * Connects to Redis.
+   *
+   * @param options Where, and the node's settings.
+   * @returns The node, connected but not started.
+   * @throws {Error} Naming the URL, when Redis cannot be reached.
+   */
+  static async connect(options: ClusterOptions): Promise<Cluster> {
+    const clients = [0, 1].map(() =>
+      createClient({
+        url: options.url,
+        // A command issued while disconnected fails at once rather than being replayed later.
+        disableOfflineQueue: true,
+        socket: {
+          connectTimeout: options.commandTimeoutMs,
+          reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000),
+        },
+      })
+    );
+    const cluster = new Cluster(options, clients);
+    for (const client of clients) client.on("error", (error) => cluster.#logError("client", error));
+    try {
+      await Promise.all(clients.map((client) => client.connect()));
+    } catch (error) {
+      await Promise.all(clients.map((client) => client.destroy()));
+      throw new Error(`cannot reach Redis at ${options.url}`, { cause: error });
+    }
+    return cluster;
+  }
+
+  /**
+   * Loads who is online on the other nodes into the hub, starts reading
+   * the stream right after that snapshot, and starts renewing leases.
+   *
+   * @param hub The local hub's directory and rooms.
+   * @param handlers What to do when the cluster needs the node to act.
+   */
+  async start(hub: ReplicaHub, handlers: ClusterHandlers): Promise<void> {
+    this.#handlers = handlers;
+    this.#replica = new RemoteUsers(hub, {
+      onLocalKick: handlers.onLocalKick,
+      onConflict: (name, node) =>
+        this.#options.log.event("cluster-conflict", { name, node, here: this.nodeId }),
+    });
+    await this.#beat();
+    const snapshot = await this.fanOut.start();
+    this.#replica.load(snapshot, this.nodeId);
+    this.#leases.start();
+    // Users an earlier run of this node left behind (it was killed): they are gone.
+    const leftBehind = snapshot.users.filter((user) => user.node === this.nodeId);
+    await this.#sayGone(leftBehind, this.nodeId, DEAD_NODE_NOTICE);
+    this.#heartbeat = setInterval(() => {
+      this.#reaping ??= this.#beatAndReap().finally(() => this.#reaping = undefined);
+    }, Math.max(100, Math.floor(this.#options.leaseMs / 3)));
+  }
+
+  /**
+   * Claims a name for one of this node's connections.
+   *
+   * @returns `undefined` once claimed, or the name its holder wrote.
+   * @throws {ClusterUnavailableError} When Redis does not answer in time, or the node is fenced.
+   */
+  claimName(connectionId: number, name: string): Promise<string | undefined> {
+    const owner = this.#owner(connectionId, name);
+    return this.#leases.claim(owner, name, nameKey(name), nameSkeleton(name));
+  }
+
+  /** Gives a connection's name up; failures only log (the lease runs out anyway). */
+  releaseName(connectionId: number, name: string): void {
+    this.#leases.release(this.#owner(connectionId, name)).catch((error) =>
+      this.#logError("release", error)
+    );
+  }
+
+  /** Forgets a proxy whose name this node was given: its logout is still on its way. */
+  forgetStale(user: RemoteUser): void {
+    this.#replica?.apply({ kind: "logout", name: user.name, to: "", node: user.node }, user.node);
+  }
+
+  /** Whether this node's names are still certainly its own (see {@linkcode NameLeases.safe}). */
+  safe(): boolean {
+    return this.#leases.safe();
+  }
+
+  /** Tells the other nodes a local user logged in, out or was renamed; failures only log. */
+  announce(kind: PresenceRecord["kind"], name: string, to = ""): void {
+    this.fanOut.announce(kind, name, to).catch((error) => this.#logError("announce", error));
+  }
+
+  /** A proxy left a room because a local operator kicked it: the replica changes here too. */
+  kickedHere(target: RemoteUser, room: string, by: string): void {
+    this.#replica?.apply({
+      id: "",
+      time: 0,
+      room,
+      kind: "kick",
+      from: by,
+      to: target.name,
+      text: "",
+    }, this.nodeId);
+  }
+
+  /** Stops renewing and reading, and disconnects. */
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    await this.#reaping;
+    this.#leases.close();
+    await this.fanOut.close();
+    await Promise.all(this.#clients.map((client) => client.quit().catch(() => client.destroy())));
+  }
+
+  /** A claim's owner: one per connection and name, so a rename holds both names for a moment. */
+  #owner(connectionId: number, name: string): string {
+    return `${this.nodeId}/${connectionId}/${nameKey(name)}`;
+  }
+
+  /** Says this node is alive for one more lease. */
+  async #beat(): Promise<void> {
+    await this.#run((client) =>
+      client.set(this.#key(`node:${this.nodeId}`), "1", { PX: this.#options.leaseMs })
+    );
+  }
+
+  /**
+   * Renews this node's heartbeat, and reaps nodes whose heartbeat ran out
+   * while their users are still listed: the first node to claim the reaping
+   * tells everyone that each of those users left, once.
+   */
+  async #beatAndReap(): Promise<void> {
+    try {
+      await this.#beat();
+      // Users listed as this node's who are not here (their departure did not
+      // reach Redis, say while it was down): they are gone.
+      const listed = await this.#usersOf(this.nodeId);
+      const stale = listed.filter(({ name }) => !this.#handlers?.isLocal(name));
+      if (stale.length > 0) await this.#sayGone(stale, this.nodeId, LOST_NOTICE);
+      const dead = await this.#run((client) =>
+        client.eval(DEAD_NODES, { keys: [this.#key("online")], arguments: [this.#key("node:")] })
+      ) as string[];
+      for (const node of dead) {
+        if (node === this.nodeId) continue;
+        const won = await this.#run((client) =>
+          client.set(this.#key(`reaped:${node}`), this.nodeId, {
+            NX: true,
+            PX: this.#options.leaseMs * 4,
+          })
+        );
+        if (won !== "OK") continue;
+        const users = await this.#usersOf(node);
+        this.#options.log.event("cluster-reap", { node, users: users.length });
+        await this.#sayGone(users, node, DEAD_NODE_NOTICE);
+        this.#replica?.forgetNode(node);
+      }
+    } catch (error) {
+      this.#logError("heartbeat", error);
+    }
+  }
+
+  /** The users the online list gives to a node, with their rooms. */
+  async #usersOf(node: string): Promise<{ name: string; rooms: string[] }[]> {
+    const rows = await this.#run((client) =>
+      client.eval(USERS_OF, { keys: [this.#key("online")], arguments: [node, this.#key("rooms:")] })
+    ) as [string, string[]][];
+    return rows.map(([name, rooms]) => ({ name, rooms }));
+  }
+
+  /**
+   * Tells every room of each user that it left, then every node that it
+   * logged out; each only while `owner` still holds the user.
+   */
+  async #sayGone(
+    users: readonly { name: string; rooms: readonly string[] }[],
+    owner: string,
+    notice: string,
+  ): Promise<void> {
+    for (const { name, rooms } of users) {
+      for (const room of [...rooms].sort()) {
+        const draft = {
+          room,
+          kind: "disconnect",
+          from: name,
+          to: "",
+          text: notice,
+        } as const;
+        await this.fanOut.publishAs(draft, owner);
+      }
+      await this.fanOut.announce("logout", name, "", owner);
+    }
+  }
+
+  /** Runs a command on the publishing client within the command timeout. */
+  #run<T>(command: (client: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("Redis did not answer in time")),
+        this.#options.commandTimeoutMs,
+      );
+    });
+    return Promise.race([command(this.#clients[0]!), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  #key(name: string): string {
+    return `nanochat:${name}`;
+  }
+
+  #applyRemote(entry: ChatEvent | PresenceRecord, node: string): void {
+    this.#replica?.apply(entry, node);
+  }
+
+  #logError(what: string, error: unknown): void {
+    const now = performance.now();
+    if (now - this.#lastErrorLog < ERROR_LOG_INTERVAL_MS) return;
+    this.#lastErrorLog = now;
+    this.#options.log.event("cluster-error", { what, error: String(error) });
+  }
+}
