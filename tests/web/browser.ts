@@ -7,7 +7,7 @@
  */
 
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { ServerProcess } from "../support/cli_process.ts";
+import { NanochatProcess } from "../support/cli_process.ts";
 
 /**
  * The little of the DOM that functions run in the page use: the tests are
@@ -44,7 +44,7 @@ export async function launchBrowser(): Promise<Browser & AsyncDisposable> {
 
 /** A `nanochat serve` with the web page on, and the page's address. */
 export interface WebServer extends AsyncDisposable {
-  readonly process: ServerProcess;
+  readonly process: NanochatProcess;
   /** The TCP port for `nc` users. */
   readonly port: number;
   /** The page's address, such as `http://127.0.0.1:8080/`. */
@@ -72,14 +72,20 @@ export async function startWebServer(
     "0",
     "--max-new-per-ip",
     "0",
-    ...(options.data ? ["--data", options.data.db] : []),
+    // Nothing is kept on disk unless the test names a database.
+    ...(options.data ? ["--data", options.data.db] : ["--in-memory"]),
   ];
   const permissions = options.data
     ? [`--allow-read=${options.data.dir}`, `--allow-write=${options.data.dir}`]
     : [];
-  const process = await ServerProcess.start(flags, { permissions });
-  const web = await process.stderr.waitFor(/ web addr=\S+:\d+ tls=false$/, "the web listener");
-  const httpPort = Number(web.match(/ web addr=\S+:(\d+) /)![1]);
+  const process = new NanochatProcess(["serve", ...flags], false, permissions);
+  let ports;
+  try {
+    ports = await listening(process);
+  } catch (error) {
+    await process[Symbol.asyncDispose]();
+    throw error;
+  }
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -88,13 +94,35 @@ export async function startWebServer(
   };
   return {
     process,
-    port: process.port,
-    url: `http://127.0.0.1:${httpPort}/`,
+    port: ports.port,
+    url: `http://127.0.0.1:${ports.httpPort}/`,
     stop,
     async [Symbol.asyncDispose]() {
       if (!stopped) await process[Symbol.asyncDispose]();
     },
   };
+}
+
+/**
+ * Waits for a server's TCP and web listeners, for up to a few of the
+ * support code's line timeouts: a loaded machine may take that long to
+ * start Deno.
+ */
+async function listening(process: NanochatProcess): Promise<{ port: number; httpPort: number }> {
+  const tcp = / listening addr=\S+:(\d+) tls=false$/;
+  const web = / web addr=\S+:(\d+) tls=false$/;
+  const both = () => process.stderr.lines.some((line) => web.test(line));
+  for (let waits = 1;; waits++) {
+    try {
+      await process.stderr.waitFor(both, "the web listener");
+      break;
+    } catch (error) {
+      if (waits === 4) throw error;
+    }
+  }
+  const port = (pattern: RegExp) =>
+    Number(process.stderr.lines.map((line) => line.match(pattern)?.[1]).find(Boolean));
+  return { port: port(tcp), httpPort: port(web) };
 }
 
 /** A port nothing listens on now, for a server that must come back on the same one. */
