@@ -107,6 +107,8 @@ const session = {
   generation: 0,
   /** Whether the user asked for a LIST still unanswered. */
   listAsked: false,
+  /** Whether the user typed a SWITCH: the room it makes current is then shown. */
+  switchAsked: false,
   /** The user's own line shown for the last line sent, if it was a message or action. */
   /** @type {HTMLLIElement | undefined} */
   lastOwnLine: undefined,
@@ -272,9 +274,13 @@ function receive(event) {
       return joined(event);
     case "parted":
       return parted(text(event, "room"));
-    case "current":
+    case "current": {
       session.serverRoom = text(event, "room");
+      const conversation = room(session.serverRoom);
+      if (session.switchAsked && conversation !== undefined) show(conversation);
+      session.switchAsked = false;
       return;
+    }
     case "topic": {
       const conversation = room(text(event, "room"));
       const topic = text(event, "topic");
@@ -971,9 +977,35 @@ function sameName(a, b) {
 
 // ---- Sending ----------------------------------------------------------------
 
+/** The lines sent, for Up and Down to bring back; never a line holding a password. */
+const sentLines = /** @type {string[]} */ ([]);
+/** Where Up and Down are in `sentLines`; its length when at the draft. */
+let recalled = 0;
+/** What was typed before Up was first pressed. */
+let draft = "";
+
 ui.composer.addEventListener("submit", (event) => {
   event.preventDefault();
-  if (submit(ui.input.value)) ui.input.value = "";
+  const line = ui.input.value;
+  if (!submit(line)) return;
+  if (line.trim() !== "" && !/^\/(register|password|unregister)\b/i.test(line)) {
+    sentLines.push(line);
+    if (sentLines.length > 100) sentLines.shift();
+  }
+  recalled = sentLines.length;
+  ui.input.value = "";
+});
+
+ui.input.addEventListener("keydown", (event) => {
+  if (event.key !== "ArrowUp" && event.key !== "ArrowDown") return;
+  if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  const step = event.key === "ArrowUp" ? -1 : 1;
+  const next = Math.min(Math.max(recalled + step, 0), sentLines.length);
+  if (next === recalled) return;
+  if (recalled === sentLines.length) draft = ui.input.value;
+  recalled = next;
+  ui.input.value = sentLines[recalled] ?? draft;
+  event.preventDefault();
 });
 
 /**
@@ -1007,19 +1039,22 @@ function submit(input) {
     );
     return false;
   }
-  if (shown?.kind === "room" && shown.joined && outgoing.kind !== "say") {
+  const word = outgoing.lines[0]?.split(" ")[0]?.toUpperCase() ?? "";
+  if (
+    shown?.kind === "room" && shown.joined && outgoing.kind !== "say" &&
+    !["SWITCH", "JOIN"].includes(word) &&
+    session.serverRoom.toLowerCase() !== shown.name.toLowerCase()
+  ) {
     // ME and room-less commands (TOPIC, WHO, PART…) go to the server's
     // current room: make it the one shown first.
-    if (session.serverRoom.toLowerCase() !== shown.name.toLowerCase()) {
-      link.send(`SWITCH ${shown.name}`);
-      session.serverRoom = shown.name;
-    }
+    link.send(`SWITCH ${shown.name}`);
+    session.serverRoom = shown.name;
   }
   for (const line of outgoing.lines) link.send(line);
   if (outgoing.password !== undefined) session.pendingPassword = outgoing.password;
-  const word = outgoing.lines[0]?.split(" ")[0]?.toUpperCase();
   if (word === "WHO") session.pendingWho.push("user");
   if (word === "LIST") session.listAsked = true;
+  if (word === "SWITCH") session.switchAsked = true;
   session.lastOwnLine = undefined;
   switch (outgoing.kind) {
     case "say":

@@ -144,6 +144,26 @@ Deno.test({
     await erin.tab("#rust").and(erin.page.locator('[aria-current="page"]')).waitFor();
     await keyboard.press("Alt+ArrowDown");
     await erin.tab("#lobby").and(erin.page.locator('[aria-current="page"]')).waitFor();
+    // Up and Down bring back the lines sent, then what was being typed.
+    const input = erin.page.locator("#input");
+    await keyboard.type("draft");
+    const recalled = [];
+    for (const key of ["ArrowUp", "ArrowUp", "ArrowUp", "ArrowDown", "ArrowDown"]) {
+      await keyboard.press(key);
+      recalled.push(await input.inputValue());
+    }
+    assert.deepEqual(recalled, [
+      "/join rust",
+      "hello from the keyboard",
+      "hello from the keyboard",
+      "/join rust",
+      "draft",
+    ]);
+    await input.fill("/switch rust");
+    await keyboard.press("Enter");
+    await erin.tab("#rust").and(erin.page.locator('[aria-current="page"]')).waitFor();
+    await keyboard.press("Alt+ArrowUp");
+    await erin.tab("#lobby").and(erin.page.locator('[aria-current="page"]')).waitFor();
     // Shift+Tab walks back from the input to the button that shows rooms and people.
     const toggle = erin.page.getByRole("button", { name: "Rooms & people" });
     for (
