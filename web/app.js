@@ -833,13 +833,14 @@ function closeConversation(conversation) {
 
 /** @param {Conversation} conversation */
 function show(conversation) {
-  if (shown !== conversation) shown?.hide();
+  const already = shown === conversation;
+  if (!already) shown?.hide();
   shown = conversation;
   if (!document.hidden) conversation.markRead();
   showHeader();
   showPeople();
   showOlderButton();
-  conversation.show();
+  if (!already) conversation.show();
 }
 
 function showHeader() {
@@ -869,10 +870,11 @@ function showPeople() {
     button.type = "button";
     button.className = "person";
     button.textContent = name;
-    button.setAttribute("aria-label", `Private message to ${name}`);
     if (sameName(name, session.name)) {
       button.disabled = true;
       button.textContent = `${name} (you)`;
+    } else {
+      button.setAttribute("aria-label", `Private message to ${name}`);
     }
     button.addEventListener("click", () => {
       show(privateConversation(name));
