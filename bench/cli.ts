@@ -36,6 +36,7 @@ export interface BenchCommand {
   workers: number;
   pid?: number;
   webPort?: number;
+  spread?: number[];
   json: boolean;
 }
 
@@ -58,6 +59,8 @@ Options (defaults in parentheses):
                       keep them: logins per second
   --web PORT          nanochat: receivers use the web page's WebSocket on
                       this port (serve --http); senders stay on TCP
+  --spread PORTS      more ports of the same host (a cluster's other nodes),
+                      comma-separated: connections are spread over them all
   --workers N         threads that drive the connections, each with its
                       share of receivers and senders (1: this one; more
                       load bench/load_worker.ts: --allow-read)
@@ -96,6 +99,7 @@ export function parseBenchArgs(args: string[]): BenchCommand | "help" {
       workers: { type: "string", default: "1" },
       pid: { type: "string" },
       web: { type: "string" },
+      spread: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -121,6 +125,11 @@ export function parseBenchArgs(args: string[]): BenchCommand | "help" {
   };
   if (values.rate !== undefined) command.rate = positive("--rate", values.rate);
   if (values.pid !== undefined) command.pid = positive("--pid", values.pid);
+  if (values.spread !== undefined) {
+    command.spread = (values.spread as string).split(",").map((port: string) =>
+      parseNumber("--spread", port.trim(), { min: 1, max: 65535 })
+    );
+  }
   if (values.web !== undefined) {
     if (command.protocol !== "nanochat") throw new TypeError("--web is for --proto nanochat");
     command.webPort = parseNumber("--web", values.web, { min: 1, max: 65535 });

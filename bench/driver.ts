@@ -61,6 +61,8 @@ export interface BenchOptions {
   room?: string;
   /** nanochat only: receivers use the web page's WebSocket on this port (`serve --http`). */
   webPort?: number;
+  /** More ports to spread receivers and senders over (the other nodes of a cluster). */
+  spread?: number[];
   /**
    * Awaited once everyone is connected and ready, before the first message:
    * several workloads driven at once start sending together.
@@ -185,6 +187,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   };
   if (options.room !== undefined) partOptions.room = options.room;
   if (options.webPort !== undefined) partOptions.webPort = options.webPort;
+  if (options.spread !== undefined) partOptions.spread = options.spread;
   if (options.messages !== undefined) partOptions.messages = options.messages;
   if (options.rate !== undefined) partOptions.rate = options.rate;
   if (options.durationSeconds !== undefined) partOptions.durationSeconds = options.durationSeconds;

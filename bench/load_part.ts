@@ -27,6 +27,11 @@ export interface LoadPartOptions {
   hostname: string;
   /** The server's port. */
   port: number;
+  /**
+   * More ports of the same server (the other nodes of a cluster): the
+   * run's receivers and senders are spread over `port` and these by index.
+   */
+  spread?: number[];
   /** What the server speaks. */
   protocol: BenchProtocolName;
   /**
@@ -105,9 +110,12 @@ class BenchConnection {
 
   static async open(
     options: LoadPartOptions,
+    index: number,
     onText?: (text: string) => void,
   ): Promise<BenchConnection> {
-    const conn = await Deno.connect({ hostname: options.hostname, port: options.port });
+    const ports = [options.port, ...(options.spread ?? [])];
+    const port = ports[index % ports.length]!;
+    const conn = await Deno.connect({ hostname: options.hostname, port });
     conn.setNoDelay(true);
     return new BenchConnection(conn, onText);
   }
@@ -244,7 +252,8 @@ export class LoadPart implements LoadShare {
       return connection;
     }
     const parser = this.#protocol.parser();
-    const connection = await BenchConnection.open(this.#options, (text) => {
+    const index = this.#options.receivers[0] + local;
+    const connection = await BenchConnection.open(this.#options, index, (text) => {
       parser.push(text, (payload) => this.#onPayload(local, payload));
     });
     await connection.write(this.#protocol.receiverHello(this.#options.receivers[0] + local));
@@ -255,7 +264,8 @@ export class LoadPart implements LoadShare {
     const [first, end] = this.#options.senders;
     this.#senders = await Promise.all(
       Array.from({ length: end - first }, async (_, offset) => {
-        const connection = await BenchConnection.open(this.#options, () => {}); // drains what it gets
+        // Drains what it gets; spread from the other end, so senders and receivers mix nodes.
+        const connection = await BenchConnection.open(this.#options, first + offset + 1, () => {});
         await connection.write(this.#protocol.senderHello(first + offset));
         return connection;
       }),

@@ -352,7 +352,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
 
   /** Takes a new name, which the caller has checked is valid. */
   rename(newName: string): ProtocolError | undefined {
-    const { log, accounts } = this.#options;
+    const { accounts } = this.#options;
     const oldName = this.name;
     if (newName === oldName) return undefined; // nothing changes, nothing to announce
     // A registered name (or one like it) is its owner's, online or not.
@@ -365,6 +365,12 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     }
     const { cluster } = this.#options;
     if (cluster === undefined) return this.#renameHere(oldName, newName);
+    if (nameKey(newName) === nameKey(oldName)) {
+      // Only the case changes: the claim covers both spellings.
+      const refusal = this.#renameHere(oldName, newName);
+      if (refusal === undefined) cluster.announce("rename", oldName, newName);
+      return refusal;
+    }
     // The cluster decides first; the answer (or an error) comes later.
     const claiming = cluster.claimName(this.#session.id, newName).then((holder) => {
       if (this.#gone || this.name !== oldName) {
@@ -380,7 +386,6 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       cluster.releaseName(this.#session.id, oldName);
     }, () => this.#error(ServerError.clusterUnavailable("Your name was not changed")));
     this.#working = Promise.all([this.#working, claiming]);
-    void log;
     return undefined;
   }
 

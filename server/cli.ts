@@ -135,7 +135,7 @@ const FLAGS: Record<string, Flag> = {
   "redis": {
     type: "string",
     value: "URL",
-    help: "join the cluster on this Redis, such as redis://10.0.0.5:6379 (experimental; alone)",
+    help: "join the cluster on this Redis, such as redis://10.0.0.5:6379 (none: on its own)",
   },
   "node-id": {
     type: "string",

@@ -47,7 +47,13 @@ export class Metrics {
    * @param gauges The values read from the server at scrape time.
    * @returns The `/metrics` body.
    */
-  render(gauges: { usersOnline: number; connectionsOpen: number; roomSizes?: number[] }): string {
+  render(gauges: {
+    usersOnline: number;
+    connectionsOpen: number;
+    roomSizes?: number[];
+    /** In a cluster: this node's id, and whether it holds its users' names (not fenced). */
+    cluster?: { node: string; safe: boolean };
+  }): string {
     const lines: string[] = [];
     const metric = (
       name: string,
@@ -61,7 +67,17 @@ export class Metrics {
     const byReason = (counter: Map<string, number>): [string, number][] =>
       [...counter].sort().map(([reason, value]) => [`{reason="${reason}"}`, value]);
 
-    metric("users_online", "gauge", "Users logged in.", [["", gauges.usersOnline]]);
+    metric("users_online", "gauge", "Users logged in (on this node, in a cluster).", [[
+      "",
+      gauges.usersOnline,
+    ]]);
+    if (gauges.cluster) {
+      const { node, safe } = gauges.cluster;
+      metric("cluster_node", "gauge", "This node's id; 1 while it holds its names, 0 fenced.", [[
+        `{node="${node}"}`,
+        safe ? 1 : 0,
+      ]]);
+    }
     const roomSizes = gauges.roomSizes ?? [];
     metric("rooms_open", "gauge", "Rooms, empty ones included.", [["", roomSizes.length]]);
     // A histogram, not a label per room: room names are unbounded.

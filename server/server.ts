@@ -113,6 +113,7 @@ export class ChatServer {
   readonly #roomSweep: ReturnType<typeof setInterval>;
   #accepting: Promise<void>[] = [];
   readonly #cluster: Cluster | undefined;
+  readonly #mutes: Mutes;
   readonly #metricsServer: HttpServer | undefined;
   readonly #webServer: HttpServer | undefined;
   readonly #lagTimer: ReturnType<typeof setInterval>;
@@ -142,6 +143,7 @@ export class ChatServer {
     cluster?: Cluster,
   ) {
     this.#cluster = cluster;
+    this.#mutes = new Mutes(storage.mutes);
     this.#bans = bans;
     this.#config = config;
     this.#metrics = metrics;
@@ -155,6 +157,9 @@ export class ChatServer {
           usersOnline: this.userCount,
           connectionsOpen: this.#limits.open,
           roomSizes: this.#hub.rooms.list().map((room) => room.users),
+          ...(this.#cluster
+            ? { cluster: { node: this.#cluster.nodeId, safe: this.#cluster.safe() } }
+            : {}),
         }),
     }, { onAcceptError: (error) => log.event("accept-error", { error: String(error) }) });
     try {
@@ -195,7 +200,7 @@ export class ChatServer {
       operators: new Set(config.operators.map(nameKey)),
       passwordGate: new PasswordGate(),
       bans,
-      mutes: new Mutes(storage.mutes),
+      mutes: this.#mutes,
       enforceBan: (ban) => this.#enforceBan(ban),
       now: Date.now,
       passwordFailures: {
@@ -258,6 +263,15 @@ export class ChatServer {
           if (user instanceof ChatUser) user.kicked(room);
         },
         isLocal: (name) => this.#hub.directory.holder(name) instanceof ChatUser,
+        onBan: (ban, target) => {
+          if (ban === undefined) return this.#bans.forget(target);
+          this.#bans.learn(ban);
+          this.#enforceBan(ban);
+        },
+        onMute: (mute) => {
+          if ("by" in mute) this.#mutes.learn(mute);
+          else this.#mutes.forget(mute.name, mute.room);
+        },
       });
       this.#config.logger.event("cluster", { node: cluster.nodeId });
     }
@@ -284,9 +298,12 @@ export class ChatServer {
     return this.#webServer?.addr;
   }
 
-  /** How many users are logged in. */
+  /** How many users are logged in here (in a cluster, the directory holds other nodes' too). */
   get userCount(): number {
-    return this.#hub.directory.size;
+    if (this.#cluster === undefined) return this.#hub.directory.size;
+    let count = 0;
+    for (const user of this.#users) if (user.loggedIn) count++;
+    return count;
   }
 
   /**
@@ -713,8 +730,6 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
       });
     }
     // After the listeners: an address in use is the likelier mistake, and told first.
-    storage = openStorage<ChatUser>({ ...config, log: config.logger });
-    bans = new Bans(storage.bans);
     cluster = config.redis === undefined ? undefined : await Cluster.connect({
       url: config.redis,
       nodeId: config.nodeId ?? generatedNodeId(),
@@ -723,6 +738,10 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
       historyLength: config.historyKeepPerRoom,
       log: config.logger,
     });
+    // A cluster keeps everything in Redis; a server on its own, in its SQLite file.
+    storage = cluster?.storage<ChatUser>() ??
+      openStorage<ChatUser>({ ...config, log: config.logger });
+    bans = new Bans(storage.bans);
     server = new ChatServer(config, listeners, limits, metrics, storage, bans, cluster);
   } catch (error) {
     for (const { listener } of listeners) listener.close();
@@ -736,7 +755,9 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
     await server.shutdown(); // closes the listeners, the storage and the cluster
     throw new Error("cannot join the cluster", { cause: error });
   }
-  config.logger.event("data", { path: config.dataPath ?? "(in memory only)" });
+  config.logger.event("data", {
+    path: cluster ? "(in the cluster's Redis)" : config.dataPath ?? "(in memory only)",
+  });
   config.logger.event("limits", {
     "max-connections": maxConnections,
     "free-descriptors": freeFds,

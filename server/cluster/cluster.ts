@@ -14,7 +14,23 @@ import type { ClusterLink } from "../chat_user.ts";
 import type { Logger } from "../log.ts";
 import { NameLeases } from "./name_leases.ts";
 import { type RemoteUser, RemoteUsers, type ReplicaHub } from "./remote_users.ts";
-import { type PresenceRecord, type SilentDraft, StreamFanOut } from "./stream_fan_out.ts";
+import {
+  type ClusterSnapshot,
+  type PresenceRecord,
+  type SharedTable,
+  type SilentDraft,
+  StreamFanOut,
+} from "./stream_fan_out.ts";
+import {
+  SharedAccountStore,
+  SharedBanStore,
+  SharedMuteStore,
+  SharedRooms,
+} from "./shared_tables.ts";
+import type { Storage } from "../store/storage.ts";
+import type { NameHolder } from "../hub/name_directory.ts";
+import type { Ban } from "../moderation/bans.ts";
+import type { Mute } from "../moderation/mutes.ts";
 import { StreamHistoryStore } from "./stream_history.ts";
 
 export { ClusterUnavailableError } from "./name_leases.ts";
@@ -45,6 +61,10 @@ export interface ClusterHandlers {
   readonly onLocalKick: (user: HubUser, room: string) => void;
   /** Whether a user of this name is logged in on this node. */
   readonly isLocal: (name: string) => boolean;
+  /** Another node banned someone (`ban`), or lifted the ban of `target`. */
+  readonly onBan: (ban: Ban | undefined, target: string) => void;
+  /** Another node muted someone, or lifted a mute (only the name and room then). */
+  readonly onMute: (mute: Mute | { name: string; room: string }) => void;
 }
 
 /** Redis errors are logged once per this many milliseconds at most. */
@@ -83,6 +103,14 @@ end
 return users
 `;
 
+/** The node's copies of the shared tables. */
+interface SharedStores {
+  readonly accounts: SharedAccountStore;
+  readonly bans: SharedBanStore;
+  readonly mutes: SharedMuteStore;
+  readonly rooms: SharedRooms<NameHolder>;
+}
+
 /** A node in a cluster. */
 export class Cluster implements ClusterLink {
   readonly nodeId: string;
@@ -96,6 +124,9 @@ export class Cluster implements ClusterLink {
   #lastErrorLog = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #reaping: Promise<void> | undefined;
+  /** Taken when connecting: the shared tables and who is where, at one position. */
+  #snapshot: ClusterSnapshot | undefined;
+  #shared: SharedStores | undefined;
 
   private constructor(options: ClusterOptions, clients: ReturnType<typeof createClient>[]) {
     this.#options = options;
@@ -115,6 +146,7 @@ export class Cluster implements ClusterLink {
       },
       onReadError: (error) => this.#logError("read", error),
       onRemote: (entry, node) => this.#applyRemote(entry, node),
+      onRow: (table, key, value) => this.#applyRow(table, key, value),
       safe: () => this.#leases.safe(),
     });
     this.history = new StreamHistoryStore(publisher, (room) => this.fanOut.historyKey(room));
@@ -152,11 +184,30 @@ export class Cluster implements ClusterLink {
     for (const client of clients) client.on("error", (error) => cluster.#logError("client", error));
     try {
       await Promise.all(clients.map((client) => client.connect()));
+      cluster.#snapshot = await cluster.fanOut.snapshot();
     } catch (error) {
       await Promise.all(clients.map((client) => client.destroy()));
       throw new Error(`cannot reach Redis at ${options.url}`, { cause: error });
     }
     return cluster;
+  }
+
+  /**
+   * The node's storage: history from Redis, and copies of the shared
+   * tables as they were when it connected; nothing on disk.
+   */
+  storage<U extends NameHolder>(): Storage<U> {
+    const tables = this.#snapshot!.tables;
+    const write = (table: SharedTable, key: string, value: string | undefined) =>
+      this.fanOut.writeRow(table, key, value).catch((error) => this.#logError("write", error));
+    const shared = {
+      accounts: new SharedAccountStore(tables.accounts ?? new Map(), write),
+      bans: new SharedBanStore(tables.bans ?? new Map(), write),
+      mutes: new SharedMuteStore(tables.mutes ?? new Map(), write),
+      rooms: new SharedRooms<U>(tables.rooms ?? new Map(), write),
+    };
+    this.#shared = shared as unknown as SharedStores;
+    return { ...shared, history: this.history, close: () => {} };
   }
 
   /**
@@ -174,8 +225,9 @@ export class Cluster implements ClusterLink {
         this.#options.log.event("cluster-conflict", { name, node, here: this.nodeId }),
     });
     await this.#beat();
-    const snapshot = await this.fanOut.start();
+    const snapshot = this.#snapshot!;
     this.#replica.load(snapshot, this.nodeId);
+    this.fanOut.startFrom(snapshot.position);
     this.#leases.start();
     // Users an earlier run of this node left behind (it was killed): they are gone.
     const leftBehind = snapshot.users.filter((user) => user.node === this.nodeId);
@@ -333,6 +385,21 @@ export class Cluster implements ClusterLink {
 
   #key(name: string): string {
     return `nanochat:${name}`;
+  }
+
+  #applyRow(table: SharedTable, key: string, value: string | undefined): void {
+    const shared = this.#shared;
+    if (shared === undefined) return;
+    switch (table) {
+      case "accounts":
+        return shared.accounts.apply(key, value);
+      case "bans":
+        return this.#handlers?.onBan(shared.bans.apply(key, value), key);
+      case "mutes":
+        return this.#handlers?.onMute(shared.mutes.apply(key, value));
+      case "rooms":
+        return shared.rooms.apply(key, value);
+    }
   }
 
   #applyRemote(entry: ChatEvent | PresenceRecord, node: string): void {

@@ -82,7 +82,7 @@ export class RemoteUsers {
    * @param snapshot From {@linkcode StreamFanOut.start}.
    * @param ownNode This node's id: its own entries (left by an earlier run) are skipped.
    */
-  load(snapshot: ClusterSnapshot, ownNode: string): void {
+  load(snapshot: Pick<ClusterSnapshot, "users">, ownNode: string): void {
     for (const { name, node, rooms } of snapshot.users) {
       if (node === ownNode) continue;
       const user = this.#login(name, node);
@@ -126,13 +126,10 @@ export class RemoteUsers {
         else if (target !== undefined) this.#options.onLocalKick?.(target, event.room);
         return;
       }
-      case "topic":
-        if (this.#hub.rooms.find(event.room) !== undefined) {
-          this.#hub.rooms.setTopic(event.room, event.text);
-        }
-        return;
       default:
-        return; // chat, actions, private messages and nick notices change no membership
+        // Chat, actions, private messages and nick notices change no membership;
+        // a topic comes as a row of the shared rooms table.
+        return;
     }
   }
 

@@ -45,7 +45,15 @@ export interface ClusterSnapshot {
   /** The id of the last event the snapshot includes; read on from it. */
   readonly position: string;
   readonly users: readonly { name: string; node: string; rooms: string[] }[];
+  /** The shared tables (accounts, bans, …): each key's JSON value. */
+  readonly tables: Readonly<Record<string, ReadonlyMap<string, string>>>;
 }
+
+/** The tables whose rows every node keeps a copy of (see `shared_tables.ts`). */
+export const SHARED_TABLES = ["accounts", "bans", "mutes", "rooms"] as const;
+
+/** One of {@linkcode SHARED_TABLES}. */
+export type SharedTable = typeof SHARED_TABLES[number];
 
 /** Options for {@linkcode StreamFanOut}. */
 export interface StreamFanOutOptions {
@@ -60,10 +68,12 @@ export interface StreamFanOutOptions {
   /** Told about each read that failed; the reader retries by itself, with backoff. */
   readonly onReadError?: (error: unknown) => void;
   /**
-   * Told about every entry from another node, before it is delivered here:
+   * Told about every entry from another node, after it is delivered here:
    * events (silent ones too) and presence records, for the replica.
    */
   readonly onRemote?: (entry: ChatEvent | PresenceRecord, node: string) => void;
+  /** Told about each row another node wrote to a shared table; `undefined` for a deletion. */
+  readonly onRow?: (table: SharedTable, key: string, value: string | undefined) => void;
   /**
    * Asked before each batch is delivered: a node that may no longer own
    * its users' names (it was paused past its leases) fences itself there,
@@ -134,7 +144,21 @@ for i = 1, #online, 2 do
   local rooms = redis.call('SMEMBERS', ARGV[1] .. online[i])
   table.insert(users, {online[i], online[i + 1], rooms})
 end
-return {position, users}
+local tables = {}
+for i = 3, #KEYS do table.insert(tables, redis.call('HGETALL', KEYS[i])) end
+return {position, users, tables}
+`;
+
+/**
+ * Writes one row of a shared table (deletes it for an empty value) and
+ * tells every node, in the same step. KEYS: the table, events. ARGV:
+ * table, key, value, node, events length.
+ */
+const WRITE_ROW = `
+if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[2])
+else redis.call('HSET', KEYS[1], ARGV[2], ARGV[3]) end
+return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*',
+  'kind', 'row', 'table', ARGV[1], 'key', ARGV[2], 'value', ARGV[3], 'node', ARGV[4])
 `;
 
 /** Events that say a user left: appended only while the user is still the sender's. */
@@ -192,22 +216,76 @@ export class StreamFanOut implements FanOut {
    * @returns The snapshot, for the replica.
    */
   async start(): Promise<ClusterSnapshot> {
-    const [position, rows] = await withTimeout(
+    const snapshot = await this.snapshot();
+    this.startFrom(snapshot.position);
+    return snapshot;
+  }
+
+  /**
+   * Reads, in one step, the stream's last id, who is online where and the
+   * shared tables.
+   */
+  async snapshot(): Promise<ClusterSnapshot> {
+    const [position, rows, tables] = await withTimeout(
       this.#publisher.eval(SNAPSHOT, {
-        keys: [this.#eventsKey, `${this.#prefix}online`],
+        keys: [
+          this.#eventsKey,
+          `${this.#prefix}online`,
+          ...SHARED_TABLES.map((table) => this.#tableKey(table)),
+        ],
         arguments: [`${this.#prefix}rooms:`],
       }),
       this.#options.commandTimeoutMs,
-    ) as [string, [string, string, string[]][]];
-    this.#position = position;
-    this.#reading ??= this.#readLoop();
+    ) as [string, [string, string, string[]][], string[][]];
+    const rowsOf = (flat: string[] = []) => {
+      const map = new Map<string, string>();
+      for (let index = 0; index + 1 < flat.length; index += 2) {
+        map.set(flat[index]!, flat[index + 1]!);
+      }
+      return map;
+    };
     return {
       position,
       users: rows.map(([key, value, rooms]) => {
         const [node = "", name = key] = value.split("\n");
         return { name, node, rooms: [...rooms].sort() };
       }),
+      tables: Object.fromEntries(
+        SHARED_TABLES.map((table, index) => [table, rowsOf(tables[index])]),
+      ),
     };
+  }
+
+  /** Starts reading the stream after `position` (from {@linkcode StreamFanOut.snapshot}). */
+  startFrom(position: string): void {
+    this.#position = position;
+    this.#reading ??= this.#readLoop();
+  }
+
+  /**
+   * Writes one row of a shared table, or deletes it (`undefined`), and
+   * tells every node in the same step.
+   *
+   * @throws The failure, when Redis did not take it.
+   */
+  async writeRow(table: SharedTable, key: string, value: string | undefined): Promise<void> {
+    await withTimeout(
+      this.#publisher.eval(WRITE_ROW, {
+        keys: [this.#tableKey(table), this.#eventsKey],
+        arguments: [
+          table,
+          key,
+          value ?? "",
+          this.#options.nodeId,
+          String(this.#options.eventsLength ?? 100_000),
+        ],
+      }),
+      this.#options.commandTimeoutMs,
+    );
+  }
+
+  #tableKey(table: SharedTable): string {
+    return `${this.#prefix}table:${table}`;
   }
 
   publish(draft: SilentDraft): void {
@@ -324,6 +402,11 @@ export class StreamFanOut implements FanOut {
     const node = fields.node ?? "";
     const own = node === this.#options.nodeId;
     const kind = fields.kind ?? "";
+    if (kind === "row") {
+      const value = fields.value === "" ? undefined : fields.value;
+      if (!own) this.#options.onRow?.(fields.table as SharedTable, fields.key ?? "", value);
+      return;
+    }
     if (kind === "login" || kind === "logout" || kind === "rename") {
       if (!own) {
         this.#options.onRemote?.(
@@ -342,9 +425,11 @@ export class StreamFanOut implements FanOut {
       to: fields.to ?? "",
       text: fields.text ?? "",
     };
+    if (fields.silent !== "1" && deliver) {
+      for (const listener of this.#listeners) listener(event);
+    }
+    // After the delivery: a user kicked here sees the kick, as on a server on its own.
     if (!own) this.#options.onRemote?.(event, node);
-    if (fields.silent === "1" || !deliver) return;
-    for (const listener of this.#listeners) listener(event);
   }
 }
 

@@ -101,6 +101,17 @@ export class Bans {
     return true;
   }
 
+  /** Takes a ban another node of a cluster added (its store has it already). */
+  learn(ban: Ban): void {
+    this.#drop(ban.target);
+    this.#index(ban);
+  }
+
+  /** Forgets a ban another node of a cluster lifted. */
+  forget(target: string): void {
+    this.#drop(target);
+  }
+
   /** The bans in force, oldest first. */
   list(): Ban[] {
     this.#expire();

@@ -80,6 +80,17 @@ export class Mutes {
     return found;
   }
 
+  /** Takes a mute another node of a cluster added (its store has it already). */
+  learn(mute: Mute): void {
+    this.#forget(mute.name, mute.room);
+    this.#mutes.push(mute);
+  }
+
+  /** Forgets a mute another node of a cluster lifted. */
+  forget(name: string, room: string): void {
+    this.#forget(name, room);
+  }
+
   /** The mute that keeps a name from speaking in a room, if any. */
   forSpeaker(name: string, room: string): Mute | undefined {
     this.#expire();

@@ -1,4 +1,5 @@
 import assert from "@nanochat/assert";
+import { parseBenchArgs } from "../../bench/cli.ts";
 import { chartPanels, renderReport } from "../../bench/chart.ts";
 import { processCpuSeconds, testerCpuSeconds } from "../../bench/cpu.ts";
 import { type BenchOptions, runBench, runLogins, splitRange } from "../../bench/driver.ts";
@@ -8,6 +9,7 @@ import { mergeTallies, Tally } from "../../bench/tally.ts";
 import { chatText, parsePayload } from "../../bench/wire.ts";
 import { parseServerLine } from "../../protocol/server_lines.ts";
 import { runCli } from "../support/cli_process.ts";
+import { RedisServer } from "../support/redis_server.ts";
 import { startServer } from "../support/test_server.ts";
 
 const encoder = new TextEncoder();
@@ -638,4 +640,36 @@ Deno.test("runBench() with WebSocket receivers delivers everything, once, in ord
     assert.equal(result.received, 20 * 4 * 500, `${workers} worker(s)`);
     assert.deepEqual([result.lost, result.duplicated, result.reordered], [0, 0, 0]);
   }
+});
+
+Deno.test("parseBenchArgs() takes --spread and --web, and refuses --web for Redis", () => {
+  const command = parseBenchArgs(["127.0.0.1:7001", "--spread", "7002, 7003", "--web", "8080"]);
+  if (command === "help") throw new Error("not help");
+  assert.deepEqual(command.spread, [7002, 7003]);
+  assert.equal(command.webPort, 8080);
+  assert.throws(
+    () => parseBenchArgs(["127.0.0.1:6379", "--proto", "redis", "--web", "8080"]),
+    /--web is for --proto nanochat/,
+  );
+  assert.throws(() => parseBenchArgs(["127.0.0.1:7001", "--spread", "7002,x"]), /--spread/);
+});
+
+Deno.test("runBench() spreads connections over the nodes of a cluster and counts exactly", async () => {
+  await using redis = await RedisServer.start();
+  await using one = await startServer({ redis: redis.url, nodeId: "one" });
+  await using two = await startServer({ redis: redis.url, nodeId: "two" });
+  const result = await runBench({
+    ...small(one.port),
+    spread: [two.port],
+    receivers: 10,
+    senders: 4,
+    messages: 200,
+  });
+  assert.equal(result.received, 10 * 4 * 200);
+  assert.deepEqual([result.lost, result.duplicated, result.reordered], [0, 0, 0]);
+  assert.ok(one.log.some((line) => / login conn=\d+ name=bench-r1$/.test(line)) === false);
+  assert.ok(
+    two.log.some((line) => / login conn=\d+ name=bench-r1$/.test(line)),
+    "odd receivers on two",
+  );
 });

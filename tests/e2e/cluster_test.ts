@@ -15,27 +15,98 @@ async function startCluster(
   redis: RedisServer,
   flags: string[] = [],
 ): Promise<ServerProcess[] & AsyncDisposable> {
-  const nodes = await Promise.all(["n1", "n2", "n3"].map((id) =>
-    ServerProcess.start([
-      "--redis",
-      redis.url,
-      "--node-id",
-      id,
-      "--rate",
-      "0",
-      "--max-new-per-ip",
-      "0",
-      "--max-per-ip",
-      "1000",
-      ...flags,
-    ])
-  ));
-  await Promise.all(nodes.map((node) => node.stderr.waitFor(/ cluster node=n\d$/)));
-  return Object.assign(nodes, {
-    async [Symbol.asyncDispose]() {
-      await Promise.all(nodes.map((node) => node[Symbol.asyncDispose]()));
+  const nodes: ServerProcess[] = [];
+  const dispose = async () => {
+    await Promise.all(nodes.map((node) => node[Symbol.asyncDispose]()));
+  };
+  try {
+    // One after the other: three starting at once on a loaded machine can miss the start timeout.
+    for (const id of ["n1", "n2", "n3"]) {
+      const node = await ServerProcess.start([
+        "--redis",
+        redis.url,
+        "--node-id",
+        id,
+        "--rate",
+        "0",
+        "--max-new-per-ip",
+        "0",
+        "--max-per-ip",
+        "1000",
+        ...flags,
+      ]);
+      nodes.push(node);
+      await node.stderr.waitFor(/ cluster node=n\d$/);
+    }
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return Object.assign(nodes, { [Symbol.asyncDispose]: dispose });
+}
+
+/** Where the shared tests run: three cluster nodes, or one server on its own seen as three. */
+type Mode = "cluster" | "embedded";
+
+/** Three nodes (the same one thrice, embedded), restartable with their state. */
+interface Deployment extends AsyncDisposable {
+  readonly nodes: readonly ServerProcess[];
+  /** Stops every node and starts them again; the state (Redis, or the SQLite file) stays. */
+  restart(): Promise<void>;
+}
+
+/**
+ * Starts the nodes of a mode: the cluster on a fresh Redis with AOF, or one
+ * server with a SQLite file. The embedded mode passes the same tests.
+ */
+async function deploy(mode: Mode, flags: string[] = []): Promise<Deployment> {
+  if (mode === "cluster") {
+    const redis = await RedisServer.start({ aof: true });
+    let nodes = await startCluster(redis, flags);
+    return {
+      get nodes() {
+        return nodes;
+      },
+      async restart() {
+        await nodes[Symbol.asyncDispose]();
+        nodes = await startCluster(redis, flags);
+      },
+      async [Symbol.asyncDispose]() {
+        await nodes[Symbol.asyncDispose]();
+        await redis[Symbol.asyncDispose]();
+      },
+    };
+  }
+  const dir = await Deno.makeTempDir({ prefix: "nanochat-embedded-" });
+  const start = () =>
+    ServerProcess.start(
+      [
+        "--data",
+        `${dir}/chat.db`,
+        "--rate",
+        "0",
+        "--max-new-per-ip",
+        "0",
+        "--max-per-ip",
+        "1000",
+        ...flags,
+      ],
+      { permissions: [`--allow-read=${dir}`, `--allow-write=${dir}`] },
+    );
+  let server = await start();
+  return {
+    get nodes() {
+      return [server, server, server];
     },
-  });
+    async restart() {
+      await server.stop("SIGTERM");
+      server = await start();
+    },
+    async [Symbol.asyncDispose]() {
+      await server[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
 }
 
 async function login(node: ServerProcess, name: string): Promise<TestClient> {
@@ -57,89 +128,116 @@ async function whoUntil(client: TestClient, expected: string, command = "WHO"): 
   assert.equal(last, expected);
 }
 
-Deno.test("interleaved bursts from every node: every receiver on every node sees one identical sequence", async () => {
-  await using redis = await RedisServer.start({ aof: true });
-  await using nodes = await startCluster(redis);
-  const receivers = await Promise.all(nodes.map((node, index) => login(node, `r${index}`)));
-  const senders = await Promise.all(nodes.map((node, index) => login(node, `s${index}`)));
-  // Everyone is known everywhere before the burst.
-  await whoUntil(receivers[2]!, "WHO 6: r0 r1 r2 s0 s1 s2");
-  const count = 200;
-  await Promise.all(senders.map((sender, index) =>
-    sender.sendBytes(
-      new TextEncoder().encode(
-        Array.from({ length: count }, (_, line) => `*s${index}-${line}\n`).join(""),
-      ),
-    )
-  ));
-  const sequences = await Promise.all(receivers.map((receiver) => receiver.readLines(3 * count)));
-  assert.deepEqual(sequences[1], sequences[0]);
-  assert.deepEqual(sequences[2], sequences[0]);
-  for (let index = 0; index < 3; index++) {
-    const own = sequences[0]!.filter((line) => line.startsWith(`[s${index}]: `));
-    assert.deepEqual(
-      own,
-      Array.from({ length: count }, (_, line) => `[s${index}]: s${index}-${line}`),
-    );
-  }
-  for (const client of [...receivers, ...senders]) await client.close();
-});
-
-Deno.test("twenty concurrent logins as Alice, alice and ALICE across three nodes: exactly one wins", async () => {
-  await using redis = await RedisServer.start({ aof: true });
-  await using nodes = await startCluster(redis);
-  const spellings = ["Alice", "alice", "ALICE"];
-  const clients = await Promise.all(
-    Array.from(
-      { length: 20 },
-      (_, index) => TestClient.login(nodes[index % 3]!.port, spellings[index % 3]!),
-    ),
-  );
-  const first = await Promise.all(clients.map((client) => client.readLine()));
-  const welcomes = first.filter((line) => line.startsWith("NOTICE welcome: "));
-  assert.equal(welcomes.length, 1, first.join("\n"));
-  const winner = /Welcome to .*, (\w+)!/.exec(welcomes[0]!)![1]!;
-  for (const line of first) {
-    if (!line.startsWith("NOTICE welcome: ")) {
-      assert.equal(line, `ERROR name-taken: The name ${line.match(/name (\w+)/)![1]} is in use`);
+for (const mode of ["cluster", "embedded"] as const) {
+  Deno.test(`${mode}: interleaved bursts from every node: every receiver on every node sees one identical sequence`, async () => {
+    await using deployment = await deploy(mode);
+    const nodes = deployment.nodes;
+    const receivers = await Promise.all(nodes.map((node, index) => login(node, `r${index}`)));
+    const senders = await Promise.all(nodes.map((node, index) => login(node, `s${index}`)));
+    // Everyone is known everywhere before the burst.
+    await whoUntil(receivers[2]!, "WHO 6: r0 r1 r2 s0 s1 s2");
+    const count = 200;
+    await Promise.all(senders.map((sender, index) =>
+      sender.sendBytes(
+        new TextEncoder().encode(
+          Array.from({ length: count }, (_, line) => `*s${index}-${line}\n`).join(""),
+        ),
+      )
+    ));
+    const sequences = await Promise.all(receivers.map((receiver) => receiver.readLines(3 * count)));
+    assert.deepEqual(sequences[1], sequences[0]);
+    assert.deepEqual(sequences[2], sequences[0]);
+    for (let index = 0; index < 3; index++) {
+      const own = sequences[0]!.filter((line) => line.startsWith(`[s${index}]: `));
+      assert.deepEqual(
+        own,
+        Array.from({ length: count }, (_, line) => `[s${index}]: s${index}-${line}`),
+      );
     }
-  }
-  assert.ok(spellings.includes(winner));
-  for (const client of clients) await client.close();
-});
+    for (const client of [...receivers, ...senders]) await client.close();
+  });
+}
 
-Deno.test("WHO, private messages and history work across nodes", async () => {
-  await using redis = await RedisServer.start({ aof: true });
-  await using nodes = await startCluster(redis);
-  const alice = await login(nodes[0]!, "alice");
-  const bob = await login(nodes[1]!, "bob");
-  const carol = await login(nodes[2]!, "carol");
-  for (const client of [alice, bob, carol]) await whoUntil(client, "WHO 3: alice bob carol");
+for (const mode of ["cluster", "embedded"] as const) {
+  Deno.test(`${mode}: twenty concurrent logins as Alice, alice and ALICE across three nodes: exactly one wins`, async () => {
+    await using deployment = await deploy(mode);
+    const nodes = deployment.nodes;
+    const spellings = ["Alice", "alice", "ALICE"];
+    const clients = await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, index) => TestClient.login(nodes[index % 3]!.port, spellings[index % 3]!),
+      ),
+    );
+    const first = await Promise.all(clients.map((client) => client.readLine()));
+    const welcomes = first.filter((line) => line.startsWith("NOTICE welcome: "));
+    assert.equal(welcomes.length, 1, first.join("\n"));
+    const winner = /Welcome to .*, (\w+)!/.exec(welcomes[0]!)![1]!;
+    for (const line of first) {
+      if (!line.startsWith("NOTICE welcome: ")) {
+        assert.equal(line, `ERROR name-taken: The name ${line.match(/name (\w+)/)![1]} is in use`);
+      }
+    }
+    assert.ok(spellings.includes(winner));
+    for (const client of clients) await client.close();
+  });
+}
 
-  await alice.send("MSG carol psst");
-  assert.equal(await carol.readLine(), "PRIVATE [alice]: psst");
-  assert.equal(await alice.readLine(), "SENT [carol]: psst");
-  await carol.send("MSG nobody hi");
-  assert.equal(await carol.readLine(), "ERROR no-such-user: Nobody called nobody is online");
+for (const mode of ["cluster", "embedded"] as const) {
+  Deno.test(`${mode}: WHO, private messages and history work across nodes`, async () => {
+    await using deployment = await deploy(mode);
+    const nodes = deployment.nodes;
+    const alice = await login(nodes[0]!, "alice");
+    const bob = await login(nodes[1]!, "bob");
+    const carol = await login(nodes[2]!, "carol");
+    for (const client of [alice, bob, carol]) await whoUntil(client, "WHO 3: alice bob carol");
 
-  await alice.send("*remember me");
-  assert.equal(await bob.readLine(), "[alice]: remember me");
-  assert.equal(await carol.readLine(), "[alice]: remember me");
-  const dave = await TestClient.login(nodes[2]!.port, "dave");
-  dave.ignore(PRESENCE_NOTICE);
-  assert.match(await dave.readLine(), /^NOTICE welcome: /);
-  assert.match(await dave.readLine(), /^HISTORY \S+ \[alice\]: remember me$/);
+    await alice.send("MSG carol psst");
+    assert.equal(await carol.readLine(), "PRIVATE [alice]: psst");
+    assert.equal(await alice.readLine(), "SENT [carol]: psst");
+    await carol.send("MSG nobody hi");
+    assert.equal(await carol.readLine(), "ERROR no-such-user: Nobody called nobody is online");
 
-  // Rooms across nodes: a room made on one node is joined from another.
-  await bob.send("JOIN #rust");
-  assert.match(await bob.readLine(), /^#rust NOTICE joined: You joined #rust: 1 user\./);
-  await whoUntil(carol, "#rust WHO 1: bob", "WHO #rust");
-  await carol.send("JOIN #rust");
-  assert.match(await carol.readLine(), /^#rust NOTICE joined: You joined #rust: 2 users\./);
-  await bob.send("SAY #rust hello rust");
-  assert.equal(await carol.readLine(), "#rust [bob]: hello rust");
-  for (const client of [alice, bob, carol, dave]) await client.close();
-});
+    await alice.send("*remember me");
+    assert.equal(await bob.readLine(), "[alice]: remember me");
+    assert.equal(await carol.readLine(), "[alice]: remember me");
+    const dave = await TestClient.login(nodes[2]!.port, "dave");
+    dave.ignore(PRESENCE_NOTICE);
+    assert.match(await dave.readLine(), /^NOTICE welcome: /);
+    assert.match(await dave.readLine(), /^HISTORY \S+ \[alice\]: remember me$/);
+
+    // Rooms across nodes: a room made on one node is joined from another.
+    await bob.send("JOIN #rust");
+    assert.match(await bob.readLine(), /^#rust NOTICE joined: You joined #rust: 1 user\./);
+    await whoUntil(carol, "#rust WHO 1: bob", "WHO #rust");
+    await carol.send("JOIN #rust");
+    assert.match(await carol.readLine(), /^#rust NOTICE joined: You joined #rust: 2 users\./);
+    await bob.send("SAY #rust hello rust");
+    assert.equal(await carol.readLine(), "#rust [bob]: hello rust");
+    // LIST on the third node counts both.
+    let list: string[] = [];
+    for (let attempt = 0; attempt < 50; attempt++) {
+      await alice.send("LIST");
+      list = await alice.readLines(3);
+      if (list[1] === "LIST #rust 2: ") break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(list, ["LIST #lobby 4: ", "LIST #rust 2: ", "LIST END: 2 rooms"]);
+
+    // Renames: the case only, then a new name; the old name is free for someone else.
+    // (The clients ignore nick notices: WHO shows the names.)
+    await bob.send("NICK Bob");
+    await whoUntil(alice, "WHO 4: alice Bob carol dave");
+    const twin = await TestClient.login(nodes[0]!.port, "bob");
+    assert.equal(await twin.readLine(), "ERROR name-taken: The name bob is in use");
+    await twin.close();
+    await bob.send("NICK robert");
+    await whoUntil(alice, "WHO 4: alice carol dave robert");
+    const newBob = await login(nodes[2]!, "bob");
+    await newBob.close();
+    for (const client of [alice, bob, carol, dave]) await client.close();
+  });
+}
 
 Deno.test("a killed node: everyone sees each of its users leave once, and their names are free within the lease", async () => {
   await using redis = await RedisServer.start({ aof: true });
@@ -179,10 +277,16 @@ Deno.test("a killed node: everyone sees each of its users leave once, and their 
 
 Deno.test("Redis killed and restarted mid-chat: errors instead of local deliveries, then the nodes recover by themselves", async () => {
   await using redis = await RedisServer.start({ aof: true });
-  await using nodes = await startCluster(redis, ["--name-lease", "3"]);
+  await using nodes = await startCluster(redis, ["--name-lease", "3", "--metrics", "127.0.0.1:0"]);
   const alice = await login(nodes[0]!, "alice");
   const bob = await login(nodes[1]!, "bob");
   await whoUntil(alice, "WHO 2: alice bob");
+  // The node's id is in its metrics, and it holds its names.
+  const metricsLine = await nodes[0]!.stderr.waitFor(/ metrics addr=\S+:\d+$/);
+  const metricsPort = /:(\d+)$/.exec(metricsLine)![1];
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  assert.match(metrics, /^nanochat_cluster_node\{node="n1"\} 1$/m);
+  assert.match(metrics, /^nanochat_users_online 1$/m, "its own users only");
   await alice.send("*before");
   assert.equal(await bob.readLine(), "[alice]: before");
 
@@ -254,4 +358,137 @@ Deno.test("a node stopped (SIGSTOP) past its lease drops its users before delive
   );
   assert.deepEqual(await alice.readUntilClosed(), []);
   for (const client of [alice, bob, taken!]) await client.close();
+});
+
+for (const mode of ["cluster", "embedded"] as const) {
+  Deno.test(`${mode}: registered names, bans, kicks and topics are the same on every node, and outlive every node`, async () => {
+    await using deployment = await deploy(mode, ["--operators", "mod"]);
+    {
+      const nodes = deployment.nodes;
+      const mod = await login(nodes[0]!, "mod");
+      await mod.send("REGISTER operator-password");
+      assert.match(await mod.readLine(), /^NOTICE registered: /);
+      const bob = await login(nodes[1]!, "bob");
+      const carol = await login(nodes[2]!, "carol");
+      await whoUntil(mod, "WHO 3: bob carol mod");
+
+      // A kick from n1 of a user on n2, seen on n3.
+      await mod.send("KICK bob spamming");
+      assert.equal(await mod.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
+      assert.equal(await carol.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
+      assert.equal(await bob.readLine(), "NOTICE kick: bob was kicked by mod (spamming)");
+      await bob.send("SAY #lobby still here?");
+      assert.equal(await bob.readLine(), "ERROR not-in-room: You are not in #lobby");
+      await whoUntil(carol, "WHO 2: carol mod");
+
+      // A ban from n1 ends bob's session on n2 and keeps him out of n3.
+      await mod.send("BAN bob 1h spamming");
+      assert.match(await mod.readLine(), /^NOTICE moderation: bob is banned/);
+      assert.match(await bob.readLine(), /^ERROR banned: /);
+      let refused = "";
+      for (let attempt = 0; attempt < 50 && !refused.startsWith("ERROR banned: "); attempt++) {
+        const again = await TestClient.login(nodes[2]!.port, "bob");
+        refused = await again.readLine();
+        await again.close();
+      }
+      assert.match(refused, /^ERROR banned: bob is banned/);
+
+      await carol.send("TOPIC #lobby shared everywhere");
+      assert.equal(await carol.readLine(), "NOTICE topic: carol set the topic: shared everywhere");
+      await mod.close();
+      await carol.close();
+      await bob.close();
+    }
+    // Every node stopped and started again: the account and the topic are still there.
+    await deployment.restart();
+    const nodes = deployment.nodes;
+    const asked = await TestClient.login(nodes[1]!.port, "mod");
+    assert.equal(
+      await asked.readLine(),
+      "NOTICE password: mod is registered: send PASS and its password",
+    );
+    await asked.close();
+    const dave = await login(nodes[2]!, "dave");
+    await dave.send("TOPIC");
+    assert.equal(await dave.readLine(), "TOPIC: shared everywhere");
+    await dave.close();
+  });
+}
+
+Deno.test("DEBUG SLEEP shorter than the lease: lines wait and arrive, nobody is dropped", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "9"]);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  await whoUntil(bob, "WHO 2: alice bob");
+  const admin = await redis.client();
+  try {
+    const sleeping = admin.sendCommand(["DEBUG", "SLEEP", "1"]);
+    await alice.send("*during the sleep");
+    await sleeping;
+    assert.equal(await bob.readLine(), "[alice]: during the sleep");
+    await alice.send("PING still-here");
+    assert.equal(await alice.readLine(), "PONG still-here");
+  } finally {
+    await admin.quit();
+  }
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("CLIENT PAUSE past the lease: every node drops its users with an error, then takes logins again", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "3"]);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  await whoUntil(bob, "WHO 2: alice bob");
+  const admin = await redis.client();
+  try {
+    await admin.sendCommand(["CLIENT", "PAUSE", "5000", "ALL"]);
+    const dropped =
+      "ERROR cluster-unavailable: You were disconnected: the server cannot reach its cluster; try again soon";
+    assert.equal(await alice.readLine(8000), dropped);
+    assert.equal(await bob.readLine(8000), dropped);
+    await admin.sendCommand(["CLIENT", "UNPAUSE"]);
+  } finally {
+    await admin.quit();
+  }
+  let welcome = "";
+  for (let attempt = 0; attempt < 50 && !welcome.startsWith("NOTICE welcome: "); attempt++) {
+    const again = await TestClient.login(nodes[0]!.port, "alice");
+    welcome = await again.readLine();
+    await again.close();
+    if (!welcome.startsWith("NOTICE welcome: ")) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  assert.match(welcome, /^NOTICE welcome: /, "logins work again");
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("Redis down for longer than the lease: users are dropped with an error, and the nodes recover by themselves", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "2"]);
+  const alice = await login(nodes[0]!, "alice");
+  const bob = await login(nodes[1]!, "bob");
+  await whoUntil(bob, "WHO 2: alice bob");
+  await redis.kill();
+  const dropped =
+    "ERROR cluster-unavailable: You were disconnected: the server cannot reach its cluster; try again soon";
+  assert.equal(await alice.readLine(8000), dropped);
+  assert.equal(await bob.readLine(8000), dropped);
+  await redis.restart();
+  let welcome = "";
+  for (let attempt = 0; attempt < 60 && !welcome.startsWith("NOTICE welcome: "); attempt++) {
+    const again = await TestClient.login(nodes[1]!.port, "alice");
+    welcome = await again.readLine();
+    await again.close();
+    if (!welcome.startsWith("NOTICE welcome: ")) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  assert.match(welcome, /^NOTICE welcome: /, "logins work again");
+  await alice.close();
+  await bob.close();
 });

@@ -1,0 +1,218 @@
+/**
+ * `deno task bench:cluster`: the same load against three targets in one
+ * run, each started fresh here: redis-server pub/sub itself, one nanochat
+ * node, and a cluster of three nanochat nodes on one redis-server (the
+ * load's connections spread over the nodes).
+ *
+ *   (a)   100 receivers, 4 senders × 2,000 messages, burst: deliveries/s
+ *   (b)   1,000 receivers, 4 senders × 500 messages, burst: deliveries/s
+ *   (c50) 1,000 receivers, 50 messages/s for 10 s: latency p50, p99
+ *
+ * The latency the Redis hop adds is the cluster's (c50) p50 less one
+ * node's, from the same run. Every nanochat node runs with its protections
+ * raised for the load test, as in `deno task bench`; the cluster's Redis
+ * keeps nothing on disk, like the pub/sub baseline.
+ *
+ * Usage: deno task bench:cluster [--runs N] [--only a,b,c50] [--workers N] [--json]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type BenchResult, runBench } from "../bench/driver.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const NANOCHAT_FLAGS = [
+  "--in-memory",
+  "--rate",
+  "0",
+  "--max-per-ip",
+  "100000",
+  "--max-new-per-ip",
+  "0",
+  "--max-connections",
+  "20000",
+  "--idle-timeout",
+  "0",
+  "--history",
+  "0",
+];
+
+type Target = "redis" | "one node" | "3 nodes";
+
+interface Running extends AsyncDisposable {
+  /** The first port, and the others to spread over. */
+  port: number;
+  spread: number[];
+  protocol: "nanochat" | "redis";
+}
+
+const WORKLOADS = {
+  a: { title: "(a) 100 receivers, 4 × 2,000, burst", receivers: 100, senders: 4, messages: 2000 },
+  b: { title: "(b) 1,000 receivers, 4 × 500, burst", receivers: 1000, senders: 4, messages: 500 },
+  c50: { title: "(c50) 1,000 receivers, 50 msg/s", receivers: 1000, senders: 4, rate: 50 },
+} as const;
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "1" },
+    only: { type: "string", default: "a,b,c50" },
+    workers: { type: "string", default: "2" },
+    json: { type: "boolean", default: false },
+  },
+});
+const runs = Number(values.runs);
+const workers = Number(values.workers);
+const chosen = values.only.split(",") as (keyof typeof WORKLOADS)[];
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch (error) {
+      if (attempt > 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+function spawn(command: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(command, { args, stdout: "null", stderr: "null" }).spawn();
+}
+
+async function stopAll(children: Deno.ChildProcess[]): Promise<void> {
+  for (const child of children) child.kill("SIGTERM");
+  await Promise.all(children.map((child) => child.status));
+}
+
+function redisServer(port: number): Deno.ChildProcess {
+  return spawn("redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--maxclients",
+    "20000",
+  ]);
+}
+
+function nanochatNode(port: number, extra: string[] = []): Deno.ChildProcess {
+  return spawn(Deno.execPath(), [
+    "run",
+    "--allow-net",
+    MAIN,
+    "serve",
+    `127.0.0.1:${port}`,
+    ...NANOCHAT_FLAGS,
+    ...extra,
+  ]);
+}
+
+async function start(target: Target): Promise<Running> {
+  const children: Deno.ChildProcess[] = [];
+  const dispose = () => stopAll(children.reverse());
+  if (target === "redis") {
+    const port = freePort();
+    children.push(redisServer(port));
+    await waitForPort(port);
+    return { port, spread: [], protocol: "redis", [Symbol.asyncDispose]: dispose };
+  }
+  if (target === "one node") {
+    const port = freePort();
+    children.push(nanochatNode(port));
+    await waitForPort(port);
+    return { port, spread: [], protocol: "nanochat", [Symbol.asyncDispose]: dispose };
+  }
+  const redisPort = freePort();
+  children.push(redisServer(redisPort));
+  await waitForPort(redisPort);
+  const ports = [freePort(), freePort(), freePort()];
+  ports.forEach((port, index) =>
+    children.push(
+      nanochatNode(port, ["--redis", `redis://127.0.0.1:${redisPort}`, "--node-id", `n${index}`]),
+    )
+  );
+  for (const port of ports) await waitForPort(port);
+  return {
+    port: ports[0]!,
+    spread: ports.slice(1),
+    protocol: "nanochat",
+    [Symbol.asyncDispose]: dispose,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const say = (text: string) =>
+  // deno-lint-ignore no-console -- a report script; with --json the table goes to stderr
+  (values.json ? console.error : console.log)(text);
+
+const targets: Target[] = ["redis", "one node", "3 nodes"];
+const results: Record<string, Record<Target, BenchResult[]>> = {};
+say(`${runs} run(s) each, median; load from ${workers} thread(s); 2-core machine, one run`);
+for (const id of chosen) {
+  const workload = WORKLOADS[id];
+  const byTarget = { redis: [], "one node": [], "3 nodes": [] } as Record<Target, BenchResult[]>;
+  results[id] = byTarget;
+  for (let run = 0; run < runs; run++) {
+    for (const target of targets) {
+      await using running = await start(target);
+      const result = await runBench({
+        hostname: "127.0.0.1",
+        port: running.port,
+        spread: running.spread,
+        protocol: running.protocol,
+        workers,
+        receivers: workload.receivers,
+        senders: workload.senders,
+        ...("rate" in workload
+          ? { rate: workload.rate, durationSeconds: 10 }
+          : { messages: workload.messages }),
+      });
+      if (result.lost + result.duplicated + result.reordered > 0) {
+        say(
+          `  ! ${target} (${id}): lost ${result.lost}, duplicated ${result.duplicated}, reordered ${result.reordered}`,
+        );
+      }
+      byTarget[target].push(result);
+    }
+  }
+  const cell = (target: Target) => {
+    const all = byTarget[target];
+    if ("rate" in workload) {
+      const p50 = median(all.map((result) => result.latencyMs.p50));
+      const p99 = median(all.map((result) => result.latencyMs.p99));
+      return `${p50.toFixed(1)} / ${p99.toFixed(1)} ms`;
+    }
+    return `${
+      Math.round(median(all.map((result) => result.deliveriesPerSecond))).toLocaleString("en")
+    }/s`;
+  };
+  say(
+    `${workload.title.padEnd(36)} ${
+      targets.map((target) => `${target}: ${cell(target)}`).join("   ")
+    }`,
+  );
+  if ("rate" in workload) {
+    const hop = median(byTarget["3 nodes"].map((result) => result.latencyMs.p50)) -
+      median(byTarget["one node"].map((result) => result.latencyMs.p50));
+    say(`${"".padEnd(36)} the Redis hop adds ${hop.toFixed(1)} ms at p50 (target: 1 ms or less)`);
+  }
+}
+// deno-lint-ignore no-console -- the raw results are the output
+if (values.json) console.log(JSON.stringify(results, null, 2));
