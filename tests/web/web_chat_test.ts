@@ -48,6 +48,7 @@ Deno.test({
     await alice.type("/join rust");
     await alice.page.locator('ol[data-conversation="#rust"]').waitFor();
     await bob.type("/join #rust");
+    await bob.page.locator('ol[data-conversation="#rust"]').waitFor();
     await carol.send("JOIN #rust");
     assert.match(await carol.readLine(), /^#rust NOTICE joined: You joined #rust: 3 users/);
     await bob.type("/topic Rust talk");
