@@ -3,12 +3,14 @@
  * target's own runner before the binary is published:
  *
  * ```sh
- * deno run --allow-run scripts/smoke.ts dist/nanochat [PORT]
+ * deno run --allow-run --allow-net scripts/smoke.ts dist/nanochat [PORT]
  * ```
  *
  * It checks that `--version` prints deno.json's version, starts
- * `serve 127.0.0.1:PORT` (default 7777), connects one user with `--listen`,
- * pipes one message through a second user, and checks the listener printed it.
+ * `serve 127.0.0.1:PORT --http 127.0.0.1:PORT+1` (default 7777), fetches the
+ * web page and its script (carried inside the binary), connects one user
+ * with `--listen`, pipes one message through a second user, and checks the
+ * listener printed it.
  * Everything stays on loopback; every wait is bounded.
  *
  * @module
@@ -103,9 +105,23 @@ export async function smoke(binary: string, port: number): Promise<void> {
   print(`ok ${binary} --version: ${expected}`);
 
   const address = `127.0.0.1:${port}`;
-  await using server = new Running(binary, ["serve", address, "--in-memory"], "stderr");
+  const web = `127.0.0.1:${port + 1}`;
+  await using server = new Running(
+    binary,
+    ["serve", address, "--in-memory", "--http", web],
+    "stderr",
+  );
   await server.waitFor(/\blistening\b/, `the server listening on ${address}`);
-  print(`ok serve ${address}`);
+  await server.waitFor(/\bweb addr=/, `the web page served on ${web}`);
+  print(`ok serve ${address} --http ${web}`);
+  for (const [path, wanted] of [["/", /<!doctype html>/i], ["/app.js", /\S/]] as const) {
+    const response = await fetch(`http://${web}${path}`);
+    const body = await response.text();
+    if (response.status !== 200 || !wanted.test(body)) {
+      throw new Error(`GET ${path} answered ${response.status}: ${body.slice(0, 80)}`);
+    }
+  }
+  print("ok the web page and its script are in the binary");
 
   await using listener = new Running(
     binary,
@@ -131,7 +147,7 @@ function print(text: string): void {
 if (import.meta.main) {
   const [binary, port = "7777"] = Deno.args;
   if (binary === undefined) {
-    print("Usage: deno run --allow-run scripts/smoke.ts BINARY [PORT]");
+    print("Usage: deno run --allow-run --allow-net scripts/smoke.ts BINARY [PORT]");
     Deno.exit(2);
   }
   try {

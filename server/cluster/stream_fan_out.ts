@@ -16,6 +16,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import type { ChatEvent, EventDraft, EventKind } from "../../protocol/events.ts";
 import { nameKey } from "../../protocol/username.ts";
 import type { EventListener, FanOut } from "../hub/fan_out.ts";
@@ -23,6 +24,8 @@ import type { EventListener, FanOut } from "../hub/fan_out.ts";
 /** What the fan-out needs of a Redis client; node-redis 5's client has it. */
 export interface StreamClient {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  scriptLoad(script: string): Promise<string>;
   xRead(
     streams: { key: string; id: string }[],
     options: { BLOCK?: number; COUNT?: number },
@@ -133,6 +136,8 @@ end
 return id
 `;
 
+const PUBLISH_SHA = createHash("sha1").update(PUBLISH).digest("hex");
+
 /** The last id of the events stream, and every online user with their node and rooms. */
 const SNAPSHOT = `
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -226,6 +231,8 @@ export class StreamFanOut implements FanOut {
    * shared tables.
    */
   async snapshot(): Promise<ClusterSnapshot> {
+    // Loaded once here, so appends can name it by its hash.
+    await withTimeout(this.#publisher.scriptLoad(PUBLISH), this.#options.commandTimeoutMs);
     const [position, rows, tables] = await withTimeout(
       this.#publisher.eval(SNAPSHOT, {
         keys: [
@@ -343,7 +350,7 @@ export class StreamFanOut implements FanOut {
     const fromKey = from === "" ? "" : nameKey(from);
     const toKey = to === "" ? "" : nameKey(to);
     return withTimeout(
-      this.#publisher.eval(PUBLISH, {
+      this.#evalPublish({
         keys: [
           this.#eventsKey,
           this.historyKey(room),
@@ -368,6 +375,20 @@ export class StreamFanOut implements FanOut {
       }),
       commandTimeoutMs,
     );
+  }
+
+  /**
+   * Runs the append script by its hash (the script itself, 2 KB, would
+   * travel with every event), loading it first when Redis does not have it
+   * (after a restart).
+   */
+  async #evalPublish(options: { keys: string[]; arguments: string[] }): Promise<unknown> {
+    try {
+      return await this.#publisher.evalSha(PUBLISH_SHA, options);
+    } catch (error) {
+      if (!String(error).includes("NOSCRIPT")) throw error;
+      return await this.#publisher.eval(PUBLISH, options);
+    }
   }
 
   async #readLoop(): Promise<void> {
