@@ -8,6 +8,10 @@
 
 import page from "./index.html" with { type: "text" };
 import script from "./app.js" with { type: "text" };
+import commands from "./commands.js" with { type: "text" };
+import connection from "./connection.js" with { type: "text" };
+import conversation from "./conversation.js" with { type: "text" };
+import history from "./history.js" with { type: "text" };
 import style from "./app.css" with { type: "text" };
 
 /** One file the page is made of. */
@@ -22,5 +26,9 @@ export interface PageFile {
 export const PAGE_FILES: ReadonlyMap<string, PageFile> = new Map([
   ["/", { contentType: "text/html; charset=utf-8", body: page }],
   ["/app.js", { contentType: "text/javascript; charset=utf-8", body: script }],
+  ["/commands.js", { contentType: "text/javascript; charset=utf-8", body: commands }],
+  ["/connection.js", { contentType: "text/javascript; charset=utf-8", body: connection }],
+  ["/conversation.js", { contentType: "text/javascript; charset=utf-8", body: conversation }],
+  ["/history.js", { contentType: "text/javascript; charset=utf-8", body: history }],
   ["/app.css", { contentType: "text/css; charset=utf-8", body: style }],
 ]);
