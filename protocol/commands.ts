@@ -10,6 +10,10 @@
  */
 
 /** A client line, understood. */
+
+/** The most lines one `HISTORY` page holds. */
+export const MAX_HISTORY_PAGE = 200;
+
 export type Command =
   /** `*text`: a public chat message. */
   | { readonly kind: "message"; readonly text: string }
@@ -367,7 +371,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       let count = 50;
       if (/^\d+$/.test(words[0] ?? "")) count = Number(words.shift());
       const before = words.shift() ?? "";
-      if (words.length > 0 || count < 1 || count > 200) return undefined;
+      if (words.length > 0 || count < 1 || count > MAX_HISTORY_PAGE) return undefined;
       if (before !== "" && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(before)) return undefined;
       return { kind: "history", room, count, before };
     },

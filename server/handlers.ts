@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Command, COMMANDS, commandUsage } from "../protocol/commands.ts";
+import { type Command, COMMANDS, commandUsage, MAX_HISTORY_PAGE } from "../protocol/commands.ts";
 import { type ProtocolError, ServerError } from "../protocol/errors.ts";
 import type { ChatEvent, EventDraft, Reply } from "../protocol/events.ts";
 import { parseDuration } from "../protocol/duration.ts";
@@ -298,8 +298,17 @@ const HANDLERS: Handlers = {
     const found = user.roomFor(room);
     if (typeof found !== "string") return error(user, found);
     const time = before === "" ? now() + 1 : Date.parse(before);
-    hub.history.before(found, time, count + 1).then((events) => {
-      const page = wholeSeconds(events, count);
+    hub.history.before(found, time, count + 1).then(async (first) => {
+      let events = first;
+      let page = wholeSeconds(events, count);
+      if (page === undefined) {
+        // The page is one second with more lines in it than asked for: send that
+        // whole second (up to the most a page may hold), or the next page would skip
+        // its first part.
+        const crowded = await hub.history.before(found, time, MAX_HISTORY_PAGE + 1);
+        page = wholeSeconds(crowded, MAX_HISTORY_PAGE) ?? crowded.slice(-MAX_HISTORY_PAGE);
+        events = crowded;
+      }
       for (const event of page) user.reply({ kind: "history", event });
       const more = events.length > page.length;
       user.reply({
@@ -344,16 +353,19 @@ function error(user: CommandUser, protocolError: ProtocolError): void {
  * The newest `count` of `events` (oldest first, one more than asked when
  * older ones exist), never splitting a second: the next page asks for what
  * is older than the oldest second shown, so a second cut in two would lose
- * its first part.
+ * its first part. `undefined` when the page would be all one second, cut.
  */
-function wholeSeconds(events: readonly ChatEvent[], count: number): readonly ChatEvent[] {
+function wholeSeconds(
+  events: readonly ChatEvent[],
+  count: number,
+): readonly ChatEvent[] | undefined {
   const page = events.slice(-count);
   if (events.length <= count) return page;
   const second = (event: ChatEvent) => Math.floor(event.time / 1000);
   const cut = second(page[0]!);
   if (second(events[events.length - count - 1]!) !== cut) return page;
   const whole = page.filter((event) => second(event) !== cut);
-  return whole.length > 0 ? whole : page; // a page of one second: better cut than stuck
+  return whole.length > 0 ? whole : undefined; // all one second, and more of it: no whole page
 }
 
 /** What a muted user is told when they try to speak. */

@@ -459,6 +459,42 @@ Deno.test("HISTORY pages back through a room, never splitting a second", async (
   await w.finish(bob.conn);
 });
 
+Deno.test("HISTORY sends a whole crowded second when a page would cut it, so paging back loses nothing", async () => {
+  const store = new MemoryHistoryStore(200);
+  const w = world({ history: store });
+  w.clock.now = Date.UTC(2026, 11, 2, 8, 0, 0);
+  const bob = w.connect();
+  bob.conn.push("bob");
+  await w.settle();
+  // 120 lines in one second (a paste), then one more a second later.
+  for (let i = 0; i < 120; i++) {
+    bob.conn.push(`*line ${i}`);
+    await w.settle();
+  }
+  w.clock.now += 1000;
+  bob.conn.push("*later");
+  await w.settle();
+  const lines = (conn: FakeConnection) =>
+    conn.lines.map((line) => line.replace(/^HISTORY \S+ /, ""));
+  bob.conn.push("HISTORY 1");
+  await w.settle();
+  assert.deepEqual(lines(bob.conn).slice(-2), [
+    "[bob]: later",
+    "NOTICE history-end: 1 line; more before 2026-12-02T08:00:01Z",
+  ]);
+  bob.conn.push("HISTORY 50 2026-12-02T08:00:01Z");
+  await w.settle();
+  // Not 50 of the 120, which would leave the other 70 unreachable: all of them.
+  assert.deepEqual(
+    lines(bob.conn).slice(-121),
+    [
+      ...Array.from({ length: 120 }, (_, i) => `[bob]: line ${i}`),
+      "NOTICE history-end: 120 lines; nothing older",
+    ],
+  );
+  await w.finish(bob.conn);
+});
+
 Deno.test("a database that fails to register a name is logged, and the user stays on", async () => {
   class FailingAccounts extends MemoryAccountStore {
     override register(): void {
