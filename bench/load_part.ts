@@ -274,8 +274,10 @@ export class LoadPart implements LoadShare {
 
   async connect(): Promise<void> {
     // In batches, so the server's accept backlog is never overrun.
-    for (let start = 0; start < this.#ready.length; start += 200) {
-      const batch = Math.min(200, this.#ready.length - start);
+    // WebSocket handshakes go through the server's HTTP connection cap: smaller batches.
+    const size = this.#options.webPort === undefined ? 200 : 50;
+    for (let start = 0; start < this.#ready.length; start += size) {
+      const batch = Math.min(size, this.#ready.length - start);
       this.#receivers.push(
         ...await Promise.all(
           Array.from({ length: batch }, (_, offset) => this.#openReceiver(start + offset)),

@@ -43,8 +43,12 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "cache-control": "no-store",
 };
 
-/** HTTP connections open at once (page loads and handshakes; open WebSockets are not counted). */
-const MAX_HTTP_CONNECTIONS = 64;
+/**
+ * HTTP connections open at once (page loads and handshakes; open WebSockets
+ * are not counted): enough for a crowd reconnecting after a restart, each
+ * holding at most 8 KiB of request head for at most 5 s.
+ */
+const MAX_HTTP_CONNECTIONS = 256;
 
 /** What the endpoint needs of the server. */
 export interface WebEndpointOptions {
