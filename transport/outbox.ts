@@ -117,7 +117,7 @@ export class Outbox {
       this.#waiting = true;
       // Flush later (by default once the current task is done), so a burst
       // of sends is one write.
-      this.#schedule(this.#startFlush);
+      this.#schedule(() => this.#startFlush());
     } else if (this.#waiting && this.#queuedBytes >= this.#earlyFlushBytes) {
       // Enough for an efficient write already: waiting longer would only
       // count bytes against the cap that the reader was never offered.
@@ -145,11 +145,11 @@ export class Outbox {
     this.#settle();
   }
 
-  readonly #startFlush = (): void => {
+  #startFlush(): void {
     if (!this.#waiting) return; // started early already
     this.#waiting = false;
     void this.#flush();
-  };
+  }
 
   async #flush(): Promise<void> {
     try {
