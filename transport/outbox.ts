@@ -14,7 +14,8 @@
  *    `send()` that would pass it closes the outbox and reports an overflow,
  *    so a reader that stopped reading costs bounded memory.
  * 5. `send()` MUST NOT mutate or keep ownership of its bytes beyond the
- *    write, so one encoded broadcast line can be shared by every recipient.
+ *    write, so one encoded broadcast line can be shared by every recipient;
+ *    a batch joined from the same lines is shared the same way.
  *
  * @module
  */
