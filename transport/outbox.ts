@@ -14,7 +14,8 @@
  *    `send()` that would pass it closes the outbox and reports an overflow,
  *    so a reader that stopped reading costs bounded memory.
  * 5. `send()` MUST NOT mutate or keep ownership of its bytes beyond the
- *    write, so one encoded broadcast line can be shared by every recipient.
+ *    write, so one encoded broadcast line can be shared by every recipient;
+ *    a batch joined from the same lines is shared the same way.
  *
  * @module
  */
@@ -154,9 +155,14 @@ export class Outbox {
   async #flush(): Promise<void> {
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        const batch = concat(this.#queue);
+        const batch = join(this.#queue);
         this.#queue = [];
-        const written = await this.#writeAll(batch);
+        // One await per write call: this loop runs for every busy client
+        // every round, so it stays one async frame.
+        let written = await this.#writer.write(batch);
+        while (written < batch.length && !this.#closed) {
+          written += await this.#writer.write(batch.subarray(written));
+        }
         this.#onWritten?.(written);
         if (!this.#closed) this.#queuedBytes -= batch.length;
       }
@@ -171,23 +177,28 @@ export class Outbox {
     }
   }
 
-  /** Writes until done or closed; returns how many bytes were written. */
-  async #writeAll(bytes: Uint8Array): Promise<number> {
-    let written = 0;
-    while (written < bytes.length && !this.#closed) {
-      written += await this.#writer.write(bytes.subarray(written));
-    }
-    return written;
-  }
-
   #settle(): void {
     this.#idle?.resolve();
     this.#idle = undefined;
   }
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
+/** The last batch {@linkcode join} made, shared while the next outbox queues the same chunks. */
+let lastChunks: readonly Uint8Array[] = [];
+let lastJoined: Uint8Array | undefined;
+
+/** Batches up to this size are kept for the next outbox: a round of broadcast lines. */
+const SHARED_BATCH_BYTES = 64 * 1024;
+
+/**
+ * Joins queued chunks into one write. A broadcast queues the same encoded
+ * bytes in every recipient's outbox, so in a busy round outbox after outbox
+ * holds the same chunks in the same order: they then share one joined copy
+ * (never changed, like the chunks), instead of a copy each.
+ */
+function join(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
+  if (lastJoined !== undefined && sameChunks(chunks, lastChunks)) return lastJoined;
   let length = 0;
   for (const chunk of chunks) length += chunk.length;
   const joined = new Uint8Array(length);
@@ -196,5 +207,17 @@ function concat(chunks: Uint8Array[]): Uint8Array {
     joined.set(chunk, offset);
     offset += chunk.length;
   }
+  if (length <= SHARED_BATCH_BYTES) {
+    lastChunks = chunks;
+    lastJoined = joined;
+  }
   return joined;
+}
+
+function sameChunks(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) {
+    if (a[index] !== b[index]) return false;
+  }
+  return true;
 }

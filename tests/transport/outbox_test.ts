@@ -321,3 +321,49 @@ Deno.test("Outbox.send() waits for its scheduler, but writes at once when 64 KiB
   await outbox.flushed();
   assert.equal(writer.calls.length, 1);
 });
+
+Deno.test("Outbox.send() to an idle outbox writes once the current task is done", async () => {
+  const writer = new HeldWriter();
+  const outbox = new Outbox(writer);
+  outbox.send(encoder.encode("a\n"));
+  outbox.send(encoder.encode("b\n"));
+  assert.deepEqual(writer.calls, [], "send() wrote before returning");
+  await Promise.resolve();
+  assert.deepEqual(writer.calls, ["a\nb\n"], "the write did not start with the next microtask");
+  outbox.send(encoder.encode("c\n"));
+  outbox.send(encoder.encode("d\n"));
+  await Promise.resolve();
+  assert.deepEqual(writer.calls, ["a\nb\n"], "a second write started while one was pending");
+  writer.release();
+  await writer.held();
+  assert.deepEqual(writer.calls, ["a\nb\n", "c\nd\n"]);
+  writer.release();
+  await outbox.flushed();
+});
+
+Deno.test("Outbox shares one joined batch among outboxes that queued the same chunks", async () => {
+  /** Keeps the very byte arrays it is given. */
+  class KeepingWriter implements ByteWriter {
+    readonly writes: Uint8Array[] = [];
+    write(bytes: Uint8Array): Promise<number> {
+      this.writes.push(bytes);
+      return Promise.resolve(bytes.length);
+    }
+  }
+  const first = encoder.encode("[alice]: one\n");
+  const second = encoder.encode("[bob]: two\n");
+  const writers = [new KeepingWriter(), new KeepingWriter(), new KeepingWriter()];
+  const outboxes = writers.map((writer) => new Outbox(writer));
+  outboxes[0]!.send(first);
+  outboxes[0]!.send(second);
+  outboxes[1]!.send(first);
+  outboxes[1]!.send(second);
+  outboxes[2]!.send(second);
+  outboxes[2]!.send(first);
+  await Promise.all(outboxes.map((outbox) => outbox.flushed()));
+  const [a, b, c] = writers.map((writer) => writer.writes[0]!);
+  assert.equal(a, b, "the same chunks were joined twice");
+  assert.equal(text(a!), "[alice]: one\n[bob]: two\n");
+  assert.equal(text(c!), "[bob]: two\n[alice]: one\n");
+  assert.deepEqual(writers.map((writer) => writer.writes.length), [1, 1, 1]);
+});
