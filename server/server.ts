@@ -593,6 +593,8 @@ async function listen(
   admit: (ip: string, port: number) => TlsAdmission,
 ): Promise<Listener> {
   try {
+    // Not node:net, which would cost less memory per idle connection: in Deno
+    // 2.9 its listener stops accepting for good after one EMFILE (BENCHMARKS.md).
     if (!address.tls) return Deno.listen({ hostname: address.hostname, port: address.port });
     return await TlsListener.listen({
       hostname: address.hostname,
@@ -651,7 +653,10 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
   const admitTls = (ip: string, port: number): TlsAdmission => {
     metrics.connectionsAccepted++;
     const decision = admit(limits, bans, ip);
-    if ("slot" in decision) return { release: decision.slot.release };
+    if ("slot" in decision) {
+      const slot = decision.slot;
+      return { release: () => slot.release() };
+    }
     countRefusal(metrics, config.logger, { hostname: ip, port }, decision.reason);
     return { refusal: decision };
   };

@@ -168,7 +168,7 @@ export class Session {
           }
           const cost = handler.line(frame);
           if (loggedIn) this.#bucket?.charge(cost);
-          else if (handler.loggedIn) clearTimeout(this.#loginTimer);
+          else if (handler.loggedIn) this.#stopLoginTimer();
         }
       }
       this.#endReason ??= this.#conn.sawTlsHandshake ? "tls-on-plain-port" : "eof";
@@ -271,9 +271,15 @@ export class Session {
     this.#pause = undefined;
   }
 
+  /** Stops the login timer and lets go of it: an idle user should not keep a spent timer. */
+  #stopLoginTimer(): void {
+    clearTimeout(this.#loginTimer);
+    this.#loginTimer = undefined;
+  }
+
   /** Stops the timers and tells the handler how the session ended; once. */
   #tellHandler(): void {
-    clearTimeout(this.#loginTimer);
+    this.#stopLoginTimer();
     if (this.#pause) {
       clearTimeout(this.#pause.timer);
       this.#pause.resume();
