@@ -94,12 +94,15 @@ export class ChatServer {
   readonly #hub: Hub<ChatUser>;
   readonly #sessionOptions: SessionOptions;
   readonly #metrics: Metrics;
-  readonly #sessions = new Set<Session>();
+  /** Every session until it is over, with its user. */
+  readonly #sessions = new Map<Session, ChatUser>();
+  /** Resolved when the last session is over, once shutting down. */
+  #allClosed: PromiseWithResolvers<void> | undefined;
+  /** Work under way besides sessions: PROXY headers, refusals. */
   readonly #running = new Set<Promise<void>>();
   readonly #limits: ConnectionLimits;
   readonly #storage: Storage<ChatUser>;
   readonly #bans: Bans;
-  readonly #users = new Set<ChatUser>();
   /** Connections from trusted proxies whose PROXY header is still on its way. */
   readonly #proxyHeaderReads = new Set<ByteConn>();
   readonly #codec: LineCodec;
@@ -203,6 +206,7 @@ export class ChatServer {
           floodKickMs: config.floodKickMs,
         }
         : undefined,
+      closed: (session) => this.#sessionClosed(session),
     };
     for (const { listener, tls } of this.#listeners) {
       log.event("listening", { addr: formatHostPort(listener.addr), tls });
@@ -272,8 +276,9 @@ export class ChatServer {
     for (const { listener } of this.#listeners) listener.close();
     await Promise.all([...this.#accepting, this.#webServer?.close()]);
     for (const conn of this.#proxyHeaderReads) closeQuietly(conn);
-    for (const session of this.#sessions) session.shutdown();
-    await Promise.all([...this.#running, this.#metricsServer?.close()]);
+    for (const session of this.#sessions.keys()) session.shutdown();
+    if (this.#sessions.size > 0) this.#allClosed = Promise.withResolvers();
+    await Promise.all([...this.#running, this.#allClosed?.promise, this.#metricsServer?.close()]);
     this.#flushes.close();
     this.#storage.close();
   }
@@ -460,17 +465,17 @@ export class ChatServer {
     slot: ConnectionSlot | undefined,
   ): void {
     const connection = connect(() => session.slowReader());
-    const session = new Session(connection, codec, this.#sessionOptions);
+    const session = new Session(connection, codec, this.#sessionOptions, slot);
     const user = new ChatUser(session, this.#userOptions);
-    this.#sessions.add(session);
-    this.#users.add(user);
-    const running = session.run(user).finally(() => {
-      this.#sessions.delete(session);
-      this.#users.delete(user);
-      this.#running.delete(running);
-      slot?.release();
-    });
-    this.#running.add(running);
+    this.#sessions.set(session, user);
+    // It never rejects, and tells `closed` when it is over.
+    void session.run(user);
+  }
+
+  /** Forgets a session that is over; see `SessionOptions.closed`. */
+  #sessionClosed(session: Session): void {
+    this.#sessions.delete(session);
+    if (this.#sessions.size === 0) this.#allClosed?.resolve();
   }
 
   /**
@@ -483,7 +488,7 @@ export class ChatServer {
     if (idleTimeoutMs === 0) return undefined;
     const timer = setInterval(() => {
       const now = performance.now();
-      for (const session of this.#sessions) session.checkIdle(now);
+      for (const session of this.#sessions.keys()) session.checkIdle(now);
     }, Math.min(Math.max(idleTimeoutMs / 10, 10), 10_000));
     Deno.unrefTimer(timer);
     return timer;
@@ -492,7 +497,7 @@ export class ChatServer {
   /** Disconnects everyone a new ban covers: the name's holder, or everyone from the range. */
   #enforceBan(ban: Ban): void {
     const addresses = ban.kind === "address" ? new AddressList(ban.target) : undefined;
-    for (const user of this.#users) {
+    for (const user of this.#sessions.values()) {
       const covered = addresses
         ? addresses.includes(user.peerAddress)
         : user.loggedIn && nameKey(user.name) === nameKey(ban.target);

@@ -48,6 +48,12 @@ export interface SessionOptions {
   readonly metrics: Metrics;
   /** The clock for rates and idleness, in milliseconds; `performance.now` by default. */
   readonly now?: () => number;
+  /**
+   * Told once a session is over: its connection closed, its slot released
+   * and its `disconnect` logged. One function for every session, so a
+   * session needs no promise chained to it for the server to forget it.
+   */
+  readonly closed?: (session: Session) => void;
 }
 
 /** What a session serves: the user at the other end. */
@@ -77,6 +83,7 @@ export class Session {
   readonly #codec: Codec;
   readonly #now: () => number;
   readonly #bucket: TokenBucket | undefined;
+  readonly #slot: { release(): void } | undefined;
   #handler: SessionHandler | undefined;
   #endReason: EndReason | undefined;
   #handlerTold = false;
@@ -94,9 +101,16 @@ export class Session {
    * @param conn The connection; the session closes it when it ends.
    * @param codec How replies are encoded on this connection.
    * @param options What all sessions share.
+   * @param slot The connection's place in the limits, released once it is closed.
    */
-  constructor(conn: LineConnection, codec: Codec, options: SessionOptions) {
+  constructor(
+    conn: LineConnection,
+    codec: Codec,
+    options: SessionOptions,
+    slot?: { release(): void },
+  ) {
     this.#conn = conn;
+    this.#slot = slot;
     this.#codec = codec;
     this.#options = options;
     this.#now = options.now ?? performanceNow;
@@ -188,6 +202,8 @@ export class Session {
         name: handler.name || undefined,
         reason: this.#endReason,
       });
+      this.#slot?.release();
+      this.#options.closed?.(this);
     }
   }
 
