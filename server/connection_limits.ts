@@ -105,19 +105,14 @@ export class ConnectionLimits {
 
   #take(key: string | undefined): Admission {
     this.#open++;
-    let released = false;
-    return {
-      admitted: true,
-      slot: {
-        release: () => {
-          if (released) return;
-          released = true;
-          this.#open--;
-          if (key !== undefined) this.#record(key).open--;
-        },
-      },
-    };
+    return { admitted: true, slot: new Slot(this.#free, key) };
   }
+
+  /** Gives a place back; one function for every slot, so a slot needs no closure of its own. */
+  readonly #free = (key: string | undefined): void => {
+    this.#open--;
+    if (key !== undefined) this.#record(key).open--;
+  };
 
   /** The address's record, refilled to now; a new one starts full. */
   #record(key: string): AddressRecord {
@@ -238,5 +233,22 @@ export class AddressList {
   /** The list as it was written. */
   toString(): string {
     return this.#text;
+  }
+}
+
+/** A place taken: one small object per open connection, released once. */
+class Slot implements ConnectionSlot {
+  #free: ((key: string | undefined) => void) | undefined;
+  readonly #key: string | undefined;
+
+  constructor(free: (key: string | undefined) => void, key: string | undefined) {
+    this.#free = free;
+    this.#key = key;
+  }
+
+  release(): void {
+    const free = this.#free;
+    this.#free = undefined;
+    free?.(this.#key);
   }
 }

@@ -98,12 +98,15 @@ export class ChatServer {
   readonly #hub: Hub<ChatUser | RemoteUser>;
   readonly #sessionOptions: SessionOptions;
   readonly #metrics: Metrics;
-  readonly #sessions = new Set<Session>();
+  /** Every session until it is over, with its user. */
+  readonly #sessions = new Map<Session, ChatUser>();
+  /** Resolved when the last session is over, once shutting down. */
+  #allClosed: PromiseWithResolvers<void> | undefined;
+  /** Work under way besides sessions: PROXY headers, refusals. */
   readonly #running = new Set<Promise<void>>();
   readonly #limits: ConnectionLimits;
   readonly #storage: Storage<ChatUser>;
   readonly #bans: Bans;
-  readonly #users = new Set<ChatUser>();
   /** Connections from trusted proxies whose PROXY header is still on its way. */
   readonly #proxyHeaderReads = new Set<ByteConn>();
   readonly #codec: LineCodec;
@@ -223,6 +226,7 @@ export class ChatServer {
           floodKickMs: config.floodKickMs,
         }
         : undefined,
+      closed: (session) => this.#sessionClosed(session),
     };
     for (const { listener, tls } of this.#listeners) {
       log.event("listening", { addr: formatHostPort(listener.addr), tls });
@@ -257,7 +261,7 @@ export class ChatServer {
           if (sender instanceof ChatUser) sender.notSent(draft);
         },
         onFenced: () => {
-          for (const user of this.#users) user.fenced();
+          for (const user of this.#sessions.values()) user.fenced();
         },
         onLocalKick: (user, room) => {
           if (user instanceof ChatUser) user.kicked(room);
@@ -302,7 +306,7 @@ export class ChatServer {
   get userCount(): number {
     if (this.#cluster === undefined) return this.#hub.directory.size;
     let count = 0;
-    for (const user of this.#users) if (user.loggedIn) count++;
+    for (const user of this.#sessions.values()) if (user.loggedIn) count++;
     return count;
   }
 
@@ -329,8 +333,9 @@ export class ChatServer {
     for (const { listener } of this.#listeners) listener.close();
     await Promise.all([...this.#accepting, this.#webServer?.close()]);
     for (const conn of this.#proxyHeaderReads) closeQuietly(conn);
-    for (const session of this.#sessions) session.shutdown();
-    await Promise.all([...this.#running, this.#metricsServer?.close()]);
+    for (const session of this.#sessions.keys()) session.shutdown();
+    if (this.#sessions.size > 0) this.#allClosed = Promise.withResolvers();
+    await Promise.all([...this.#running, this.#allClosed?.promise, this.#metricsServer?.close()]);
     this.#flushes.close();
     await this.#cluster?.close();
     this.#storage.close();
@@ -518,17 +523,17 @@ export class ChatServer {
     slot: ConnectionSlot | undefined,
   ): void {
     const connection = connect(() => session.slowReader());
-    const session = new Session(connection, codec, this.#sessionOptions);
+    const session = new Session(connection, codec, this.#sessionOptions, slot);
     const user = new ChatUser(session, this.#userOptions);
-    this.#sessions.add(session);
-    this.#users.add(user);
-    const running = session.run(user).finally(() => {
-      this.#sessions.delete(session);
-      this.#users.delete(user);
-      this.#running.delete(running);
-      slot?.release();
-    });
-    this.#running.add(running);
+    this.#sessions.set(session, user);
+    // It never rejects, and tells `closed` when it is over.
+    void session.run(user);
+  }
+
+  /** Forgets a session that is over; see `SessionOptions.closed`. */
+  #sessionClosed(session: Session): void {
+    this.#sessions.delete(session);
+    if (this.#sessions.size === 0) this.#allClosed?.resolve();
   }
 
   /**
@@ -541,7 +546,7 @@ export class ChatServer {
     if (idleTimeoutMs === 0) return undefined;
     const timer = setInterval(() => {
       const now = performance.now();
-      for (const session of this.#sessions) session.checkIdle(now);
+      for (const session of this.#sessions.keys()) session.checkIdle(now);
     }, Math.min(Math.max(idleTimeoutMs / 10, 10), 10_000));
     Deno.unrefTimer(timer);
     return timer;
@@ -550,7 +555,7 @@ export class ChatServer {
   /** Disconnects everyone a new ban covers: the name's holder, or everyone from the range. */
   #enforceBan(ban: Ban): void {
     const addresses = ban.kind === "address" ? new AddressList(ban.target) : undefined;
-    for (const user of this.#users) {
+    for (const user of this.#sessions.values()) {
       const covered = addresses
         ? addresses.includes(user.peerAddress)
         : user.loggedIn && nameKey(user.name) === nameKey(ban.target);
@@ -656,6 +661,8 @@ async function listen(
   admit: (ip: string, port: number) => TlsAdmission,
 ): Promise<Listener> {
   try {
+    // Not node:net, which would cost less memory per idle connection: in Deno
+    // 2.9 its listener stops accepting for good after one EMFILE (BENCHMARKS.md).
     if (!address.tls) return Deno.listen({ hostname: address.hostname, port: address.port });
     return await TlsListener.listen({
       hostname: address.hostname,
@@ -714,7 +721,10 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
   const admitTls = (ip: string, port: number): TlsAdmission => {
     metrics.connectionsAccepted++;
     const decision = admit(limits, bans, ip);
-    if ("slot" in decision) return { release: decision.slot.release };
+    if ("slot" in decision) {
+      const slot = decision.slot;
+      return { release: () => slot.release() };
+    }
     countRefusal(metrics, config.logger, { hostname: ip, port }, decision.reason);
     return { refusal: decision };
   };

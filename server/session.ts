@@ -48,6 +48,12 @@ export interface SessionOptions {
   readonly metrics: Metrics;
   /** The clock for rates and idleness, in milliseconds; `performance.now` by default. */
   readonly now?: () => number;
+  /**
+   * Told once a session is over: its connection closed, its slot released
+   * and its `disconnect` logged. One function for every session, so a
+   * session needs no promise chained to it for the server to forget it.
+   */
+  readonly closed?: (session: Session) => void;
 }
 
 /** What a session serves: the user at the other end. */
@@ -77,6 +83,7 @@ export class Session {
   readonly #codec: Codec;
   readonly #now: () => number;
   readonly #bucket: TokenBucket | undefined;
+  readonly #slot: { release(): void } | undefined;
   #handler: SessionHandler | undefined;
   #endReason: EndReason | undefined;
   #handlerTold = false;
@@ -94,9 +101,16 @@ export class Session {
    * @param conn The connection; the session closes it when it ends.
    * @param codec How replies are encoded on this connection.
    * @param options What all sessions share.
+   * @param slot The connection's place in the limits, released once it is closed.
    */
-  constructor(conn: LineConnection, codec: Codec, options: SessionOptions) {
+  constructor(
+    conn: LineConnection,
+    codec: Codec,
+    options: SessionOptions,
+    slot?: { release(): void },
+  ) {
     this.#conn = conn;
+    this.#slot = slot;
     this.#codec = codec;
     this.#options = options;
     this.#now = options.now ?? performanceNow;
@@ -168,7 +182,7 @@ export class Session {
           }
           const cost = handler.line(frame);
           if (loggedIn) this.#bucket?.charge(cost);
-          else if (handler.loggedIn) clearTimeout(this.#loginTimer);
+          else if (handler.loggedIn) this.#stopLoginTimer();
         }
       }
       this.#endReason ??= this.#conn.sawTlsHandshake ? "tls-on-plain-port" : "eof";
@@ -188,6 +202,8 @@ export class Session {
         name: handler.name || undefined,
         reason: this.#endReason,
       });
+      this.#slot?.release();
+      this.#options.closed?.(this);
     }
   }
 
@@ -271,9 +287,15 @@ export class Session {
     this.#pause = undefined;
   }
 
+  /** Stops the login timer and lets go of it: an idle user should not keep a spent timer. */
+  #stopLoginTimer(): void {
+    clearTimeout(this.#loginTimer);
+    this.#loginTimer = undefined;
+  }
+
   /** Stops the timers and tells the handler how the session ended; once. */
   #tellHandler(): void {
-    clearTimeout(this.#loginTimer);
+    this.#stopLoginTimer();
     if (this.#pause) {
       clearTimeout(this.#pause.timer);
       this.#pause.resume();

@@ -22,7 +22,14 @@ export interface TrafficCounters {
 }
 
 /** What a line connection needs of a transport; `Deno.Conn` (TCP or TLS) has it. */
-export type ByteConn = Pick<Deno.Conn, "read" | "write" | "close" | "remoteAddr">;
+export type ByteConn = Pick<Deno.Conn, "read" | "write" | "close" | "remoteAddr"> & {
+  /**
+   * Waits for the next bytes as they came, which the caller may keep;
+   * `null` at the end of the stream. Where a transport has it, the line
+   * connection keeps no read buffer of its own (see `NodeSocketConn`).
+   */
+  readChunk?(): Promise<Uint8Array | null>;
+};
 
 /** The small interface the chat logic talks to. */
 export interface LineConnection {
@@ -78,9 +85,10 @@ export interface ConnLineConnectionOptions {
   schedule?: (flush: () => void) => void;
 }
 
-// Every idle connection keeps a read buffer, so it starts small; a read that
-// fills it shows a busy sender, whose buffer then grows (up to the maximum).
-const FIRST_READ_BUFFER_BYTES = 512;
+// Every idle connection keeps a read buffer, so it starts small (a login or a
+// chat line mostly fits in 128 bytes); a read that fills it shows a busy
+// sender, whose buffer then grows (up to the maximum).
+const FIRST_READ_BUFFER_BYTES = 128;
 const MAX_READ_BUFFER_BYTES = 16 * 1024;
 
 let nextId = 1;
@@ -92,10 +100,15 @@ export class ConnLineConnection implements LineConnection {
   readonly #conn: ByteConn;
   readonly #splitter: LineSplitter;
   readonly #outbox: Outbox;
-  #readBuffer = new Uint8Array(FIRST_READ_BUFFER_BYTES);
+  /** Made at the first `read()`: a transport with `readChunk()` needs none. */
+  #readBuffer: Uint8Array | undefined;
   readonly #metrics: TrafficCounters | undefined;
   #checkForTls: boolean;
   #firstBytes: Uint8Array | undefined;
+  /** What is left of a chunk split in pieces; see `#piece`. */
+  #rest: Uint8Array | undefined;
+  /** The last piece was a full one: let the event loop turn before the next. */
+  #yieldFirst = false;
   #closed = false;
   #sawTlsHandshake = false;
 
@@ -118,7 +131,7 @@ export class ConnLineConnection implements LineConnection {
       onOverflow: options.onSlowReader,
       // A failed write means the peer is gone; the read side will see it too.
       onWriteError: () => this.close(),
-      ...(metrics ? { onWritten: (count: number) => metrics.bytesSent += count } : {}),
+      ...(metrics ? { onWritten: sentCounter(metrics) } : {}),
       ...(options.schedule ? { schedule: options.schedule } : {}),
     });
   }
@@ -127,21 +140,69 @@ export class ConnLineConnection implements LineConnection {
     return this.#sawTlsHandshake;
   }
 
-  async readFrames(): Promise<Frame[] | null> {
-    if (this.#closed) return null;
+  readFrames(): Promise<Frame[] | null> {
+    if (this.#closed) return Promise.resolve(null);
     const first = this.#firstBytes;
     this.#firstBytes = undefined;
-    if (first !== undefined) return this.#split(first, first.length);
-    let count: number | null;
-    try {
-      count = await this.#conn.read(this.#readBuffer);
-    } catch (error) {
-      if (this.#closed) return null; // our own close() interrupted the read
-      throw error;
-    }
+    if (first !== undefined) return Promise.resolve(this.#split(first, first.length));
+    if (this.#conn.readChunk) return this.#readChunk();
+    // Not an async function: every idle connection waits here, and a
+    // suspended async function costs a generator and its registers on top.
+    const buffer = this.#readBuffer ??= new Uint8Array(FIRST_READ_BUFFER_BYTES);
+    return this.#conn.read(buffer).then(
+      (count) => this.#afterRead(buffer, count),
+      (error) => this.#readFailed(error),
+    );
+  }
+
+  #afterRead(buffer: Uint8Array, count: number | null): Frame[] | null {
     if (count === null) return null;
     if (this.#metrics) this.#metrics.bytesReceived += count;
-    return this.#split(this.#readBuffer, count);
+    return this.#split(buffer, count);
+  }
+
+  #readFailed(error: unknown): null {
+    if (this.#closed) return null; // our own close() interrupted the read
+    throw error;
+  }
+
+  /** Reads from a transport that hands over its chunks (see `ByteConn.readChunk`). */
+  async #readChunk(): Promise<Frame[] | null> {
+    if (this.#yieldFirst) {
+      // As between two reads, let the event loop run (and writes finish) before the next piece.
+      this.#yieldFirst = false;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (this.#closed) return null;
+    }
+    const rest = this.#rest;
+    if (rest !== undefined) {
+      this.#rest = undefined;
+      return this.#piece(rest);
+    }
+    let chunk: Uint8Array | null;
+    try {
+      chunk = await this.#conn.readChunk!();
+    } catch (error) {
+      return this.#readFailed(error);
+    }
+    if (chunk === null) return null;
+    if (this.#metrics) this.#metrics.bytesReceived += chunk.length;
+    return this.#piece(chunk);
+  }
+
+  /**
+   * Splits a chunk the transport handed over, at most the largest read
+   * buffer's worth at a time (node reads 64 KiB at once): a burst of lines
+   * is handled in pieces with the event loop running in between, as reads
+   * into a buffer would be, so the outboxes it fills get written meanwhile.
+   */
+  #piece(chunk: Uint8Array): Frame[] | null {
+    if (chunk.length < MAX_READ_BUFFER_BYTES) return this.#split(chunk, chunk.length);
+    // A full piece: a busy sender, whose next bytes (this chunk's rest, or
+    // chunks node already read) wait for the event loop to turn once.
+    this.#yieldFirst = true;
+    if (chunk.length > MAX_READ_BUFFER_BYTES) this.#rest = chunk.subarray(MAX_READ_BUFFER_BYTES);
+    return this.#split(chunk, MAX_READ_BUFFER_BYTES);
   }
 
   /** Splits the first `count` bytes of `buffer` into frames, or ends at a TLS handshake. */
@@ -197,4 +258,16 @@ function looksLikeTlsHandshake(bytes: Uint8Array, count: number): boolean {
 
 function describeAddress(address: Deno.Addr): string {
   return address.transport === "tcp" ? formatHostPort(address) : address.transport;
+}
+
+/** One `onWritten` per set of counters, shared by its connections: no closure per connection. */
+const sentCounters = new WeakMap<TrafficCounters, (count: number) => void>();
+
+function sentCounter(metrics: TrafficCounters): (count: number) => void {
+  let counter = sentCounters.get(metrics);
+  if (counter === undefined) {
+    counter = (count: number) => metrics.bytesSent += count;
+    sentCounters.set(metrics, counter);
+  }
+  return counter;
 }

@@ -12,6 +12,7 @@
 import { roomKey, roomSkeleton } from "../../protocol/room_name.ts";
 import { nameKey } from "../../protocol/username.ts";
 import type { NameHolder } from "./name_directory.ts";
+import { SortedNames } from "./sorted_names.ts";
 
 /** A room as `LIST` shows it. */
 export interface RoomInfo {
@@ -87,40 +88,16 @@ export interface Rooms<U extends NameHolder> {
 /** One room's members, with their names kept sorted. */
 class Members<U extends NameHolder> {
   readonly users = new Set<U>();
-  /** Sort keys and names, in the same order. */
-  readonly keys: string[] = [];
-  readonly names: string[] = [];
+  readonly names = new SortedNames();
 
   add(user: U): void {
     this.users.add(user);
-    const key = sortKey(user.name);
-    const at = this.#position(key);
-    this.keys.splice(at, 0, key);
-    this.names.splice(at, 0, user.name);
+    this.names.add(sortKey(user.name), user.name);
   }
 
   delete(user: U): void {
     this.users.delete(user);
-    const key = sortKey(user.name);
-    for (let at = this.#position(key); at < this.keys.length && this.keys[at] === key; at++) {
-      if (this.names[at] === user.name) {
-        this.keys.splice(at, 1);
-        this.names.splice(at, 1);
-        return;
-      }
-    }
-  }
-
-  /** The first index whose key is not below `key` (binary search). */
-  #position(key: string): number {
-    let low = 0;
-    let high = this.keys.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.keys[middle]! < key) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+    this.names.delete(sortKey(user.name), user.name);
   }
 }
 
@@ -219,7 +196,7 @@ export class MemoryRooms<U extends NameHolder> implements Rooms<U> {
   }
 
   names(room: string, limit: number): readonly string[] {
-    return this.#room(room)?.members.names.slice(0, limit) ?? [];
+    return this.#room(room)?.members.names.first(limit) ?? [];
   }
 
   topic(room: string): string {
