@@ -42,22 +42,9 @@ import {
 import { ProgressLine } from "../bench/progress.ts";
 import type { BenchReport, WorkloadResult } from "../bench/report.ts";
 import type { BenchProtocolName } from "../bench/wire.ts";
+import { freePort, NANOCHAT_BENCH_FLAGS, waitForPort } from "./bench_servers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const NANOCHAT_FLAGS = [
-  "--rate",
-  "0",
-  "--max-per-ip",
-  "100000",
-  "--max-new-per-ip",
-  "0",
-  "--max-connections",
-  "20000",
-  "--idle-timeout",
-  "0",
-  "--history",
-  "0",
-];
 
 interface Workload {
   id: string;
@@ -199,25 +186,6 @@ function at(server: RunningServer, web = false) {
   };
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0;; attempt++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch (error) {
-      if (attempt > 200) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
 async function startServer(protocol: BenchProtocolName): Promise<RunningServer> {
   const port = freePort();
   const webPort = freePort();
@@ -312,7 +280,7 @@ const dataDir = values.persist ? Deno.makeTempDirSync({ prefix: "nanochat-bench-
 const storagePermissions = dataDir ? [`--allow-read=${dataDir}`, `--allow-write=${dataDir}`] : [];
 const nanochatFlags = [
   ...(dataDir ? ["--data", `${dataDir}/bench.db`] : ["--in-memory"]),
-  ...NANOCHAT_FLAGS,
+  ...NANOCHAT_BENCH_FLAGS,
 ];
 const runs = Number(values.runs);
 const workers = Number(values.workers);

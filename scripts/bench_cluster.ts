@@ -20,23 +20,10 @@
 
 import { parseArgs } from "node:util";
 import { type BenchResult, runBench } from "../bench/driver.ts";
+import { freePort, NANOCHAT_BENCH_FLAGS, waitForPort } from "./bench_servers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const NANOCHAT_FLAGS = [
-  "--in-memory",
-  "--rate",
-  "0",
-  "--max-per-ip",
-  "100000",
-  "--max-new-per-ip",
-  "0",
-  "--max-connections",
-  "20000",
-  "--idle-timeout",
-  "0",
-  "--history",
-  "0",
-];
+const NANOCHAT_FLAGS = ["--in-memory", ...NANOCHAT_BENCH_FLAGS];
 
 type Target = "redis" | "one node" | "3 nodes";
 
@@ -64,25 +51,6 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const workers = Number(values.workers);
 const chosen = values.only.split(",") as (keyof typeof WORKLOADS)[];
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0;; attempt++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch (error) {
-      if (attempt > 200) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 function spawn(command: string, args: string[]): Deno.ChildProcess {
   return new Deno.Command(command, { args, stdout: "null", stderr: "null" }).spawn();

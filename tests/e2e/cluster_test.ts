@@ -116,6 +116,24 @@ async function login(node: ServerProcess, name: string): Promise<TestClient> {
   return client;
 }
 
+/**
+ * Logs in as `name` as soon as the name (or the cluster) lets it: a login
+ * refused meanwhile is retried, 100 ms apart, for at most 6 s.
+ */
+async function loginWhenFree(node: ServerProcess, name: string): Promise<TestClient> {
+  let refusal = "";
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const client = await TestClient.login(node.port, name);
+    client.ignore(PRESENCE_NOTICE);
+    const first = await client.readLine();
+    if (first.startsWith("NOTICE welcome: ")) return client;
+    refusal = first;
+    await client.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${name} could not log in within 6 s: ${refusal}`);
+}
+
 /** Sends WHO until the answer is `expected`: the replicas follow the stream (bounded). */
 async function whoUntil(client: TestClient, expected: string, command = "WHO"): Promise<void> {
   let last = "";
@@ -258,16 +276,7 @@ Deno.test("a killed node: everyone sees each of its users leave once, and their 
     "NOTICE disconnect: bob was disconnected (their server stopped)",
   );
   await whoUntil(alice, "WHO 2: alice watcher");
-  let again: string | undefined;
-  for (let attempt = 0; attempt < 60 && !again?.startsWith("NOTICE welcome: "); attempt++) {
-    const client = await TestClient.login(nodes[2]!.port, "bob");
-    again = await client.readLine();
-    await client.close();
-    if (!again.startsWith("NOTICE welcome: ")) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  assert.match(again ?? "", /^NOTICE welcome: /, "bob's name is free again");
+  await (await loginWhenFree(nodes[2]!, "bob")).close(); // bob's name is free again
   assert.ok(performance.now() - killed < 6000, "within the lease (2 s) and a renewal");
   // The next notice is the new bob's: the old one left once.
   assert.equal(await watcher.readLine(), "NOTICE join: bob joined");
@@ -336,18 +345,9 @@ Deno.test("a node stopped (SIGSTOP) past its lease drops its users before delive
   let taken: TestClient | undefined;
   try {
     // While n1 sleeps: alice's lease runs out, someone else takes the name, bob talks.
-    for (let attempt = 0; attempt < 80 && taken === undefined; attempt++) {
-      const client = await TestClient.login(nodes[1]!.port, "alice");
-      client.ignore(PRESENCE_NOTICE);
-      if ((await client.readLine()).startsWith("NOTICE welcome: ")) taken = client;
-      else {
-        await client.close();
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    assert.ok(taken, "alice's name was free once n1's lease ran out");
+    taken = await loginWhenFree(nodes[1]!, "alice");
     await bob.send("*said while n1 slept");
-    assert.equal(await taken!.readLine(), "[bob]: said while n1 slept");
+    assert.equal(await taken.readLine(), "[bob]: said while n1 slept");
   } finally {
     nodes[0]!.child.kill("SIGCONT");
   }
@@ -453,16 +453,7 @@ Deno.test("CLIENT PAUSE past the lease: every node drops its users with an error
   } finally {
     await admin.quit();
   }
-  let welcome = "";
-  for (let attempt = 0; attempt < 50 && !welcome.startsWith("NOTICE welcome: "); attempt++) {
-    const again = await TestClient.login(nodes[0]!.port, "alice");
-    welcome = await again.readLine();
-    await again.close();
-    if (!welcome.startsWith("NOTICE welcome: ")) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  assert.match(welcome, /^NOTICE welcome: /, "logins work again");
+  await (await loginWhenFree(nodes[0]!, "alice")).close(); // logins work again
   await alice.close();
   await bob.close();
 });
@@ -479,16 +470,7 @@ Deno.test("Redis down for longer than the lease: users are dropped with an error
   assert.equal(await alice.readLine(8000), dropped);
   assert.equal(await bob.readLine(8000), dropped);
   await redis.restart();
-  let welcome = "";
-  for (let attempt = 0; attempt < 60 && !welcome.startsWith("NOTICE welcome: "); attempt++) {
-    const again = await TestClient.login(nodes[1]!.port, "alice");
-    welcome = await again.readLine();
-    await again.close();
-    if (!welcome.startsWith("NOTICE welcome: ")) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  assert.match(welcome, /^NOTICE welcome: /, "logins work again");
+  await (await loginWhenFree(nodes[1]!, "alice")).close(); // logins work again
   await alice.close();
   await bob.close();
 });
@@ -586,14 +568,7 @@ Deno.test("a rename that only changes case claims the new spelling's look-alikes
   // Back to "Ivan": the look-alike of "ivan" is free, and then "ivan" is refused to Ivan.
   await ivan.send("NICK Ivan");
   await whoUntil(ivan, "WHO 1: Ivan");
-  let other: TestClient | undefined;
-  for (let attempt = 0; attempt < 30 && other === undefined; attempt++) {
-    const client = await TestClient.login(nodes[1]!.port, cyrillicIvan);
-    client.ignore(PRESENCE_NOTICE);
-    if ((await client.readLine()).startsWith("NOTICE welcome: ")) other = client;
-    else await client.close();
-  }
-  assert.ok(other, "the look-alike is free once Ivan gave up 'ivan'");
+  const other = await loginWhenFree(nodes[1]!, cyrillicIvan); // free once Ivan gave up "ivan"
   await whoUntil(ivan, `WHO 2: Ivan ${cyrillicIvan}`);
   await ivan.send("NICK ivan");
   assert.equal(
@@ -602,7 +577,7 @@ Deno.test("a rename that only changes case claims the new spelling's look-alikes
   );
   await whoUntil(ivan, `WHO 2: Ivan ${cyrillicIvan}`);
   await ivan.close();
-  await other!.close();
+  await other.close();
 });
 
 Deno.test("expired rooms leave no rows behind: a node started later sees only the rooms that live", async () => {

@@ -1,0 +1,46 @@
+/**
+ * What the bench scripts share: the flags that raise nanochat's protections
+ * for a load test, and finding and waiting for loopback ports.
+ *
+ * @module
+ */
+
+/**
+ * nanochat's protections raised for the load test: many fast clients from
+ * one address, no flood control, no idle timeout, no history.
+ */
+export const NANOCHAT_BENCH_FLAGS: readonly string[] = [
+  "--rate",
+  "0",
+  "--max-per-ip",
+  "100000",
+  "--max-new-per-ip",
+  "0",
+  "--max-connections",
+  "20000",
+  "--idle-timeout",
+  "0",
+  "--history",
+  "0",
+];
+
+/** A loopback port free right now. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
+}
+
+/** Waits until something accepts on a loopback port (at most about 10 s). */
+export async function waitForPort(port: number): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch (error) {
+      if (attempt > 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
