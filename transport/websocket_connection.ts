@@ -159,10 +159,42 @@ export class WebSocketLineConnection implements LineConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#outbox.close();
+    // After a close frame, end our side and read what the client still sends
+    // (the rest of an oversized message) before closing: closing with unread
+    // bytes resets the connection, and the browser would lose the close code.
+    if (this.#closeSent && "closeWrite" in this.#conn) void this.#linger();
+    else closeConn(this.#conn);
+  }
+
+  /** Half-closes, discards what comes for at most a while, then closes. */
+  async #linger(): Promise<void> {
+    const conn = this.#conn as ByteConn & { closeWrite(): Promise<void> };
+    const timer = setTimeout(() => closeConn(conn), LINGER_MS);
     try {
-      this.#conn.close();
+      await conn.closeWrite();
+      const sink = new Uint8Array(4096);
+      for (let bytes = 0; bytes < LINGER_MAX_BYTES;) {
+        const count = await conn.read(sink);
+        if (count === null) break;
+        bytes += count;
+      }
     } catch {
-      // Already closed by the runtime after a reset.
+      // Reset or closed meanwhile: nothing more to do.
+    } finally {
+      clearTimeout(timer);
+      closeConn(conn);
     }
+  }
+}
+
+/** How long, and how many bytes, a closing connection is read to let the close frame arrive. */
+const LINGER_MS = 2000;
+const LINGER_MAX_BYTES = 1024 * 1024;
+
+function closeConn(conn: ByteConn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed by the runtime after a reset.
   }
 }
