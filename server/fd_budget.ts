@@ -47,6 +47,7 @@ export function freeFileDescriptors(wanted: number): number | undefined {
  *
  * @param maxConnections The configured limit.
  * @param free The descriptors free now, if known.
+ * @param reserve Descriptors kept for everything but clients.
  * @returns The limit to enforce: the configured one, or fewer if the free
  * descriptors after the reserve are fewer.
  * @throws {RangeError} If no descriptor is left for a single client.
@@ -59,14 +60,19 @@ export function freeFileDescriptors(wanted: number): number | undefined {
  * assert.equal(connectionBudget(10_000, 1000), 936);
  * assert.equal(connectionBudget(100, 1000), 100);
  * assert.equal(connectionBudget(100, undefined), 100);
+ * assert.equal(connectionBudget(10_000, 1000, 400), 600); // with the web page's reserve
  * ```
  */
-export function connectionBudget(maxConnections: number, free: number | undefined): number {
+export function connectionBudget(
+  maxConnections: number,
+  free: number | undefined,
+  reserve = RESERVED_FDS,
+): number {
   if (free === undefined) return maxConnections;
-  const available = free - RESERVED_FDS;
+  const available = free - reserve;
   if (available < 1) {
     throw new RangeError(
-      `only ${free} file descriptors are free, and the server keeps ${RESERVED_FDS}; raise the limit (ulimit -n)`,
+      `only ${free} file descriptors are free, and the server keeps ${reserve}; raise the limit (ulimit -n)`,
     );
   }
   return Math.min(maxConnections, available);

@@ -21,7 +21,7 @@ import {
   ConnLineConnection,
   type LineConnection,
 } from "../transport/line_connection.ts";
-import { WebSocketLineConnection } from "../transport/websocket_connection.ts";
+import { MAX_LINGERING, WebSocketLineConnection } from "../transport/websocket_connection.ts";
 import { upgradeResponse } from "../transport/websocket_handshake.ts";
 import { closeQuietly, isPeerGone } from "../transport/net_errors.ts";
 import { type ProxyHeaderRead, readProxyHeader } from "../transport/proxy_reader.ts";
@@ -46,7 +46,7 @@ import type { Logger } from "./log.ts";
 import { serveMetrics } from "./metrics_endpoint.ts";
 import { Metrics } from "./metrics.ts";
 import { Session, type SessionOptions } from "./session.ts";
-import { serveWeb } from "./web_endpoint.ts";
+import { MAX_HTTP_CONNECTIONS, serveWeb } from "./web_endpoint.ts";
 import { Cluster, type RemoteUser } from "./cluster/cluster.ts";
 import { TokenBucket } from "./token_bucket.ts";
 import { VERSION } from "./version.ts";
@@ -85,6 +85,12 @@ const PASSWORD_FAILURE_WINDOW_MS = 600_000;
 
 const LAG_CHECK_MS = 1000;
 
+/**
+ * Refused connections told why at once (plain and web; TLS has its own
+ * bound): each holds a descriptor for up to `closeGraceMs`.
+ */
+const MAX_REFUSALS_IN_FLIGHT = 32;
+
 /** How long any Redis call of a cluster node may take. */
 const CLUSTER_COMMAND_TIMEOUT_MS = 2000;
 
@@ -117,6 +123,8 @@ export class ChatServer {
   #accepting: Promise<void>[] = [];
   readonly #cluster: Cluster | undefined;
   readonly #mutes: Mutes;
+  /** Refused connections being told why (see MAX_REFUSALS_IN_FLIGHT). */
+  #refusing = 0;
   readonly #metricsServer: HttpServer | undefined;
   readonly #webServer: HttpServer | undefined;
   readonly #lagTimer: ReturnType<typeof setInterval>;
@@ -423,6 +431,10 @@ export class ChatServer {
 
   /** Writes `bytes`, bounded by `closeGraceMs`, then closes. */
   #refuseWith(conn: ByteConn, bytes: Uint8Array): void {
+    // Each refusal holds a descriptor while it is told; past a few at once
+    // the rest are closed untold, so a flood cannot run the process out.
+    if (this.#refusing >= MAX_REFUSALS_IN_FLIGHT) return closeQuietly(conn);
+    this.#refusing++;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.#config.closeGraceMs);
@@ -431,6 +443,7 @@ export class ChatServer {
     const refusing: Promise<void> = Promise.race([written, grace]).finally(() => {
       clearTimeout(timer);
       closeQuietly(conn);
+      this.#refusing--;
       this.#running.delete(refusing);
     });
     this.#running.add(refusing);
@@ -702,10 +715,14 @@ export async function serve(options: ServerOptions = {}): Promise<ChatServer> {
   const config = resolveConfig(options);
   // The confusables table (about 10 MiB once parsed) loads now, not at the first login.
   nameSkeleton("");
+  // Beyond the clients: the process's own, refusals being told, and the web
+  // page's HTTP connections and closing WebSockets.
+  const reserve = RESERVED_FDS + MAX_REFUSALS_IN_FLIGHT +
+    (config.http ? MAX_HTTP_CONNECTIONS + MAX_LINGERING : 0);
   const freeFds = config.fitToFreeDescriptors
-    ? freeFileDescriptors(config.maxConnections + RESERVED_FDS)
+    ? freeFileDescriptors(config.maxConnections + reserve)
     : undefined;
-  const maxConnections = connectionBudget(config.maxConnections, freeFds);
+  const maxConnections = connectionBudget(config.maxConnections, freeFds, reserve);
   const limits = new ConnectionLimits({
     maxConnections,
     maxPerAddress: config.maxConnectionsPerIp,

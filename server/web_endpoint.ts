@@ -48,7 +48,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * are not counted): enough for a crowd reconnecting after a restart, each
  * holding at most 8 KiB of request head for at most 5 s.
  */
-const MAX_HTTP_CONNECTIONS = 256;
+export const MAX_HTTP_CONNECTIONS = 256;
 
 /** What the endpoint needs of the server. */
 export interface WebEndpointOptions {

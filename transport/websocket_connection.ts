@@ -162,8 +162,13 @@ export class WebSocketLineConnection implements LineConnection {
     // After a close frame, end our side and read what the client still sends
     // (the rest of an oversized message) before closing: closing with unread
     // bytes resets the connection, and the browser would lose the close code.
-    if (this.#closeSent && "closeWrite" in this.#conn) void this.#linger();
-    else closeConn(this.#conn);
+    // At most a few at a time: a lingering connection holds a descriptor past its slot.
+    if (this.#closeSent && "closeWrite" in this.#conn && lingering < MAX_LINGERING) {
+      lingering++;
+      void this.#linger().finally(() => lingering--);
+    } else {
+      closeConn(this.#conn);
+    }
   }
 
   /** Half-closes, discards what comes for at most a while, then closes. */
@@ -190,6 +195,10 @@ export class WebSocketLineConnection implements LineConnection {
 /** How long, and how many bytes, a closing connection is read to let the close frame arrive. */
 const LINGER_MS = 2000;
 const LINGER_MAX_BYTES = 1024 * 1024;
+
+/** Connections lingering at once, in the process (the server keeps descriptors for them). */
+export const MAX_LINGERING = 32;
+let lingering = 0;
 
 function closeConn(conn: ByteConn): void {
   try {

@@ -225,3 +225,16 @@ Deno.test("nanochat serve --http serves the page beside the chat port", async ()
   assert.equal(response.status, 200);
   assert.match(await response.text(), /^<!doctype html>/i);
 });
+
+Deno.test("nanochat serve --http keeps descriptors for the page's connections out of the clients' budget", async () => {
+  const flags = ["--max-new-per-ip", "0"];
+  const options = { openFileLimit: 512, permissions: ["--allow-read=/dev/null"] };
+  await using plain = await ServerProcess.start(flags, options);
+  await using web = await ServerProcess.start([...flags, "--http", "127.0.0.1:0"], options);
+  const budget = async (server: ServerProcess) =>
+    Number(
+      /max-connections=(\d+)/.exec(await server.stderr.waitFor(/ limits max-connections=/))![1],
+    );
+  // 256 HTTP connections and 32 closing WebSockets at most: that many fewer clients.
+  assert.equal(await budget(plain) - await budget(web), 256 + 32);
+});
