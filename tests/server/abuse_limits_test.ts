@@ -175,3 +175,71 @@ Deno.test("TLS refusals count by their limit, and closing the server closes hand
     await server.shutdown();
   }
 });
+
+Deno.test({
+  name:
+    "chat and page connections together cannot run the server out of descriptors: TLS logins go on",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using certs = await makeTestCerts();
+    await using server = await ServerProcess.start(
+      [
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        certs.leafCert,
+        "--tls-key",
+        certs.leafKey,
+        "--http",
+        "127.0.0.1:0",
+        "--max-new-per-ip",
+        "0",
+      ],
+      { openFileLimit: 440, permissions: ["--allow-read"], listeners: 2 },
+    );
+    const limits = await server.stderr.waitFor(/ limits max-connections=\d+ /);
+    const max = Number(limits.match(/max-connections=(\d+)/)![1]);
+    const webPort = await server.webPort();
+    const held: SourcedConn[] = [];
+    try {
+      // All the chat connections the budget allows but one, from many addresses...
+      for (let i = 0; i < max - 1; i++) {
+        held.push(await connectFrom(server.portOf("plain"), `127.0.3.${(i % 250) + 1}`));
+      }
+      // ...and every HTTP slot of the page taken, and more: silent connections.
+      for (let i = 0; i < 300; i++) {
+        held.push(await connectFrom(webPort, `127.0.${4 + Math.floor(i / 250)}.${(i % 250) + 1}`));
+      }
+      // The last slot still goes to a TLS login: its listener never met EMFILE.
+      const conn = await Deno.connectTls({
+        hostname: "localhost",
+        port: server.portOf("tls"),
+        caCerts: [await Deno.readTextFile(certs.caCert)],
+      });
+      // A dead listener never finishes the handshake: give up after the line timeout.
+      let closed = false;
+      const deadline = setTimeout(() => {
+        closed = true;
+        conn.close();
+      }, LINE_TIMEOUT_MS);
+      let reply = "";
+      try {
+        await conn.write(new TextEncoder().encode("carol\n"));
+        const bytes = new Uint8Array(256);
+        const count = await conn.read(bytes);
+        reply = new TextDecoder().decode(bytes.subarray(0, count ?? 0));
+      } catch {
+        // Closed by the deadline.
+      } finally {
+        clearTimeout(deadline);
+        if (!closed) conn.close();
+      }
+      assert.match(reply, /^NOTICE welcome: /, "a TLS login within the line timeout");
+      assert.ok(!server.stderr.lines.some((line) => /accept-error/.test(line)), "no EMFILE");
+    } finally {
+      for (const conn of held) conn.close();
+    }
+  },
+});
