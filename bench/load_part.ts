@@ -13,6 +13,7 @@
  */
 
 import { encodeClientFrame, Opcode } from "../protocol/websocket_frames.ts";
+import { concatBytes, writeAll } from "../transport/bytes.ts";
 import { Tally, type TallySnapshot } from "./tally.ts";
 import {
   type BenchProtocol,
@@ -121,11 +122,8 @@ class BenchConnection {
     return new BenchConnection(conn, onText);
   }
 
-  async write(text: string): Promise<void> {
-    const bytes = encoder.encode(text);
-    for (let written = 0; written < bytes.length;) {
-      written += await this.#conn.write(bytes.subarray(written));
-    }
+  write(text: string): Promise<void> {
+    return writeAll(this.#conn, encoder.encode(text));
   }
 
   close(): void {
@@ -186,7 +184,7 @@ class WebSocketBenchConnection {
       const chunk = new Uint8Array(4096);
       const count = await conn.read(chunk);
       if (count === null) break;
-      head = joinBytes(head, chunk.subarray(0, count));
+      head = concatBytes([head, chunk.subarray(0, count)]);
       const end = new TextDecoder().decode(head).indexOf("\r\n\r\n");
       if (end === -1) continue;
       if (!new TextDecoder().decode(head.subarray(0, 13)).startsWith("HTTP/1.1 101")) break;
@@ -199,7 +197,7 @@ class WebSocketBenchConnection {
   write(text: string): Promise<void> {
     const frames = text.split("\n").filter((line) => line !== "")
       .map((line) => encodeClientFrame(Opcode.Text, encoder.encode(line)));
-    return writeAll(this.#conn, frames.reduce(joinBytes, new Uint8Array(0)));
+    return writeAll(this.#conn, concatBytes(frames));
   }
 
   close(): void {
@@ -241,24 +239,11 @@ class WebSocketBenchConnection {
         }
         const count = await this.#conn.read(chunk);
         if (count === null) return;
-        pending = joinBytes(pending.subarray(offset), chunk.subarray(0, count));
+        pending = concatBytes([pending.subarray(offset), chunk.subarray(0, count)]);
       }
     } catch {
       // Closed by us, or reset: the tally shows what arrived.
     }
-  }
-}
-
-function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.length + b.length);
-  joined.set(a);
-  joined.set(b, a.length);
-  return joined;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await conn.write(bytes.subarray(written));
   }
 }
 

@@ -42,7 +42,7 @@ import {
 import { ProgressLine } from "../bench/progress.ts";
 import type { BenchReport, WorkloadResult } from "../bench/report.ts";
 import type { BenchProtocolName } from "../bench/wire.ts";
-import { freePort, NANOCHAT_BENCH_FLAGS, waitForPort } from "./bench_servers.ts";
+import { freePort, NANOCHAT_BENCH_FLAGS, redisServerArgs, waitForPort } from "./bench_servers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -191,18 +191,7 @@ async function startServer(protocol: BenchProtocolName): Promise<RunningServer> 
   const webPort = freePort();
   const command = protocol === "redis"
     ? new Deno.Command("redis-server", {
-      args: [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--maxclients",
-        "20000",
-      ],
+      args: redisServerArgs(port),
       stdout: "null",
       stderr: "null",
     })

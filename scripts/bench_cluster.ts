@@ -20,7 +20,7 @@
 
 import { parseArgs } from "node:util";
 import { type BenchResult, runBench } from "../bench/driver.ts";
-import { freePort, NANOCHAT_BENCH_FLAGS, waitForPort } from "./bench_servers.ts";
+import { freePort, NANOCHAT_BENCH_FLAGS, redisServerArgs, waitForPort } from "./bench_servers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const NANOCHAT_FLAGS = ["--in-memory", ...NANOCHAT_BENCH_FLAGS];
@@ -62,18 +62,7 @@ async function stopAll(children: Deno.ChildProcess[]): Promise<void> {
 }
 
 function redisServer(port: number): Deno.ChildProcess {
-  return spawn("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--maxclients",
-    "20000",
-  ]);
+  return spawn("redis-server", redisServerArgs(port));
 }
 
 function nanochatNode(port: number, extra: string[] = []): Deno.ChildProcess {

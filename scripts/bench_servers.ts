@@ -24,6 +24,22 @@ export const NANOCHAT_BENCH_FLAGS: readonly string[] = [
   "0",
 ];
 
+/** redis-server on a loopback port, keeping nothing on disk: the bench's yardstick. */
+export function redisServerArgs(port: number): string[] {
+  return [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--maxclients",
+    "20000",
+  ];
+}
+
 /** A loopback port free right now. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

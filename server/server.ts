@@ -23,6 +23,7 @@ import {
 } from "../transport/line_connection.ts";
 import { MAX_LINGERING, WebSocketLineConnection } from "../transport/websocket_connection.ts";
 import { upgradeResponse } from "../transport/websocket_handshake.ts";
+import { concatBytes, writeAll } from "../transport/bytes.ts";
 import { closeQuietly, isPeerGone } from "../transport/net_errors.ts";
 import { type ProxyHeaderRead, readProxyHeader } from "../transport/proxy_reader.ts";
 import { type TlsAdmission, type TlsConn, TlsListener } from "../transport/tls_listener.ts";
@@ -643,22 +644,6 @@ function admit(
 /** A node id unique among a cluster's nodes, when the operator gives none. */
 function generatedNodeId(): string {
   return `node-${crypto.randomUUID().slice(0, 8)}`;
-}
-
-async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await conn.write(bytes.subarray(written));
-  }
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const whole = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    whole.set(part, offset);
-    offset += part.length;
-  }
-  return whole;
 }
 
 /** Counts and logs a refusal, where it is decided. */

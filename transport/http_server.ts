@@ -13,6 +13,7 @@
  */
 
 import type { ByteConn } from "./line_connection.ts";
+import { writeAll } from "./bytes.ts";
 import { closeQuietly, isPeerGone } from "./net_errors.ts";
 
 /** A request, as far as the endpoints need it. */
@@ -288,10 +289,4 @@ function encodeResponse(response: HttpResponse, headOnly: boolean): Uint8Array {
   whole.set(head);
   whole.set(body, head.length);
   return whole;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await conn.write(bytes.subarray(written));
-  }
 }
