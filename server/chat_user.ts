@@ -71,12 +71,25 @@ export interface ChatUserOptions extends HandlerContext {
 
 /** What a user needs of the cluster (see `server/cluster/cluster.ts`). */
 export interface ClusterLink {
-  /** Claims a name for a connection; `undefined` once claimed, or its holder's name. */
-  claimName(connectionId: number, name: string): Promise<string | undefined>;
+  /**
+   * Claims a name for a connection; `undefined` once claimed, or its
+   * holder's name. With `takeOver` (its password was given), the name's
+   * holder on another node is replaced.
+   */
+  claimName(connectionId: number, name: string, takeOver?: boolean): Promise<string | undefined>;
   /** Gives a connection's name up. */
   releaseName(connectionId: number, name: string): void;
-  /** Tells the other nodes a user logged in, out or was renamed. */
-  announce(kind: "login" | "logout" | "rename", name: string, to?: string): void;
+  /**
+   * Tells the other nodes a user logged in, out or was renamed; for a
+   * login, `staleNotice` explains the departure of whoever was still listed
+   * under the name.
+   */
+  announce(
+    kind: "login" | "logout" | "rename",
+    name: string,
+    to?: string,
+    staleNotice?: string,
+  ): void;
   /** Forgets a proxy of another node's user whose name this node now holds (the replica lags). */
   forgetStale(user: RemoteUser): void;
   /** A proxy left a room because a local operator kicked it. */
@@ -576,7 +589,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       }
       const ghost = this.#options.hub.directory.holder(name);
       if (ghost instanceof ChatUser && ghost !== this) ghost.replace();
-      this.#enterAs(account.name);
+      this.#enterAs(account.name, true);
       for (const frame of deferred) this.line(frame);
     }).catch((error) => {
       this.#deferred = undefined;
@@ -585,19 +598,23 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     });
   }
 
-  /** Logs in under a name the rules and the accounts allow; in a cluster, once it gives the name. */
-  #enterAs(name: string): void {
+  /**
+   * Logs in under a name the rules and the accounts allow; in a cluster,
+   * once it gives the name (taking it over from a stale session elsewhere
+   * when the password was given).
+   */
+  #enterAs(name: string, takeOver = false): void {
     this.#awaitingPassword = undefined;
     const { cluster } = this.#options;
     if (cluster === undefined) return this.#enterHere(name);
     // Lines that come meanwhile wait, as during a password check.
     this.#deferred ??= [];
-    const claiming = cluster.claimName(this.#session.id, name).then((holder) => {
+    const claiming = cluster.claimName(this.#session.id, name, takeOver).then((holder) => {
       const deferred = this.#deferred ?? [];
       this.#deferred = undefined;
       if (this.#gone) return holder === undefined && cluster.releaseName(this.#session.id, name);
       if (holder !== undefined) return this.#session.end("name-taken", takenError(name, holder));
-      this.#enterHere(name);
+      this.#enterHere(name, takeOver);
       for (const frame of deferred) this.line(frame);
     }, () => {
       this.#deferred = undefined;
@@ -608,8 +625,12 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     this.#working = Promise.all([this.#working, claiming]);
   }
 
-  /** Logs in under a name in this node's directory (the cluster, if any, gave it already). */
-  #enterHere(name: string): void {
+  /**
+   * Logs in under a name in this node's directory (the cluster, if any,
+   * gave it already; `tookOver` when the password took it from a stale
+   * session).
+   */
+  #enterHere(name: string, tookOver = false): void {
     const { hub, defaultRoom, log, serverName, cluster } = this.#options;
     let holder = hub.directory.claim(name, this);
     if (holder !== undefined && cluster !== undefined && !(holder instanceof ChatUser)) {
@@ -620,7 +641,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       cluster?.releaseName(this.#session.id, name);
       return this.#session.end("name-taken", takenError(name, holder.name));
     }
-    cluster?.announce("login", name);
+    cluster?.announce("login", name, "", tookOver ? endReasonInfo("replaced").notice : undefined);
     this.#name = name;
     this.#present = true;
     log.event("login", { conn: this.#session.id, name });

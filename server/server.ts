@@ -275,6 +275,10 @@ export class ChatServer {
         onLocalKick: (user, room) => {
           if (user instanceof ChatUser) user.kicked(room);
         },
+        onReplace: (connectionId, name) => {
+          const holder = this.#hub.directory.holder(name);
+          if (holder instanceof ChatUser && holder.connectionId === connectionId) holder.replace();
+        },
         isLocal: (name) => this.#hub.directory.holder(name) instanceof ChatUser,
         onBan: (ban, target) => {
           if (ban === undefined) return this.#bans.forget(target);

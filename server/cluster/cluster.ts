@@ -61,6 +61,11 @@ export interface ClusterHandlers {
   readonly onFenced: () => void;
   /** A local user was kicked from a room by an operator on another node. */
   readonly onLocalKick: (user: HubUser, room: string) => void;
+  /**
+   * Someone logged in with the password of the name that a connection here
+   * holds: end that connection as replaced (if it still holds the name).
+   */
+  readonly onReplace: (connectionId: number, name: string) => void;
   /** Whether a user of this name is logged in on this node. */
   readonly isLocal: (name: string) => boolean;
   /** Another node banned someone (`ban`), or lifted the ban of `target`. */
@@ -77,6 +82,10 @@ const REAP_BATCH_USERS = 200;
 
 /** How long a node's reaping is claimed by the node doing it. */
 const REAP_LOCK_MS = 60_000;
+
+/** A takeover tries the claim again after this long, doubling up to the next. */
+const TAKE_OVER_FIRST_WAIT_MS = 25;
+const TAKE_OVER_MAX_WAIT_MS = 500;
 
 /** What the others are told about the users of a node that died. */
 const DEAD_NODE_NOTICE = "their server stopped";
@@ -160,6 +169,11 @@ export class Cluster implements ClusterLink {
       onReadError: (error) => this.#logError("read", error),
       onRemote: (entry, node) => this.#applyRemote(entry, node),
       onRow: (table, key, value) => this.#applyRow(table, key, value),
+      onReplace: (owner, name) => {
+        const mine = `${this.nodeId}/`;
+        if (!owner.startsWith(mine)) return;
+        this.#handlers?.onReplace(Number(owner.slice(mine.length)), name);
+      },
       safe: () => this.#leases.safe(),
     });
     this.history = new StreamHistoryStore(publisher, (room) => this.fanOut.historyKey(room));
@@ -253,14 +267,35 @@ export class Cluster implements ClusterLink {
   }
 
   /**
-   * Claims a name for one of this node's connections.
+   * Claims a name for one of this node's connections. With `takeOver` (the
+   * password was right), a connection holding the same name elsewhere is
+   * asked to give it up, and the claim is tried again until the name is
+   * free: within the lease even if the holder's node is dead.
    *
    * @returns `undefined` once claimed, or the name its holder wrote.
    * @throws {ClusterUnavailableError} When Redis does not answer in time, or the node is fenced.
    */
-  claimName(connectionId: number, name: string): Promise<string | undefined> {
+  async claimName(
+    connectionId: number,
+    name: string,
+    takeOver = false,
+  ): Promise<string | undefined> {
     const owner = this.#owner(connectionId);
-    return this.#leases.claim(owner, name, nameKey(name), nameSkeleton(name));
+    const deadline = performance.now() + this.#options.leaseMs + this.#leases.marginMs;
+    let asked = "";
+    for (let wait = TAKE_OVER_FIRST_WAIT_MS;; wait = Math.min(2 * wait, TAKE_OVER_MAX_WAIT_MS)) {
+      const holder = await this.#leases.claim(owner, name, nameKey(name), nameSkeleton(name));
+      // A look-alike (another name, the same skeleton) is not this account's to replace.
+      if (holder === undefined || !takeOver || nameKey(holder.name) !== nameKey(name)) {
+        return holder?.name;
+      }
+      if (holder.owner !== asked) {
+        asked = holder.owner;
+        await this.fanOut.askToReplace(holder.owner, holder.name);
+      }
+      if (performance.now() + wait > deadline) return holder.name;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /** Gives a connection's name up; failures only log (the lease runs out anyway). */
@@ -280,8 +315,14 @@ export class Cluster implements ClusterLink {
   }
 
   /** Tells the other nodes a local user logged in, out or was renamed; failures only log. */
-  announce(kind: PresenceRecord["kind"], name: string, to = ""): void {
-    this.fanOut.announce(kind, name, to).catch((error) => this.#logError("announce", error));
+  announce(
+    kind: PresenceRecord["kind"],
+    name: string,
+    to = "",
+    staleNotice = LOST_NOTICE,
+  ): void {
+    this.fanOut.announce(kind, name, to, this.nodeId, kind === "login" ? staleNotice : "")
+      .catch((error) => this.#logError("announce", error));
   }
 
   /** A proxy left a room because a local operator kicked it: the replica changes here too. */

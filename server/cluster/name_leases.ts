@@ -97,6 +97,12 @@ export class ClusterUnavailableError extends Error {
   override readonly name = "ClusterUnavailableError";
 }
 
+/** Who holds a name: its owner (`node-id/connection-id`) and the name as they wrote it. */
+export interface NameHolding {
+  readonly owner: string;
+  readonly name: string;
+}
+
 interface Claim {
   readonly owner: string;
   readonly nameKey: string;
@@ -164,7 +170,7 @@ export class NameLeases {
    * @param name The name as the user wrote it (told to whoever finds it taken).
    * @param nameKey The name's case-folded key.
    * @param skeleton The name's confusable skeleton.
-   * @returns `undefined` once claimed; else the name its holder wrote.
+   * @returns `undefined` once claimed; else who holds it.
    * @throws {ClusterUnavailableError} When Redis does not answer in time, or the node is fenced.
    */
   async claim(
@@ -172,7 +178,7 @@ export class NameLeases {
     name: string,
     nameKey: string,
     skeleton: string,
-  ): Promise<string | undefined> {
+  ): Promise<NameHolding | undefined> {
     if (!this.safe()) throw new ClusterUnavailableError("the cluster is not reachable");
     const claim: Claim = {
       owner,
@@ -185,7 +191,10 @@ export class NameLeases {
       String(this.#options.leaseMs),
       `${owner}\n`,
     ]);
-    if (typeof held === "string") return held.slice(held.indexOf("\n") + 1);
+    if (typeof held === "string") {
+      const newline = held.indexOf("\n");
+      return { owner: held.slice(0, newline), name: held.slice(newline + 1) };
+    }
     this.#claims.set(claimKey(owner, nameKey, skeleton), claim);
     return undefined;
   }

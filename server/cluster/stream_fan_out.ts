@@ -75,6 +75,11 @@ export interface StreamFanOutOptions {
    * events (silent ones too) and presence records, for the replica.
    */
   readonly onRemote?: (entry: ChatEvent | PresenceRecord, node: string) => void;
+  /**
+   * Told about each request that the connection `owner` (`node-id/connection-id`)
+   * give its name up: someone logged in with the name's password elsewhere.
+   */
+  readonly onReplace?: (owner: string, name: string) => void;
   /** Told about each row another node wrote to a shared table; `undefined` for a deletion. */
   readonly onRow?: (table: SharedTable, key: string, value: string | undefined) => void;
   /**
@@ -110,6 +115,20 @@ local kind, room, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if ARGV[12] ~= '' then
   local held = redis.call('HGET', KEYS[3], ARGV[10])
   if not held or string.sub(held, 1, #ARGV[12] + 1) ~= ARGV[12] .. '\\n' then return false end
+end
+-- A login evicts whoever is still listed under the name (a dead node's user
+-- not reaped yet, a replaced session whose departure is on its way): they
+-- leave each room first, once, told why by the login's text.
+if kind == 'login' then
+  local stale = redis.call('HGET', KEYS[3], ARGV[10])
+  if stale then
+    local staleName = string.match(stale, '\\n(.*)$') or from
+    for _, staleRoom in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+      redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[9], '*',
+        'kind', 'disconnect', 'room', staleRoom, 'from', staleName, 'to', '', 'text', ARGV[5],
+        'node', ARGV[6], 'silent', '')
+    end
+  end
 end
 -- A departure from a room is appended once: only by whoever removes it from the user's rooms.
 if kind == 'part' or kind == 'quit' or kind == 'disconnect' then
@@ -172,6 +191,15 @@ if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[2])
 else redis.call('HSET', KEYS[1], ARGV[2], ARGV[3]) end
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*',
   'kind', 'row', 'table', ARGV[1], 'key', ARGV[2], 'value', ARGV[3], 'node', ARGV[4])
+`;
+
+/**
+ * Asks the holder of a name to give it up. KEYS: events. ARGV: the name,
+ * the holder's owner, node, events length.
+ */
+const REPLACE = `
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*',
+  'kind', 'replace', 'from', ARGV[1], 'to', ARGV[2], 'node', ARGV[3])
 `;
 
 /** How long history is kept when not told: 90 days, as `--history-max-age`. */
@@ -303,6 +331,29 @@ export class StreamFanOut implements FanOut {
     );
   }
 
+  /**
+   * Asks the node holding a name for one of its connections to end that
+   * connection (as replaced), which gives the name up. Never shown to users.
+   *
+   * @param owner The holder, `node-id/connection-id`.
+   * @param name The name.
+   * @throws The failure, when Redis did not take it.
+   */
+  async askToReplace(owner: string, name: string): Promise<void> {
+    await withTimeout(
+      this.#publisher.eval(REPLACE, {
+        keys: [this.#eventsKey],
+        arguments: [
+          name,
+          owner,
+          this.#options.nodeId,
+          String(this.#options.eventsLength ?? 100_000),
+        ],
+      }),
+      this.#options.commandTimeoutMs,
+    );
+  }
+
   #tableKey(table: SharedTable): string {
     return `${this.#prefix}table:${table}`;
   }
@@ -331,6 +382,8 @@ export class StreamFanOut implements FanOut {
   /**
    * Tells every node that a user of this node logged in, out, or was
    * renamed. Awaited, unlike events: a login is not done until it is known.
+   * A login's `text` is what the others are told of whoever was still
+   * listed under the name, who leaves first.
    *
    * @throws The failure, when Redis did not take it.
    */
@@ -339,8 +392,9 @@ export class StreamFanOut implements FanOut {
     name: string,
     to = "",
     owner = this.#options.nodeId,
+    text = "",
   ): Promise<void> {
-    await this.#append(kind, "", name, to, "", true, kind === "logout" ? owner : "");
+    await this.#append(kind, "", name, to, text, true, kind === "logout" ? owner : "");
   }
 
   subscribe(listener: EventListener): void {
@@ -460,6 +514,10 @@ export class StreamFanOut implements FanOut {
     if (kind === "row") {
       const value = fields.value === "" ? undefined : fields.value;
       if (!own) this.#options.onRow?.(fields.table as SharedTable, fields.key ?? "", value);
+      return;
+    }
+    if (kind === "replace") {
+      this.#options.onReplace?.(fields.to ?? "", fields.from ?? "");
       return;
     }
     if (kind === "login" || kind === "logout" || kind === "rename") {

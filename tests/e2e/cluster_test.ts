@@ -419,6 +419,65 @@ for (const mode of ["cluster", "embedded"] as const) {
   });
 }
 
+for (const mode of ["cluster", "embedded"] as const) {
+  Deno.test(`${mode}: the right password takes a registered name from a stale session on another node, which is told why`, async () => {
+    await using deployment = await deploy(mode);
+    const nodes = deployment.nodes;
+    const stale = await login(nodes[0]!, "alice");
+    await stale.send("REGISTER alice-password");
+    assert.match(await stale.readLine(), /^NOTICE registered: /);
+    const bob = await TestClient.login(nodes[2]!.port, "bob"); // sees presence notices
+    assert.match(await bob.readLine(), /^NOTICE welcome: /);
+    await whoUntil(bob, "WHO 2: alice bob");
+
+    const fresh = await TestClient.login(nodes[1]!.port, "alice alice-password");
+    assert.match(await fresh.readLine(), /^NOTICE welcome: .*, alice!/);
+    assert.deepEqual(await stale.readUntilClosed(), [
+      "ERROR replaced: alice logged in again elsewhere",
+    ]);
+    // Once each: the stale session leaves, the fresh one arrives.
+    assert.deepEqual(await bob.readLines(2), [
+      "NOTICE disconnect: alice was disconnected (logged in again elsewhere)",
+      "NOTICE join: alice joined",
+    ]);
+    await bob.send("*still you?");
+    assert.equal(await fresh.readLine(), "[bob]: still you?");
+    await whoUntil(bob, "WHO 2: alice bob");
+    await Promise.all([stale.close(), fresh.close(), bob.close()]);
+  });
+}
+
+Deno.test("the right password takes a registered name held on a killed node within the lease, and the stale user leaves once", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "3"]);
+  const stale = await login(nodes[0]!, "alice");
+  await stale.send("REGISTER alice-password");
+  assert.match(await stale.readLine(), /^NOTICE registered: /);
+  const bob = await TestClient.login(nodes[2]!.port, "bob"); // sees presence notices
+  assert.match(await bob.readLine(), /^NOTICE welcome: /);
+  await whoUntil(bob, "WHO 2: alice bob");
+
+  await nodes[0]!.stop("SIGKILL");
+  stale.close().catch(() => {});
+  const killed = performance.now();
+  // No retry by the client: the login waits for the dead node's lease to run out.
+  const fresh = await TestClient.login(nodes[1]!.port, "alice alice-password");
+  assert.match(await fresh.readLine(10_000), /^NOTICE welcome: .*, alice!/);
+  assert.ok(performance.now() - killed < 3000 + 1000 + 1000, "within the lease and its margin");
+  const seen = await bob.readLines(2);
+  assert.equal(seen[1], "NOTICE join: alice joined");
+  // Whoever says it first (the login, or the reaper of the dead node), alice left once.
+  assert.match(
+    seen[0]!,
+    /^NOTICE disconnect: alice was disconnected \((their server stopped|logged in again elsewhere)\)$/,
+  );
+  await bob.send("*still you?");
+  assert.equal(await fresh.readLine(), "[bob]: still you?");
+  await bob.send("WHO");
+  assert.equal(await bob.readLine(), "WHO 2: alice bob");
+  await Promise.all([fresh.close(), bob.close()]);
+});
+
 Deno.test("DEBUG SLEEP shorter than the lease: lines wait and arrive, nobody is dropped", async () => {
   await using redis = await RedisServer.start({ aof: true });
   await using nodes = await startCluster(redis, ["--name-lease", "9"]);

@@ -30,8 +30,9 @@ async function node(
   return { leases, client, clock, fences };
 }
 
-const claim = (leases: NameLeases, owner: string, name: string) =>
-  leases.claim(owner, name, nameKey(name), nameSkeleton(name));
+/** Claims a name; `undefined` once claimed, else the name its holder wrote. */
+const claim = async (leases: NameLeases, owner: string, name: string) =>
+  (await leases.claim(owner, name, nameKey(name), nameSkeleton(name)))?.name;
 
 Deno.test("twenty concurrent claims of Alice, alice and ALICE on two nodes: exactly one wins", async () => {
   await using redis = await RedisServer.start();
@@ -62,6 +63,11 @@ Deno.test("a confusable of a held name is refused; release frees it, but only by
     assert.equal(await claim(b.leases, "b/1", "\u0430lice"), "alice", "Cyrillic a");
     await b.leases.release("b/1"); // holds nothing: frees nothing
     assert.equal(await claim(b.leases, "b/2", "Alice"), "alice");
+    assert.deepEqual(
+      await b.leases.claim("b/4", "ALICE", nameKey("ALICE"), nameSkeleton("ALICE")),
+      { owner: "a/1", name: "alice" },
+      "the holder's owner too, to ask it to give the name up",
+    );
     await a.leases.release("a/1");
     assert.equal(await claim(b.leases, "b/3", "Alice"), undefined);
     assert.equal(await claim(a.leases, "a/2", "alice"), "Alice");
