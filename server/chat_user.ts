@@ -80,16 +80,12 @@ export interface ClusterLink {
   /** Gives a connection's name up. */
   releaseName(connectionId: number, name: string): void;
   /**
-   * Tells the other nodes a user logged in, out or was renamed; for a
-   * login, `staleNotice` explains the departure of whoever was still listed
-   * under the name.
+   * Tells the other nodes a connection logged in; `staleNotice` explains
+   * the departure of whoever was still listed under the name.
    */
-  announce(
-    kind: "login" | "logout" | "rename",
-    name: string,
-    to?: string,
-    staleNotice?: string,
-  ): void;
+  announceLogin(connectionId: number, name: string, staleNotice?: string): void;
+  /** Tells the other nodes a user logged out or was renamed. */
+  announce(kind: "logout" | "rename", name: string, to?: string): void;
   /** Forgets a proxy of another node's user whose name this node now holds (the replica lags). */
   forgetStale(user: RemoteUser): void;
   /** A proxy left a room because a local operator kicked it. */
@@ -641,7 +637,8 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       cluster?.releaseName(this.#session.id, name);
       return this.#session.end("name-taken", takenError(name, holder.name));
     }
-    cluster?.announce("login", name, "", tookOver ? endReasonInfo("replaced").notice : undefined);
+    const staleNotice = tookOver ? endReasonInfo("replaced").notice : undefined;
+    cluster?.announceLogin(this.#session.id, name, staleNotice);
     this.#name = name;
     this.#present = true;
     log.event("login", { conn: this.#session.id, name });

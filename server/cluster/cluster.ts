@@ -16,6 +16,8 @@ import { NameLeases } from "./name_leases.ts";
 import { type RemoteUser, RemoteUsers, type ReplicaHub } from "./remote_users.ts";
 import {
   type ClusterSnapshot,
+  type ListedUser,
+  parseListing,
   type PresenceRecord,
   type SharedTable,
   type SilentDraft,
@@ -98,7 +100,7 @@ const DEAD_NODES = `
 local online = redis.call('HVALS', KEYS[1])
 local seen, dead = {}, {}
 for _, value in ipairs(online) do
-  local node = string.match(value, '^([^\\n]*)')
+  local node = string.match(value, '^([^\\n/]*)')
   if not seen[node] then
     seen[node] = true
     if redis.call('EXISTS', ARGV[1] .. node) == 0 then table.insert(dead, node) end
@@ -107,14 +109,13 @@ end
 return dead
 `;
 
-/** A node's users, each with its rooms: name, then its rooms, then an empty separator. */
+/** A node's users, each as its online list value and its rooms. */
 const USERS_OF = `
 local online = redis.call('HGETALL', KEYS[1])
 local users = {}
 for i = 1, #online, 2 do
-  local node, name = string.match(online[i + 1], '^([^\\n]*)\\n(.*)$')
-  if node == ARGV[1] then
-    table.insert(users, {name, redis.call('SMEMBERS', ARGV[2] .. online[i])})
+  if string.match(online[i + 1], '^([^\\n/]*)') == ARGV[1] then
+    table.insert(users, {online[i + 1], redis.call('SMEMBERS', ARGV[2] .. online[i])})
   end
 end
 return users
@@ -258,7 +259,7 @@ export class Cluster implements ClusterLink {
     this.#leases.start();
     // Users an earlier run of this node left behind (it was killed): they are gone.
     const leftBehind = snapshot.users.filter((user) => user.node === this.nodeId);
-    await this.#sayGone(leftBehind, this.nodeId, DEAD_NODE_NOTICE);
+    await this.#sayGone(leftBehind, DEAD_NODE_NOTICE);
     // The heartbeat never waits behind a reap, however long that takes.
     this.#heartbeat = setInterval(() => {
       this.#beat().catch((error) => this.#logError("heartbeat", error));
@@ -314,15 +315,19 @@ export class Cluster implements ClusterLink {
     return this.#leases.safe();
   }
 
-  /** Tells the other nodes a local user logged in, out or was renamed; failures only log. */
-  announce(
-    kind: PresenceRecord["kind"],
-    name: string,
-    to = "",
-    staleNotice = LOST_NOTICE,
-  ): void {
-    this.fanOut.announce(kind, name, to, this.nodeId, kind === "login" ? staleNotice : "")
+  /**
+   * Tells the other nodes a connection here logged in; whoever was still
+   * listed under the name leaves first, told why by `staleNotice`. Failures
+   * only log.
+   */
+  announceLogin(connectionId: number, name: string, staleNotice = LOST_NOTICE): void {
+    this.fanOut.announce("login", name, "", this.#owner(connectionId), staleNotice)
       .catch((error) => this.#logError("announce", error));
+  }
+
+  /** Tells the other nodes a user here logged out or was renamed; failures only log. */
+  announce(kind: "logout" | "rename", name: string, to = ""): void {
+    this.fanOut.announce(kind, name, to).catch((error) => this.#logError("announce", error));
   }
 
   /** A proxy left a room because a local operator kicked it: the replica changes here too. */
@@ -371,7 +376,7 @@ export class Cluster implements ClusterLink {
       // reach Redis, say while it was down): they are gone.
       const listed = await this.#usersOf(this.nodeId);
       const stale = listed.filter(({ name }) => !this.#handlers?.isLocal(name));
-      if (stale.length > 0) await this.#sayGone(stale, this.nodeId, LOST_NOTICE);
+      if (stale.length > 0) await this.#sayGone(stale, LOST_NOTICE);
       const dead = await this.#run((client) =>
         client.eval(DEAD_NODES, { keys: [this.#key("online")], arguments: [this.#key("node:")] })
       ) as string[];
@@ -386,7 +391,7 @@ export class Cluster implements ClusterLink {
         if (won !== "OK") continue;
         const users = await this.#usersOf(node);
         this.#options.log.event("cluster-reap", { node, users: users.length });
-        await this.#sayGone(users, node, DEAD_NODE_NOTICE);
+        await this.#sayGone(users, DEAD_NODE_NOTICE);
         this.#replica?.forgetNode(node);
       }
     } catch (error) {
@@ -394,29 +399,26 @@ export class Cluster implements ClusterLink {
     }
   }
 
-  /** The users the online list gives to a node, with their rooms. */
-  async #usersOf(node: string): Promise<{ name: string; rooms: string[] }[]> {
+  /** The users the online list gives to a node, with their connections and rooms. */
+  async #usersOf(node: string): Promise<ListedUser[]> {
     const rows = await this.#run((client) =>
       client.eval(USERS_OF, { keys: [this.#key("online")], arguments: [node, this.#key("rooms:")] })
     ) as [string, string[]][];
-    return rows.map(([name, rooms]) => ({ name, rooms }));
+    return rows.map(([value, rooms]) => ({ ...parseListing(value, ""), rooms }));
   }
 
   /**
    * Tells every room of each user that it left, then every node that it
-   * logged out; each only while `owner` still holds the user.
+   * logged out; each only while the same connection is still listed under
+   * the name (someone who logged in since, even on the same node, stays).
    */
-  async #sayGone(
-    users: readonly { name: string; rooms: readonly string[] }[],
-    owner: string,
-    notice: string,
-  ): Promise<void> {
+  async #sayGone(users: readonly ListedUser[], notice: string): Promise<void> {
     // Sent all at once, in order (one connection keeps it): each user's
     // departures, then its logout. Each departure is appended once at most.
     // A few hundred users at a time, so the connection's queue stays short.
     for (let first = 0; first < users.length; first += REAP_BATCH_USERS) {
       const sent: Promise<void>[] = [];
-      for (const { name, rooms } of users.slice(first, first + REAP_BATCH_USERS)) {
+      for (const { name, rooms, owner } of users.slice(first, first + REAP_BATCH_USERS)) {
         for (const room of [...rooms].sort()) {
           const draft = { room, kind: "disconnect", from: name, to: "", text: notice } as const;
           sent.push(this.fanOut.publishAs(draft, owner));

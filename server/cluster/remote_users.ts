@@ -13,7 +13,7 @@ import type { ChatEvent } from "../../protocol/events.ts";
 import type { HubUser } from "../hub/hub.ts";
 import type { NameDirectory } from "../hub/name_directory.ts";
 import type { Rooms } from "../hub/rooms.ts";
-import type { ClusterSnapshot, PresenceRecord } from "./stream_fan_out.ts";
+import type { ListedUser, PresenceRecord } from "./stream_fan_out.ts";
 
 /** A user on another node: a name, its node and its rooms. Events for it are delivered there. */
 export class RemoteUser implements HubUser {
@@ -82,7 +82,10 @@ export class RemoteUsers {
    * @param snapshot From {@linkcode StreamFanOut.start}.
    * @param ownNode This node's id: its own entries (left by an earlier run) are skipped.
    */
-  load(snapshot: Pick<ClusterSnapshot, "users">, ownNode: string): void {
+  load(
+    snapshot: { readonly users: readonly Omit<ListedUser, "owner">[] },
+    ownNode: string,
+  ): void {
     for (const { name, node, rooms } of snapshot.users) {
       if (node === ownNode) continue;
       const user = this.#login(name, node);

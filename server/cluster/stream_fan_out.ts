@@ -43,11 +43,20 @@ export interface PresenceRecord {
   readonly node: string;
 }
 
+/** A user the online list names: on which node, by which connection, in which rooms. */
+export interface ListedUser {
+  readonly name: string;
+  readonly node: string;
+  /** The connection, `node/id`: a departure said for this user holds for it only. */
+  readonly owner: string;
+  readonly rooms: string[];
+}
+
 /** Who was online where, and in which rooms, as of a stream position. */
 export interface ClusterSnapshot {
   /** The id of the last event the snapshot includes; read on from it. */
   readonly position: string;
-  readonly users: readonly { name: string; node: string; rooms: string[] }[];
+  readonly users: readonly ListedUser[];
   /** The shared tables (accounts, bans, …): each key's JSON value. */
   readonly tables: Readonly<Record<string, ReadonlyMap<string, string>>>;
 }
@@ -105,16 +114,22 @@ export type SilentDraft = EventDraft;
  * Appends one entry and keeps the bookkeeping with it.
  * KEYS: events, history of the room, online hash, rooms of `from`, rooms of `to`.
  * ARGV: kind, room, from, to, text, node, silent, history length, events
- * length, `from`'s name key, `to`'s name key, for a departure the node
- * that must still hold the user (else nothing is appended: the name is
- * someone else's now), the history's longest age in milliseconds, and the
- * oldest id it keeps.
+ * length, `from`'s name key, `to`'s name key, for a departure the node or
+ * the connection (`node/id`) that must still hold the user (else nothing
+ * is appended: the name is someone else's now), the history's longest age
+ * in milliseconds, the oldest id it keeps, and for a login the connection
+ * (`node/id`) the user is listed under.
+ *
+ * The online hash maps each name key to `node/id LF name`.
  */
 const PUBLISH = `
 local kind, room, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if ARGV[12] ~= '' then
   local held = redis.call('HGET', KEYS[3], ARGV[10])
-  if not held or string.sub(held, 1, #ARGV[12] + 1) ~= ARGV[12] .. '\\n' then return false end
+  local holder = held and string.match(held, '^([^\\n]*)\\n')
+  if not holder or (holder ~= ARGV[12] and string.sub(holder, 1, #ARGV[12] + 1) ~= ARGV[12] .. '/') then
+    return false
+  end
 end
 -- A login evicts whoever is still listed under the name (a dead node's user
 -- not reaped yet, a replaced session whose departure is on its way): they
@@ -148,14 +163,16 @@ if kind == 'message' or kind == 'action' then
 elseif kind == 'join' then
   redis.call('SADD', KEYS[4], room)
 elseif kind == 'login' then
-  redis.call('HSET', KEYS[3], ARGV[10], ARGV[6] .. '\\n' .. from)
+  redis.call('HSET', KEYS[3], ARGV[10], ARGV[15] .. '\\n' .. from)
   redis.call('DEL', KEYS[4])
 elseif kind == 'logout' then
   redis.call('HDEL', KEYS[3], ARGV[10])
   redis.call('DEL', KEYS[4])
 elseif kind == 'rename' then
+  local held = redis.call('HGET', KEYS[3], ARGV[10])
+  local holder = held and string.match(held, '^([^\\n]*)\\n') or ARGV[6]
   redis.call('HDEL', KEYS[3], ARGV[10])
-  redis.call('HSET', KEYS[3], ARGV[11], ARGV[6] .. '\\n' .. to)
+  redis.call('HSET', KEYS[3], ARGV[11], holder .. '\\n' .. to)
   if KEYS[4] ~= KEYS[5] and redis.call('EXISTS', KEYS[4]) == 1 then
     redis.call('RENAME', KEYS[4], KEYS[5])
   end
@@ -213,6 +230,20 @@ const READ_COUNT = 1000;
 
 /** Waits between failed reads: from 100 ms, doubling, to 5 s. */
 const BACKOFF_MS = [100, 200, 400, 800, 1600, 3200, 5000];
+
+/** What the append script is given (see `PUBLISH`). */
+interface AppendedEntry {
+  readonly kind: string;
+  readonly room: string;
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly silent: boolean;
+  /** For a departure: the node or connection that must still hold the user; else empty. */
+  readonly owner: string;
+  /** For a login: the connection (`node/id`) the user is listed under. */
+  readonly listedAs?: string;
+}
 
 /** An entry as node-redis 5 returns it from XREAD. */
 interface StreamEntries {
@@ -293,10 +324,10 @@ export class StreamFanOut implements FanOut {
     };
     return {
       position,
-      users: rows.map(([key, value, rooms]) => {
-        const [node = "", name = key] = value.split("\n");
-        return { name, node, rooms: [...rooms].sort() };
-      }),
+      users: rows.map(([key, value, rooms]) => ({
+        ...parseListing(value, key),
+        rooms: [...rooms].sort(),
+      })),
       tables: Object.fromEntries(
         SHARED_TABLES.map((table, index) => [table, rowsOf(tables[index])]),
       ),
@@ -376,7 +407,7 @@ export class StreamFanOut implements FanOut {
    */
   async publishAs(draft: SilentDraft, owner: string): Promise<void> {
     const { kind, room, from, to, text } = draft;
-    await this.#append(kind, room, from, to, text, draft.silent ?? false, owner);
+    await this.#append({ kind, room, from, to, text, silent: draft.silent ?? false, owner });
   }
 
   /**
@@ -385,6 +416,8 @@ export class StreamFanOut implements FanOut {
    * A login's `text` is what the others are told of whoever was still
    * listed under the name, who leaves first.
    *
+   * @param owner For a logout, the node or connection (`node/id`) that
+   * must still hold the user; for a login, the connection it is listed under.
    * @throws The failure, when Redis did not take it.
    */
   async announce(
@@ -394,7 +427,16 @@ export class StreamFanOut implements FanOut {
     owner = this.#options.nodeId,
     text = "",
   ): Promise<void> {
-    await this.#append(kind, "", name, to, text, true, kind === "logout" ? owner : "");
+    await this.#append({
+      kind,
+      room: "",
+      from: name,
+      to,
+      text,
+      silent: true,
+      owner: kind === "logout" ? owner : "",
+      listedAs: kind === "login" ? owner : "",
+    });
   }
 
   subscribe(listener: EventListener): void {
@@ -408,15 +450,8 @@ export class StreamFanOut implements FanOut {
     await this.#reading;
   }
 
-  #append(
-    kind: string,
-    room: string,
-    from: string,
-    to: string,
-    text: string,
-    silent: boolean,
-    owner: string,
-  ): Promise<unknown> {
+  #append(entry: AppendedEntry): Promise<unknown> {
+    const { kind, room, from, to, text, silent, owner } = entry;
     const { nodeId, historyLength, eventsLength, commandTimeoutMs } = this.#options;
     const fromKey = from === "" ? "" : nameKey(from);
     const toKey = to === "" ? "" : nameKey(to);
@@ -446,6 +481,7 @@ export class StreamFanOut implements FanOut {
           String(
             Math.max(0, Date.now() - (this.#options.historyMaxAgeMs ?? DEFAULT_HISTORY_MAX_AGE_MS)),
           ),
+          entry.listedAs || nodeId,
         ],
       }),
       commandTimeoutMs,
@@ -544,6 +580,18 @@ export class StreamFanOut implements FanOut {
     // After the delivery: a user kicked here sees the kick, as on a server on its own.
     if (!own) this.#options.onRemote?.(event, node);
   }
+}
+
+/**
+ * Reads an online list value, `node/id LF name` (`node LF name` as written
+ * before connections were listed).
+ */
+export function parseListing(value: string, fallbackName: string): Omit<ListedUser, "rooms"> {
+  const newline = value.indexOf("\n");
+  const owner = newline === -1 ? value : value.slice(0, newline);
+  const name = newline === -1 ? fallbackName : value.slice(newline + 1);
+  const slash = owner.indexOf("/");
+  return { name, owner, node: slash === -1 ? owner : owner.slice(0, slash) };
 }
 
 /** The promise, or a rejection after `ms` milliseconds. */

@@ -107,16 +107,16 @@ Deno.test("interleaved bursts from two nodes: both deliver one identical sequenc
 Deno.test("a node starting late gets a snapshot that agrees with where it starts reading", async () => {
   await using redis = await RedisServer.start();
   await using a = await startNode(redis, "a");
-  await a.fanOut.announce("login", "Alice");
+  await a.fanOut.announce("login", "Alice", "", "a/1");
   a.fanOut.publish({ room: "#lobby", kind: "join", from: "Alice", to: "", text: "" });
   a.fanOut.publish({ room: "#rust", kind: "join", from: "Alice", to: "", text: "" });
-  await a.fanOut.announce("login", "Bob");
+  await a.fanOut.announce("login", "Bob", "", "a/2");
   a.fanOut.publish({ room: "#lobby", kind: "join", from: "Bob", to: "", text: "" });
   await a.waitFor(3);
   await using b = await startNode(redis, "b");
   assert.deepEqual(b.snapshot.users.toSorted((x, y) => x.name.localeCompare(y.name)), [
-    { name: "Alice", node: "a", rooms: ["#lobby", "#rust"] },
-    { name: "Bob", node: "a", rooms: ["#lobby"] },
+    { name: "Alice", node: "a", owner: "a/1", rooms: ["#lobby", "#rust"] },
+    { name: "Bob", node: "a", owner: "a/2", rooms: ["#lobby"] },
   ]);
   assert.equal(b.snapshot.position, a.delivered.at(-1)!.id);
   // After the snapshot, B hears of A's changes as remote entries, its own not.
@@ -131,7 +131,51 @@ Deno.test("a node starting late gets a snapshot that agrees with where it starts
   ]);
   await a.fanOut.announce("logout", "Alice");
   await using c = await startNode(redis, "c");
-  assert.deepEqual(c.snapshot.users, [{ name: "Robert", node: "a", rooms: ["#lobby"] }]);
+  assert.deepEqual(c.snapshot.users, [
+    { name: "Robert", node: "a", owner: "a/2", rooms: ["#lobby"] },
+  ]);
+});
+
+Deno.test("a departure said for a connection holds for it only; a login evicts whoever is still listed, once", async () => {
+  await using redis = await RedisServer.start();
+  await using a = await startNode(redis, "a");
+  await using b = await startNode(redis, "b");
+  const leave = {
+    room: "#lobby",
+    kind: "disconnect",
+    from: "alice",
+    to: "",
+    text: "gone",
+  } as const;
+  await a.fanOut.announce("login", "alice", "", "a/1");
+  a.fanOut.publish({ room: "#lobby", kind: "join", from: "alice", to: "", text: "" });
+  await a.waitFor(1);
+  // A reaper that read an older listing (a/7) says nothing for a/1.
+  await a.fanOut.publishAs(leave, "a/7");
+  // Alice logs in on b while a/1 is still listed: a/1 leaves #lobby first, once.
+  await b.fanOut.announce("login", "alice", "", "b/3", "logged in again elsewhere");
+  b.fanOut.publish({ room: "#lobby", kind: "join", from: "alice", to: "", text: "" });
+  // Late departures of a/1, by its node or by its connection, say nothing now.
+  a.fanOut.publish(leave);
+  await a.fanOut.publishAs(leave, "a/1");
+  await a.fanOut.publishAs(leave, "b/3/"); // not a prefix of the connection, only of its node
+  await b.waitFor(3);
+  b.fanOut.publish(message("bob", "after"));
+  await b.waitFor(4);
+  assert.deepEqual(b.delivered.map(({ kind, from, text }) => [kind, from, text]), [
+    ["join", "alice", ""],
+    ["disconnect", "alice", "logged in again elsewhere"],
+    ["join", "alice", ""],
+    ["message", "bob", "after"],
+  ]);
+  // The one who is listed now can still leave.
+  await b.fanOut.publishAs(leave, "b/3");
+  await b.waitFor(5);
+  assert.deepEqual(b.delivered.at(-1), {
+    ...b.delivered.at(-1)!,
+    kind: "disconnect",
+    text: "gone",
+  });
 });
 
 Deno.test("silent events reach replicas only; history goes to the room's stream under the same id", async () => {
