@@ -354,8 +354,12 @@ export function resolveServeCommand(command: ServeCommand): ServerOptions {
   };
 }
 
+/** How long a graceful shutdown may take before the process ends anyway. */
+const SHUTDOWN_DEADLINE_MS = 15_000;
+
 /**
- * Runs the server until SIGINT or SIGTERM, then shuts it down gracefully.
+ * Runs the server until SIGINT or SIGTERM, then shuts it down gracefully
+ * (within 15 s; a second signal ends it at once).
  *
  * @param command The parsed command.
  * @returns The exit code: 0 after a graceful shutdown.
@@ -370,7 +374,18 @@ export async function runServe(command: ServeCommand): Promise<number> {
   try {
     const server = await serve(resolveServeCommand(command));
     await stopRequested;
-    await server.shutdown();
+    // A second signal, or a shutdown stuck past the deadline, ends the process anyway.
+    const { promise: forced, resolve: force } = Promise.withResolvers<string>();
+    const onSecondSignal = () => force("a second signal");
+    for (const signal of signals) Deno.addSignalListener(signal, onSecondSignal);
+    const deadline = setTimeout(
+      () => force(`${SHUTDOWN_DEADLINE_MS / 1000} s`),
+      SHUTDOWN_DEADLINE_MS,
+    );
+    const cut = await Promise.race([server.shutdown().then(() => undefined), forced]);
+    clearTimeout(deadline);
+    for (const signal of signals) Deno.removeSignalListener(signal, onSecondSignal);
+    if (cut !== undefined) throw new Error(`the shutdown did not finish (cut short after ${cut})`);
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, requestStop);
   }

@@ -349,7 +349,19 @@ export class Cluster implements ClusterLink {
     await this.#reaping;
     this.#leases.close();
     await this.fanOut.close();
-    await Promise.all(this.#clients.map((client) => client.quit().catch(() => client.destroy())));
+    await Promise.all(this.#clients.map(async (client) => {
+      // QUIT waits for a reconnection that may never come: only a connected
+      // client says goodbye, within the command timeout; the rest are cut.
+      if (client.isReady) {
+        try {
+          await this.#run(() => client.quit());
+          return;
+        } catch {
+          // Redis went away meanwhile, or did not answer in time.
+        }
+      }
+      if (client.isOpen) client.destroy();
+    }));
   }
 
   /** A claim's owner: the connection (its renames re-claim under the same owner). */

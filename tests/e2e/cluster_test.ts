@@ -478,6 +478,19 @@ Deno.test("the right password takes a registered name held on a killed node with
   await Promise.all([fresh.close(), bob.close()]);
 });
 
+Deno.test("a node whose Redis is gone shuts down on SIGTERM at once, with no error", async () => {
+  await using redis = await RedisServer.start();
+  await using nodes = await startCluster(redis);
+  const alice = await login(nodes[0]!, "alice");
+  await redis.kill();
+  const started = performance.now();
+  const status = await nodes[0]!.stop("SIGTERM");
+  assert.equal(status.code, 0, nodes[0]!.stderr.lines.join("\n"));
+  assert.ok(performance.now() - started < 5000, "within the command timeout and a read");
+  assert.deepEqual(nodes[0]!.stderr.lines.filter((line) => line.startsWith("nanochat:")), []);
+  await alice.close();
+});
+
 Deno.test("DEBUG SLEEP shorter than the lease: lines wait and arrive, nobody is dropped", async () => {
   await using redis = await RedisServer.start({ aof: true });
   await using nodes = await startCluster(redis, ["--name-lease", "9"]);
