@@ -9,17 +9,19 @@
  *   (c50) 1,000 receivers, 50 messages/s for 10 s: latency p50, p99
  *
  * The latency the Redis hop adds is the cluster's (c50) p50 less one
- * node's, from the same run. Every nanochat node runs with its protections
+ * node's, from the same run. With `--probe`, (c50) is measured by the
+ * compiled latency probe (`bench/probe/`) instead of the JavaScript tester. Every nanochat node runs with its protections
  * raised for the load test, as in `deno task bench`; the cluster's Redis
  * keeps nothing on disk, like the pub/sub baseline.
  *
- * Usage: deno task bench:cluster [--runs N] [--only a,b,c50] [--workers N] [--json]
+ * Usage: deno task bench:cluster [--runs N] [--only a,b,c50] [--workers N] [--probe] [--json]
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { type BenchResult, runBench } from "../bench/driver.ts";
+import { compileProbe, runProbe } from "../bench/probe/probe.ts";
 import { freePort, NANOCHAT_BENCH_FLAGS, redisServerArgs, waitForPort } from "./bench_servers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -46,8 +48,15 @@ const { values } = parseArgs({
     only: { type: "string", default: "a,b,c50" },
     workers: { type: "string", default: "2" },
     json: { type: "boolean", default: false },
+    probe: { type: "boolean", default: false },
   },
 });
+const probe = values.probe ? await compileProbe() : undefined;
+
+/** What a run gives, whichever tool measured it. */
+type Outcome = Pick<BenchResult, "deliveriesPerSecond" | "lost" | "duplicated" | "reordered"> & {
+  latencyMs: { p50: number; p99: number };
+};
 const runs = Number(values.runs);
 const workers = Number(values.workers);
 const chosen = values.only.split(",") as (keyof typeof WORKLOADS)[];
@@ -110,6 +119,25 @@ async function start(target: Target): Promise<Running> {
   };
 }
 
+/** (c50) through the compiled probe, its connections spread over the target's ports. */
+async function probed(
+  binary: string,
+  running: Running,
+  workload: { receivers: number; senders: number; rate: number },
+): Promise<Outcome> {
+  const result = await runProbe(binary, running.protocol, [running.port, ...running.spread], {
+    ...workload,
+    seconds: 10,
+  });
+  return {
+    deliveriesPerSecond: result.deliveries / 10,
+    lost: result.lost,
+    duplicated: result.duplicated,
+    reordered: 0, // the probe does not check order; the JavaScript tester does
+    latencyMs: { p50: result.p50_ms, p99: result.p99_ms },
+  };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -120,27 +148,33 @@ const say = (text: string) =>
   (values.json ? console.error : console.log)(text);
 
 const targets: Target[] = ["redis", "one node", "3 nodes"];
-const results: Record<string, Record<Target, BenchResult[]>> = {};
-say(`${runs} run(s) each, median; load from ${workers} thread(s); 2-core machine, one run`);
+const results: Record<string, Record<Target, Outcome[]>> = {};
+say(
+  `${runs} run(s) each, median; load from ${workers} thread(s)${
+    probe ? ", latency from the compiled probe" : ""
+  }; 2-core machine, one run`,
+);
 for (const id of chosen) {
   const workload = WORKLOADS[id];
-  const byTarget = { redis: [], "one node": [], "3 nodes": [] } as Record<Target, BenchResult[]>;
+  const byTarget = { redis: [], "one node": [], "3 nodes": [] } as Record<Target, Outcome[]>;
   results[id] = byTarget;
   for (let run = 0; run < runs; run++) {
     for (const target of targets) {
       await using running = await start(target);
-      const result = await runBench({
-        hostname: "127.0.0.1",
-        port: running.port,
-        spread: running.spread,
-        protocol: running.protocol,
-        workers,
-        receivers: workload.receivers,
-        senders: workload.senders,
-        ...("rate" in workload
-          ? { rate: workload.rate, durationSeconds: 10 }
-          : { messages: workload.messages }),
-      });
+      const result: Outcome = probe !== undefined && "rate" in workload
+        ? await probed(probe, running, workload)
+        : await runBench({
+          hostname: "127.0.0.1",
+          port: running.port,
+          spread: running.spread,
+          protocol: running.protocol,
+          workers,
+          receivers: workload.receivers,
+          senders: workload.senders,
+          ...("rate" in workload
+            ? { rate: workload.rate, durationSeconds: 10 }
+            : { messages: workload.messages }),
+        });
       if (result.lost + result.duplicated + result.reordered > 0) {
         say(
           `  ! ${target} (${id}): lost ${result.lost}, duplicated ${result.duplicated}, reordered ${result.reordered}`,

@@ -5,8 +5,10 @@
  * timerfd: its own cost per delivery is a read and a scan, about a
  * microsecond, far below either server's.
  *
- * usage: latency_probe PROTO PORT RECEIVERS SENDERS RATE SECONDS
- *   PROTO  nanochat (the line protocol) or redis (pub/sub), on 127.0.0.1:PORT
+ * usage: latency_probe PROTO PORTS RECEIVERS SENDERS RATE SECONDS
+ *   PROTO  nanochat (the line protocol) or redis (pub/sub)
+ *   PORTS  loopback ports, comma-separated: connections take them in turn
+ *          (the nodes of a cluster)
  *
  * Receivers log in (or SUBSCRIBE) one after the other; then message n is
  * due at n / RATE seconds (open loop) and sent by sender n mod SENDERS,
@@ -38,6 +40,7 @@
 #define LINE_MAX 256
 #define SETTLE_US (5 * 1000 * 1000)
 #define START_DELAY_US (200 * 1000)
+#define MAX_PORTS 16
 
 struct receiver {
   char line[LINE_MAX];
@@ -147,13 +150,20 @@ static double percentile_ms(double fraction) {
 
 int main(int argc, char **argv) {
   if (argc != 7) {
-    fprintf(stderr, "usage: latency_probe nanochat|redis PORT RECEIVERS SENDERS RATE SECONDS\n");
+    fprintf(stderr, "usage: latency_probe nanochat|redis PORTS RECEIVERS SENDERS RATE SECONDS\n");
     return 2;
   }
   int redis = strcmp(argv[1], "redis") == 0;
-  int port = atoi(argv[2]), receivers = atoi(argv[3]), senders = atoi(argv[4]);
+  int ports[MAX_PORTS], port_count = 0;
+  for (char *cursor = argv[2]; port_count < MAX_PORTS; cursor++) {
+    ports[port_count++] = atoi(cursor);
+    cursor = strchr(cursor, ',');
+    if (cursor == NULL) break;
+  }
+  int port = ports[0], receivers = atoi(argv[3]), senders = atoi(argv[4]);
   double rate = atof(argv[5]), seconds = atof(argv[6]);
   uint32_t messages = (uint32_t)(rate * seconds);
+  for (int i = 0; i < port_count; i++) port = ports[i] < port ? ports[i] : port;
   if ((!redis && strcmp(argv[1], "nanochat") != 0) || port <= 0 || receivers <= 0 || senders <= 0 ||
       rate <= 0 || messages == 0) {
     fprintf(stderr, "latency_probe: bad arguments\n");
@@ -166,7 +176,7 @@ int main(int argc, char **argv) {
 
   char text[128];
   for (int i = 0; i < receivers + senders; i++) {
-    fds[i] = connect_to(port);
+    fds[i] = connect_to(ports[i % port_count]);
     if (i < receivers) {
       state[i].seen = calloc(messages / 8 + 1, 1);
       if (state[i].seen == NULL) fail("calloc");

@@ -46,20 +46,21 @@ export async function compileProbe(): Promise<string> {
 }
 
 /**
- * Runs the probe once against a server on a loopback port.
+ * Runs the probe once against a server on a loopback port (or several
+ * ports, which the connections take in turn: a cluster's nodes).
  *
  * @throws {Error} With the probe's message, when it fails.
  */
 export async function runProbe(
   binary: string,
   protocol: "nanochat" | "redis",
-  port: number,
+  port: number | readonly number[],
   load: ProbeLoad,
 ): Promise<ProbeResult> {
   const { success, stdout, stderr } = await new Deno.Command(binary, {
     args: [
       protocol,
-      String(port),
+      [port].flat().join(","),
       String(load.receivers),
       String(load.senders),
       String(load.rate),

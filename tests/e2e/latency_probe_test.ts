@@ -29,6 +29,23 @@ Deno.test("the latency probe counts every delivery from Redis pub/sub once", asy
   assert.deepEqual([result.lost, result.duplicated], [0, 0]);
 });
 
+Deno.test("the latency probe spreads its connections over several ports in turn", async () => {
+  // Two servers that know nothing of each other: each receiver hears only the sender on its port.
+  await using first = await startServer();
+  await using second = await startServer();
+  const result = await runProbe(binary, "nanochat", [first.port, second.port], {
+    receivers: 4,
+    senders: 2,
+    rate: 40,
+    seconds: 0.5,
+  });
+  // Receivers 0 and 2 and sender 0 (even messages) on the first, the rest on the second.
+  assert.equal(result.expected, 4 * 20);
+  assert.equal(result.deliveries, 4 * 10);
+  assert.equal(result.lost, 4 * 10);
+  assert.equal(result.duplicated, 0);
+});
+
 /**
  * A relay speaking just enough of the line protocol that drops message N
  * when N % 10 is 9 and sends it twice when N % 5 is 0.
