@@ -10,8 +10,10 @@
  *   PORTS  loopback ports, comma-separated: connections take them in turn
  *          (the nodes of a cluster)
  *
- * Receivers log in (or SUBSCRIBE) one after the other; then message n is
- * due at n / RATE seconds (open loop) and sent by sender n mod SENDERS,
+ * Receivers log in (or SUBSCRIBE) one after the other; an untimed message
+ * (`~prime~`) from each sender must then reach every receiver, so the server has finished
+ * with the logins (presence notices, a cluster's replicas) before anything
+ * is timed; then message n is due at n / RATE seconds (open loop) and sent by sender n mod SENDERS,
  * carrying its number and the send time. Each receiver checks every message
  * once. The run ends when every delivery arrived, or 5 s after the last send.
  * Prints one line of JSON:
@@ -41,15 +43,18 @@
 #define SETTLE_US (5 * 1000 * 1000)
 #define START_DELAY_US (200 * 1000)
 #define MAX_PORTS 16
+#define PRIME_TIMEOUT_US (60 * 1000 * 1000)
 
 struct receiver {
   char line[LINE_MAX];
   size_t length;
   uint8_t *seen; /* one bit per message */
+  int primed;
 };
 
 static uint32_t *histogram;
 static uint64_t deliveries, duplicated;
+static int primed;
 
 static void fail(const char *what) {
   fprintf(stderr, "latency_probe: %s: %s\n", what, strerror(errno));
@@ -109,6 +114,11 @@ static void read_lines(int fd, int newlines) {
 static void take_line(struct receiver *receiver, const char *line, size_t length, uint32_t messages) {
   const char *mark = memchr(line, '~', length);
   if (mark == NULL) return;
+  if (strncmp(mark, "~prime~", 7) == 0) {
+    if (!receiver->primed) primed++;
+    receiver->primed = 1;
+    return;
+  }
   char *end;
   unsigned long sequence = strtoul(mark + 1, &end, 10);
   if (*end != '.' || sequence >= messages) return;
@@ -204,15 +214,27 @@ int main(int argc, char **argv) {
   struct epoll_event timer_event = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
   if (epoll_ctl(epoll, EPOLL_CTL_ADD, timer, &timer_event) < 0) fail("epoll_ctl");
 
-  uint64_t start = now_us() + START_DELAY_US, expected = (uint64_t)messages * (uint64_t)receivers;
+  uint64_t expected = (uint64_t)messages * (uint64_t)receivers;
   uint32_t next = 0;
   double cpu_start = -1;
   static char buffer[1 << 16];
   struct epoll_event events[256];
+  for (int i = receivers; i < receivers + senders; i++) {
+    if (redis) send_all(fds[i], "PUBLISH probe ~prime~\r\n", 23);
+    else send_all(fds[i], "*~prime~\n", 9);
+  }
+  uint64_t prime_deadline = now_us() + PRIME_TIMEOUT_US, start = 0;
   for (;;) {
     uint64_t now = now_us();
+    if (start == 0) {
+      if (primed == receivers) start = now + START_DELAY_US;
+      else if (now > prime_deadline) {
+        errno = ETIMEDOUT;
+        fail("the untimed first message did not reach every receiver");
+      }
+    }
     /* Every message due by now goes out, each from its sender. */
-    while (next < messages && start + (uint64_t)(next * 1e6 / rate) <= now) {
+    while (start != 0 && next < messages && start + (uint64_t)(next * 1e6 / rate) <= now) {
       if (cpu_start < 0) cpu_start = cpu_ms();
       int length = redis ? snprintf(text, sizeof text, "PUBLISH probe ~%u.%llu~\r\n", next,
                                     (unsigned long long)now_us())
@@ -221,8 +243,12 @@ int main(int argc, char **argv) {
       next++;
     }
     uint64_t last_due = start + (uint64_t)((messages - 1) * 1e6 / rate);
-    if (deliveries >= expected || (next == messages && now > last_due + SETTLE_US)) break;
-    uint64_t wake = next < messages ? start + (uint64_t)(next * 1e6 / rate) : last_due + SETTLE_US;
+    if (start != 0 && (deliveries >= expected || (next == messages && now > last_due + SETTLE_US))) {
+      break;
+    }
+    uint64_t wake = start == 0          ? now + 10 * 1000
+                    : next < messages ? start + (uint64_t)(next * 1e6 / rate)
+                                      : last_due + SETTLE_US;
     struct itimerspec when = {.it_value = {.tv_sec = (time_t)(wake / 1000000u),
                                            .tv_nsec = (long)(wake % 1000000u) * 1000}};
     timerfd_settime(timer, TFD_TIMER_ABSTIME, &when, NULL);
