@@ -1,16 +1,19 @@
 /**
- * `deno task bench:cluster`: the same load against three targets in one
+ * `deno task bench:cluster`: the same load against four targets in one
  * run, each started fresh here: redis-server pub/sub itself, one nanochat
- * node, and a cluster of three nanochat nodes on one redis-server (the
- * load's connections spread over the nodes).
+ * node on its own, one nanochat node in a cluster (every event through its
+ * Redis stream), and a cluster of three nanochat nodes on one redis-server
+ * (the load's connections spread over the nodes).
  *
  *   (a)   100 receivers, 4 senders × 2,000 messages, burst: deliveries/s
  *   (b)   1,000 receivers, 4 senders × 500 messages, burst: deliveries/s
  *   (c50) 1,000 receivers, 50 messages/s for 10 s: latency p50, p99
  *
- * The latency the Redis hop adds is the cluster's (c50) p50 less one
- * node's, from the same run. With `--probe`, (c50) is measured by the
- * compiled latency probe (`bench/probe/`) instead of the JavaScript tester. Every nanochat node runs with its protections
+ * The latency the Redis hop adds is the (c50) p50 of the one node in a
+ * cluster less the one node on its own's, from the same run: the same
+ * process, with and without the stream in between. With `--probe`, (c50)
+ * is measured by the compiled latency probe (`bench/probe/`) instead of
+ * the JavaScript tester. Every nanochat node runs with its protections
  * raised for the load test, as in `deno task bench`; the cluster's Redis
  * keeps nothing on disk, like the pub/sub baseline.
  *
@@ -27,7 +30,7 @@ import { freePort, NANOCHAT_BENCH_FLAGS, redisServerArgs, waitForPort } from "./
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const NANOCHAT_FLAGS = ["--in-memory", ...NANOCHAT_BENCH_FLAGS];
 
-type Target = "redis" | "one node" | "3 nodes";
+type Target = "redis" | "one node" | "1 node on Redis" | "3 nodes";
 
 interface Running extends AsyncDisposable {
   /** The first port, and the others to spread over. */
@@ -104,7 +107,7 @@ async function start(target: Target): Promise<Running> {
   const redisPort = freePort();
   children.push(redisServer(redisPort));
   await waitForPort(redisPort);
-  const ports = [freePort(), freePort(), freePort()];
+  const ports = target === "3 nodes" ? [freePort(), freePort(), freePort()] : [freePort()];
   ports.forEach((port, index) =>
     children.push(
       nanochatNode(port, ["--redis", `redis://127.0.0.1:${redisPort}`, "--node-id", `n${index}`]),
@@ -147,7 +150,7 @@ const say = (text: string) =>
   // deno-lint-ignore no-console -- a report script; with --json the table goes to stderr
   (values.json ? console.error : console.log)(text);
 
-const targets: Target[] = ["redis", "one node", "3 nodes"];
+const targets: Target[] = ["redis", "one node", "1 node on Redis", "3 nodes"];
 const results: Record<string, Record<Target, Outcome[]>> = {};
 say(
   `${runs} run(s) each, median; load from ${workers} thread(s)${
@@ -156,7 +159,10 @@ say(
 );
 for (const id of chosen) {
   const workload = WORKLOADS[id];
-  const byTarget = { redis: [], "one node": [], "3 nodes": [] } as Record<Target, Outcome[]>;
+  const byTarget = Object.fromEntries(targets.map((target) => [target, []])) as unknown as Record<
+    Target,
+    Outcome[]
+  >;
   results[id] = byTarget;
   for (let run = 0; run < runs; run++) {
     for (const target of targets) {
@@ -200,7 +206,8 @@ for (const id of chosen) {
     }`,
   );
   if ("rate" in workload) {
-    const hop = median(byTarget["3 nodes"].map((result) => result.latencyMs.p50)) -
+    // The hop alone: the same single process, with and without the stream in between.
+    const hop = median(byTarget["1 node on Redis"].map((result) => result.latencyMs.p50)) -
       median(byTarget["one node"].map((result) => result.latencyMs.p50));
     say(`${"".padEnd(36)} the Redis hop adds ${hop.toFixed(1)} ms at p50 (target: 1 ms or less)`);
   }
