@@ -74,9 +74,14 @@ export interface ClusterLink {
   /**
    * Claims a name for a connection; `undefined` once claimed, or its
    * holder's name. With `takeOver` (its password was given), the name's
-   * holder on another node is replaced.
+   * holder on another node is replaced; `signal` ends the wait for it.
    */
-  claimName(connectionId: number, name: string, takeOver?: boolean): Promise<string | undefined>;
+  claimName(
+    connectionId: number,
+    name: string,
+    takeOver?: boolean,
+    signal?: AbortSignal,
+  ): Promise<string | undefined>;
   /** Gives a connection's name up. */
   releaseName(connectionId: number, name: string): void;
   /**
@@ -118,6 +123,8 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   #awaitingPassword: string | undefined;
   /** Lines that came while a password was checked, handled after it. */
   #deferred: Frame[] | undefined;
+  /** Aborted when the session ends. */
+  readonly #leaving = new AbortController();
   /** The password work under way (scrypt runs off the event loop); done when resolved. */
   #working: Promise<unknown> | undefined;
   #quitReason = "";
@@ -418,6 +425,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   /** Leaves every room once, telling each why; see {@linkcode SessionHandler.ended}. */
   ended(reason: EndReason): void {
     this.#gone = true;
+    this.#leaving.abort(); // a takeover that waits for a name stops waiting
     if (!this.#present) return;
     this.#present = false;
     const { hub } = this.#options;
@@ -605,7 +613,8 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (cluster === undefined) return this.#enterHere(name);
     // Lines that come meanwhile wait, as during a password check.
     this.#deferred ??= [];
-    const claiming = cluster.claimName(this.#session.id, name, takeOver).then((holder) => {
+    const { signal } = this.#leaving;
+    const claiming = cluster.claimName(this.#session.id, name, takeOver, signal).then((holder) => {
       const deferred = this.#deferred ?? [];
       this.#deferred = undefined;
       if (this.#gone) return holder === undefined && cluster.releaseName(this.#session.id, name);

@@ -273,6 +273,7 @@ export class Cluster implements ClusterLink {
    * asked to give it up, and the claim is tried again until the name is
    * free: within the lease even if the holder's node is dead.
    *
+   * @param signal Aborted when the connection is gone: a takeover stops waiting.
    * @returns `undefined` once claimed, or the name its holder wrote.
    * @throws {ClusterUnavailableError} When Redis does not answer in time, or the node is fenced.
    */
@@ -280,6 +281,7 @@ export class Cluster implements ClusterLink {
     connectionId: number,
     name: string,
     takeOver = false,
+    signal?: AbortSignal,
   ): Promise<string | undefined> {
     const owner = this.#owner(connectionId);
     const deadline = performance.now() + this.#options.leaseMs + this.#leases.marginMs;
@@ -290,12 +292,22 @@ export class Cluster implements ClusterLink {
       if (holder === undefined || !takeOver || nameKey(holder.name) !== nameKey(name)) {
         return holder?.name;
       }
+      // Nobody is waiting any more (the client left, the node shuts down).
+      if (signal?.aborted) return holder.name;
       if (holder.owner !== asked) {
         asked = holder.owner;
         await this.fanOut.askToReplace(holder.owner, holder.name);
       }
       if (performance.now() + wait > deadline) return holder.name;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = setTimeout(done, wait);
+        signal?.addEventListener("abort", done, { once: true });
+      });
     }
   }
 

@@ -689,3 +689,32 @@ Deno.test("expired rooms leave no rows behind: a node started later sees only th
   await user.close();
   await viewer.close();
 });
+
+Deno.test("a password login waiting for a dead node's lease does not hold its node's shutdown up", async () => {
+  await using redis = await RedisServer.start();
+  // The default lease (15 s): a takeover may wait for it and its margin, 20 s.
+  await using nodes = await startCluster(redis);
+  const stale = await login(nodes[0]!, "alice");
+  await stale.send("REGISTER alice-password");
+  assert.match(await stale.readLine(), /^NOTICE registered: /);
+  // n2 knows the account before n1 dies.
+  let asked = "";
+  for (let attempt = 0; attempt < 50 && !asked.startsWith("NOTICE password: "); attempt++) {
+    const probe = await TestClient.login(nodes[1]!.port, "alice");
+    asked = await probe.readLine();
+    await probe.close();
+  }
+  assert.match(asked, /^NOTICE password: alice is registered/);
+  await nodes[0]!.stop("SIGKILL");
+  stale.close().catch(() => {});
+
+  const waiting = await TestClient.login(nodes[1]!.port, "alice alice-password");
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.deepEqual(waiting.unread, [], "still waiting for n1's lease");
+  const started = performance.now();
+  const status = await nodes[1]!.stop("SIGTERM");
+  const elapsed = performance.now() - started;
+  assert.equal(status.code, 0, nodes[1]!.stderr.lines.join("\n"));
+  assert.ok(elapsed < 5000, `stopped in ${Math.round(elapsed)} ms`);
+  await waiting.close();
+});
