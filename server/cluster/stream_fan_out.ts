@@ -443,11 +443,17 @@ export class StreamFanOut implements FanOut {
     this.#listeners.push(listener);
   }
 
-  /** Stops reading; the blocked read ends within `blockMs`. */
+  /**
+   * Stops reading; the blocked read ends within `blockMs`. A Redis that
+   * does not answer at all (stopped, cut off without a reset) is waited for
+   * no longer than that and the command timeout: closing the client ends it.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     this.#wakeBackoff?.();
-    await this.#reading;
+    if (this.#reading === undefined) return;
+    const { blockMs = 1000, commandTimeoutMs } = this.#options;
+    await withTimeout(this.#reading, blockMs + commandTimeoutMs).catch(() => {});
   }
 
   #append(entry: AppendedEntry): Promise<unknown> {

@@ -718,3 +718,27 @@ Deno.test("a password login waiting for a dead node's lease does not hold its no
   assert.ok(elapsed < 5000, `stopped in ${Math.round(elapsed)} ms`);
   await waiting.close();
 });
+
+Deno.test("a node whose Redis hangs (SIGSTOP) shuts down on SIGTERM within seconds, with no error", async () => {
+  await using redis = await RedisServer.start();
+  await using node = await ServerProcess.start(["--redis", redis.url, "--node-id", "n1"]);
+  await node.stderr.waitFor(/ cluster node=n1$/);
+  const alice = await login(node, "alice");
+  const client = await redis.client();
+  const pid = Number(/process_id:(\d+)/.exec(await client.info("server"))![1]);
+  await client.quit();
+  Deno.kill(pid, "SIGSTOP");
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the node's read is blocked
+    const started = performance.now();
+    const status = await node.stop("SIGTERM");
+    const elapsed = performance.now() - started;
+    assert.equal(status.code, 0, node.stderr.lines.join("\n"));
+    // A blocked read, a QUIT and a reap, each within the command timeout (2 s) and a block (1 s).
+    assert.ok(elapsed < 9000, `stopped in ${Math.round(elapsed)} ms`);
+    assert.deepEqual(node.stderr.lines.filter((line) => line.startsWith("nanochat:")), []);
+  } finally {
+    Deno.kill(pid, "SIGCONT");
+  }
+  await alice.close();
+});
