@@ -89,8 +89,11 @@ export interface ClusterLink {
    * the departure of whoever was still listed under the name.
    */
   announceLogin(connectionId: number, name: string, staleNotice?: string): void;
-  /** Tells the other nodes a user logged out or was renamed. */
-  announce(kind: "logout" | "rename", name: string, to?: string): void;
+  /**
+   * Tells the other nodes a user logged out or was renamed; resolves once
+   * it is told (or failed).
+   */
+  announce(kind: "logout" | "rename", name: string, to?: string): Promise<void>;
   /** Forgets a proxy of another node's user whose name this node now holds (the replica lags). */
   forgetStale(user: RemoteUser): void;
   /** A proxy left a room because a local operator kicked it. */
@@ -387,12 +390,14 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
         return cluster.releaseName(this.#session.id, newName);
       }
       if (holder !== undefined) return this.#error(takenError(newName, holder));
-      const refusal = this.#renameHere(oldName, newName);
+      // Told before the notices: whoever is still listed under the new name leaves first.
+      const refusal = this.#renameHere(oldName, newName, () => {
+        void cluster.announce("rename", oldName, newName);
+      });
       if (refusal !== undefined) {
         cluster.releaseName(this.#session.id, newName);
         return this.#error(refusal);
       }
-      cluster.announce("rename", oldName, newName);
       // The old claim is the new one when only letters' case changed and the skeleton did not.
       const sameClaim = nameKey(oldName) === nameKey(newName) &&
         nameSkeleton(oldName) === nameSkeleton(newName);
@@ -402,8 +407,11 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     return undefined;
   }
 
-  /** Takes a new name in this node's directory and tells the rooms. */
-  #renameHere(oldName: string, newName: string): ProtocolError | undefined {
+  /**
+   * Takes a new name in this node's directory and tells the rooms (after
+   * `taken`, called once the name is this user's).
+   */
+  #renameHere(oldName: string, newName: string, taken?: () => void): ProtocolError | undefined {
     const { hub, log, cluster } = this.#options;
     let holder = hub.directory.rename(oldName, newName, this);
     if (holder !== undefined && cluster !== undefined && !(holder instanceof ChatUser)) {
@@ -415,6 +423,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     for (const room of this.#rooms) hub.rooms.leave(room, this);
     this.#name = newName;
     for (const room of this.#rooms) hub.rooms.join(room, this);
+    taken?.();
     log.event("nick", { conn: this.#session.id, name: oldName, to: newName });
     for (const room of this.#rooms) {
       hub.publish({ room, kind: "nick", from: oldName, to: newName, text: "" });
@@ -447,7 +456,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     }
     const { cluster } = this.#options;
     if (cluster !== undefined) {
-      cluster.announce("logout", name);
+      void cluster.announce("logout", name);
       cluster.releaseName(this.#session.id, name);
     }
   }

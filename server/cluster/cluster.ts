@@ -337,9 +337,14 @@ export class Cluster implements ClusterLink {
       .catch((error) => this.#logError("announce", error));
   }
 
-  /** Tells the other nodes a user here logged out or was renamed; failures only log. */
-  announce(kind: "logout" | "rename", name: string, to = ""): void {
-    this.fanOut.announce(kind, name, to).catch((error) => this.#logError("announce", error));
+  /**
+   * Tells the other nodes a user here logged out or was renamed (whoever
+   * was still listed under the new name leaves first); failures only log.
+   */
+  announce(kind: "logout" | "rename", name: string, to = ""): Promise<void> {
+    const staleNotice = kind === "rename" ? LOST_NOTICE : "";
+    return this.fanOut.announce(kind, name, to, this.nodeId, staleNotice)
+      .catch((error) => this.#logError("announce", error));
   }
 
   /** A proxy left a room because a local operator kicked it: the replica changes here too. */

@@ -185,7 +185,14 @@ export class RemoteUsers {
     if (user === undefined) return;
     // Rooms keep their members sorted by name: out under the old one, in under the new.
     for (const room of user.rooms) this.#hub.rooms.leave(room, user);
-    if (this.#hub.directory.rename(oldName, newName, user) !== undefined) {
+    let holder = this.#hub.directory.rename(oldName, newName, user);
+    if (holder instanceof RemoteUser) {
+      // A proxy of a user who gave the name up (a dead node's, not reaped
+      // yet): the cluster gave it to this one, so it is gone.
+      this.#logout(holder.name);
+      holder = this.#hub.directory.rename(oldName, newName, user);
+    }
+    if (holder !== undefined) {
       this.#options.onConflict?.(newName, user.node);
     } else {
       user.name = newName;

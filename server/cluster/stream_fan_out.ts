@@ -118,7 +118,9 @@ export type SilentDraft = EventDraft;
  * the connection (`node/id`) that must still hold the user (else nothing
  * is appended: the name is someone else's now), the history's longest age
  * in milliseconds, the oldest id it keeps, and for a login the connection
- * (`node/id`) the user is listed under.
+ * (`node/id`) the user is listed under. A login's or a rename's text is
+ * what the others are told of whoever was still listed under the name it
+ * takes, who leaves first.
  *
  * The online hash maps each name key to `node/id LF name`.
  */
@@ -131,18 +133,22 @@ if ARGV[12] ~= '' then
     return false
   end
 end
--- A login evicts whoever is still listed under the name (a dead node's user
--- not reaped yet, a replaced session whose departure is on its way): they
--- leave each room first, once, told why by the login's text.
-if kind == 'login' then
-  local stale = redis.call('HGET', KEYS[3], ARGV[10])
+-- A login, or a rename to another name, evicts whoever is still listed
+-- under the name it takes (a dead node's user not reaped yet, a replaced
+-- session whose departure is on its way): they leave each room first, once,
+-- told why by the entry's text.
+if kind == 'login' or (kind == 'rename' and ARGV[11] ~= ARGV[10]) then
+  local key, roomsKey, name = ARGV[10], KEYS[4], from
+  if kind == 'rename' then key, roomsKey, name = ARGV[11], KEYS[5], to end
+  local stale = redis.call('HGET', KEYS[3], key)
   if stale then
-    local staleName = string.match(stale, '\\n(.*)$') or from
-    for _, staleRoom in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+    local staleName = string.match(stale, '\\n(.*)$') or name
+    for _, staleRoom in ipairs(redis.call('SMEMBERS', roomsKey)) do
       redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[9], '*',
         'kind', 'disconnect', 'room', staleRoom, 'from', staleName, 'to', '', 'text', ARGV[5],
         'node', ARGV[6], 'silent', '')
     end
+    redis.call('DEL', roomsKey)
   end
 end
 -- A departure from a room is appended once: only by whoever removes it from the user's rooms.

@@ -742,3 +742,48 @@ Deno.test("a node whose Redis hangs (SIGSTOP) shuts down on SIGTERM within secon
   }
   await alice.close();
 });
+
+Deno.test("a rename into the name of a killed node's user not reaped yet: that user leaves once, everywhere, and the renamed user is known by the new name", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "2"]);
+  const watcher = await TestClient.login(nodes[2]!.port, "watcher"); // sees presence notices
+  assert.match(await watcher.readLine(), /^NOTICE welcome: /);
+  const bob = await login(nodes[0]!, "bob");
+  assert.equal(await watcher.readLine(), "NOTICE join: bob joined");
+  const alice = await login(nodes[1]!, "alice");
+  assert.equal(await watcher.readLine(), "NOTICE join: alice joined");
+  await whoUntil(watcher, "WHO 3: alice bob watcher");
+
+  await nodes[0]!.stop("SIGKILL");
+  bob.close().catch(() => {});
+  // n1's last heartbeat came a little after its last renewal of bob's lease:
+  // bob's name is free a moment before n1 is reaped.
+  const client = await redis.client();
+  try {
+    await client.set("nanochat:node:n1", "1", { PX: 4000 });
+  } finally {
+    await client.quit();
+  }
+  // alice renames to bob as soon as the name is free (her own node shows it at once).
+  alice.ignore(/^((#\S+ )?NOTICE (join|part|quit|disconnect|nick): |ERROR name-taken: )/);
+  let who = "";
+  for (let attempt = 0; attempt < 60 && who !== "WHO 2: bob watcher"; attempt++) {
+    await alice.send("NICK bob");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await alice.send("WHO");
+    who = await alice.readLine();
+  }
+  assert.equal(who, "WHO 2: bob watcher");
+  // The old bob leaves once (said by the rename, or by the reaper), then alice is bob.
+  assert.deepEqual(await watcher.readLines(2), [
+    "NOTICE disconnect: bob was disconnected (connection lost)",
+    "NOTICE nick: alice is now bob",
+  ]);
+  await whoUntil(watcher, "WHO 2: bob watcher");
+  // Past n1's reaping: nothing more is said, and the replica still agrees.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  await watcher.send("PING done");
+  assert.equal(await watcher.readLine(), "PONG done");
+  await whoUntil(watcher, "WHO 2: bob watcher");
+  await Promise.all([alice.close(), watcher.close()]);
+});
