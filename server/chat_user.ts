@@ -391,8 +391,9 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       }
       if (holder !== undefined) return this.#error(takenError(newName, holder));
       // Told before the notices: whoever is still listed under the new name leaves first.
+      let renamed = Promise.resolve();
       const refusal = this.#renameHere(oldName, newName, () => {
-        void cluster.announce("rename", oldName, newName);
+        renamed = cluster.announce("rename", oldName, newName);
       });
       if (refusal !== undefined) {
         cluster.releaseName(this.#session.id, newName);
@@ -401,7 +402,9 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
       // The old claim is the new one when only letters' case changed and the skeleton did not.
       const sameClaim = nameKey(oldName) === nameKey(newName) &&
         nameSkeleton(oldName) === nameSkeleton(newName);
-      if (!sameClaim) cluster.releaseName(this.#session.id, oldName);
+      // Given up once the rename is in Redis (the lease and the entry go by different
+      // connections): a login under the old name must not find this user still listed.
+      if (!sameClaim) return renamed.then(() => cluster.releaseName(this.#session.id, oldName));
     }, () => this.#error(ServerError.clusterUnavailable("Your name was not changed")));
     this.#working = Promise.all([this.#working, claiming]);
     return undefined;

@@ -787,3 +787,134 @@ Deno.test("a rename into the name of a killed node's user not reaped yet: that u
   await whoUntil(watcher, "WHO 2: bob watcher");
   await Promise.all([alice.close(), watcher.close()]);
 });
+
+/**
+ * A TCP relay to Redis that, once armed, holds back for `delayMs` each
+ * chunk a client sends that contains `marker` (and, behind it, the rest of
+ * that connection's bytes): one command of one node made slow, the others not.
+ */
+class DelayingRelay implements AsyncDisposable {
+  readonly #listener: Deno.Listener;
+  readonly #conns = new Set<Deno.Conn>();
+  readonly #marker: string;
+  readonly #delayMs: number;
+  readonly #accepting: Promise<void>;
+  #armed = false;
+
+  private constructor(listener: Deno.Listener, target: number, marker: string, delayMs: number) {
+    this.#listener = listener;
+    this.#marker = marker;
+    this.#delayMs = delayMs;
+    this.#accepting = this.#accept(target);
+  }
+
+  static start(target: number, marker: string, delayMs: number): DelayingRelay {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    return new DelayingRelay(listener, target, marker, delayMs);
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${(this.#listener.addr as Deno.NetAddr).port}`;
+  }
+
+  arm(): void {
+    this.#armed = true;
+  }
+
+  async #accept(target: number): Promise<void> {
+    try {
+      for await (const client of this.#listener) {
+        const upstream = await Deno.connect({ hostname: "127.0.0.1", port: target });
+        this.#conns.add(client).add(upstream);
+        void this.#pump(client, upstream, true);
+        void this.#pump(upstream, client, false);
+      }
+    } catch {
+      // Closed.
+    }
+  }
+
+  async #pump(from: Deno.Conn, to: Deno.Conn, inspect: boolean): Promise<void> {
+    const buffer = new Uint8Array(64 * 1024);
+    const decoder = new TextDecoder("latin1");
+    try {
+      for (;;) {
+        const read = await from.read(buffer);
+        if (read === null) break;
+        const chunk = buffer.slice(0, read);
+        if (inspect && this.#armed && decoder.decode(chunk).includes(this.#marker)) {
+          await new Promise((resolve) => setTimeout(resolve, this.#delayMs));
+        }
+        for (let written = 0; written < chunk.length;) {
+          written += await to.write(chunk.subarray(written));
+        }
+      }
+    } catch {
+      // Either side went away.
+    }
+    for (const conn of [from, to]) {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+      this.#conns.delete(conn);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#listener.close();
+    await this.#accepting;
+    for (const conn of this.#conns) {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+}
+
+Deno.test("a rename slow to reach Redis: the old name is not given up before it, so whoever takes the name next is neither evicted by it nor renamed with it", async () => {
+  await using redis = await RedisServer.start();
+  // n1 reaches Redis through a relay that can make its rename entries slow; n2 and n3 directly.
+  await using relay = DelayingRelay.start(redis.port, "$6\r\nrename\r\n", 1000);
+  const nodes: ServerProcess[] = [];
+  await using _nodes = {
+    [Symbol.asyncDispose]: () =>
+      Promise.all(nodes.map((node) => node[Symbol.asyncDispose]())).then(() => {}),
+  };
+  for (const [id, url] of [["n1", relay.url], ["n2", redis.url], ["n3", redis.url]]) {
+    const node = await ServerProcess.start([
+      "--redis",
+      url!,
+      "--node-id",
+      id!,
+      "--rate",
+      "0",
+      "--max-new-per-ip",
+      "0",
+    ]);
+    nodes.push(node);
+    await node.stderr.waitFor(/ cluster node=n\d$/);
+  }
+  const watcher = await TestClient.login(nodes[2]!.port, "watcher"); // sees presence notices
+  assert.match(await watcher.readLine(), /^NOTICE welcome: /);
+  const alice = await login(nodes[0]!, "alice");
+  assert.equal(await watcher.readLine(), "NOTICE join: alice joined");
+  await whoUntil(watcher, "WHO 2: alice watcher");
+
+  relay.arm();
+  await alice.send("NICK alicia");
+  // Someone else logs in as alice on n2 as soon as the name is free.
+  const newcomer = await loginWhenFree(nodes[1]!, "alice");
+  // The watcher sees alice renamed, then a new alice: nobody was disconnected.
+  assert.deepEqual(await watcher.readLines(2), [
+    "NOTICE nick: alice is now alicia",
+    "NOTICE join: alice joined",
+  ]);
+  await whoUntil(watcher, "WHO 3: alice alicia watcher");
+  await alice.send("*from alicia");
+  assert.equal(await newcomer.readLine(), "[alicia]: from alicia");
+  await Promise.all([alice.close(), newcomer.close(), watcher.close()]);
+});
