@@ -51,8 +51,15 @@ export class Metrics {
     usersOnline: number;
     connectionsOpen: number;
     roomSizes?: number[];
-    /** In a cluster: this node's id, and whether it holds its users' names (not fenced). */
-    cluster?: { node: string; safe: boolean };
+    /**
+     * In a cluster: this node's id, whether it holds its users' names (not
+     * fenced), and how long its own events took to come back from Redis.
+     */
+    cluster?: {
+      node: string;
+      safe: boolean;
+      hop?: { buckets: [number, number][]; sumSeconds: number; count: number };
+    };
   }): string {
     const lines: string[] = [];
     const metric = (
@@ -77,6 +84,19 @@ export class Metrics {
         `{node="${node}"}`,
         safe ? 1 : 0,
       ]]);
+      const hop = gauges.cluster.hop;
+      if (hop) {
+        lines.push(
+          "# HELP nanochat_cluster_hop_seconds From appending an event to Redis to reading it back.",
+          "# TYPE nanochat_cluster_hop_seconds histogram",
+        );
+        for (const [bound, count] of hop.buckets) {
+          const le = bound === Infinity ? "+Inf" : String(bound);
+          lines.push(`nanochat_cluster_hop_seconds_bucket{le="${le}"} ${count}`);
+        }
+        lines.push(`nanochat_cluster_hop_seconds_sum ${hop.sumSeconds}`);
+        lines.push(`nanochat_cluster_hop_seconds_count ${hop.count}`);
+      }
     }
     const roomSizes = gauges.roomSizes ?? [];
     metric("rooms_open", "gauge", "Rooms, empty ones included.", [["", roomSizes.length]]);

@@ -170,7 +170,13 @@ export class ChatServer {
           connectionsOpen: this.#limits.open,
           roomSizes: this.#hub.rooms.list().map((room) => room.users),
           ...(this.#cluster
-            ? { cluster: { node: this.#cluster.nodeId, safe: this.#cluster.safe() } }
+            ? {
+              cluster: {
+                node: this.#cluster.nodeId,
+                safe: this.#cluster.safe(),
+                hop: this.#cluster.hops.snapshot(),
+              },
+            }
             : {}),
         }),
     }, { onAcceptError: (error) => log.event("accept-error", { error: String(error) }) });

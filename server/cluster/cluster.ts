@@ -34,6 +34,7 @@ import type { NameHolder } from "../hub/name_directory.ts";
 import type { Ban } from "../moderation/bans.ts";
 import type { Mute } from "../moderation/mutes.ts";
 import { StreamHistoryStore } from "./stream_history.ts";
+import { HopHistogram } from "./hop_histogram.ts";
 
 export { ClusterUnavailableError } from "./name_leases.ts";
 export { RemoteUser } from "./remote_users.ts";
@@ -134,6 +135,8 @@ export class Cluster implements ClusterLink {
   readonly nodeId: string;
   readonly fanOut: StreamFanOut;
   readonly history: StreamHistoryStore;
+  /** How long this node's own events take to come back from Redis. */
+  readonly hops = new HopHistogram();
   readonly #options: ClusterOptions;
   readonly #clients: ReturnType<typeof createClient>[];
   readonly #leases: NameLeases;
@@ -170,6 +173,7 @@ export class Cluster implements ClusterLink {
       onReadError: (error) => this.#logError("read", error),
       onRemote: (entry, node) => this.#applyRemote(entry, node),
       onRow: (table, key, value) => this.#applyRow(table, key, value),
+      onHop: (ms) => this.hops.observe(ms),
       onReplace: (owner, name) => {
         const mine = `${this.nodeId}/`;
         if (!owner.startsWith(mine)) return;

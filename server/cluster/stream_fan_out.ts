@@ -89,6 +89,11 @@ export interface StreamFanOutOptions {
    * give its name up: someone logged in with the name's password elsewhere.
    */
   readonly onReplace?: (owner: string, name: string) => void;
+  /**
+   * Told, for each of this node's own events read back, how long it took
+   * from the append, in milliseconds: the Redis hop.
+   */
+  readonly onHop?: (ms: number) => void;
   /** Told about each row another node wrote to a shared table; `undefined` for a deletion. */
   readonly onRow?: (table: SharedTable, key: string, value: string | undefined) => void;
   /**
@@ -117,8 +122,9 @@ export type SilentDraft = EventDraft;
  * length, `from`'s name key, `to`'s name key, for a departure the node or
  * the connection (`node/id`) that must still hold the user (else nothing
  * is appended: the name is someone else's now), the history's longest age
- * in milliseconds, the oldest id it keeps, and for a login the connection
- * (`node/id`) the user is listed under. A login's or a rename's text is
+ * in milliseconds, the oldest id it keeps, for a login the connection
+ * (`node/id`) the user is listed under, and when the node appended it (its
+ * own clock, in milliseconds: only that node reads it, to time the hop). A login's or a rename's text is
  * what the others are told of whoever was still listed under the name it
  * takes, who leaves first.
  *
@@ -159,7 +165,7 @@ elseif kind == 'kick' then
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[9], '*',
   'kind', kind, 'room', room, 'from', from, 'to', to, 'text', ARGV[5],
-  'node', ARGV[6], 'silent', ARGV[7])
+  'node', ARGV[6], 'silent', ARGV[7], 'sent', ARGV[16])
 if kind == 'message' or kind == 'action' then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], id,
     'kind', kind, 'from', from, 'text', ARGV[5])
@@ -230,6 +236,9 @@ const DEFAULT_HISTORY_MAX_AGE_MS = 90 * 24 * 3600 * 1000;
 
 /** Events that say a user left: appended only while the user is still the sender's. */
 const DEPARTURES = new Set(["quit", "disconnect"]);
+
+/** A hop longer than this is not one (an entry read again after a restart): not counted. */
+const MAX_HOP_MS = 60_000;
 
 /** Reads return at most this many entries. */
 const READ_COUNT = 1000;
@@ -494,6 +503,7 @@ export class StreamFanOut implements FanOut {
             Math.max(0, Date.now() - (this.#options.historyMaxAgeMs ?? DEFAULT_HISTORY_MAX_AGE_MS)),
           ),
           entry.listedAs || nodeId,
+          performance.now().toFixed(3),
         ],
       }),
       commandTimeoutMs,
@@ -576,6 +586,10 @@ export class StreamFanOut implements FanOut {
         );
       }
       return;
+    }
+    if (own && fields.sent !== undefined) {
+      const hop = performance.now() - Number(fields.sent);
+      if (hop >= 0 && hop < MAX_HOP_MS) this.#options.onHop?.(hop);
     }
     const event: ChatEvent = {
       id,

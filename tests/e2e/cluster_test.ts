@@ -296,6 +296,13 @@ Deno.test("Redis killed and restarted mid-chat: errors instead of local deliveri
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   assert.match(metrics, /^nanochat_cluster_node\{node="n1"\} 1$/m);
   assert.match(metrics, /^nanochat_users_online 1$/m, "its own users only");
+  // Its own events came back from Redis (alice's join at least), each timed.
+  const hops = Number(/^nanochat_cluster_hop_seconds_count (\d+)$/m.exec(metrics)?.[1]);
+  assert.ok(hops >= 1, metrics);
+  assert.match(
+    metrics,
+    new RegExp(`^nanochat_cluster_hop_seconds_bucket\\{le="\\+Inf"\\} ${hops}$`, "m"),
+  );
   await alice.send("*before");
   assert.equal(await bob.readLine(), "[alice]: before");
 

@@ -24,6 +24,8 @@ interface TestNode extends AsyncDisposable {
   /** What other nodes did, as the replica is told. */
   readonly remote: (ChatEvent | PresenceRecord)[];
   readonly snapshot: ClusterSnapshot;
+  /** How long each of its own events took to come back, in milliseconds. */
+  readonly hops: number[];
   /** Waits until `count` events were delivered, or are in `list` (bounded by 10 s). */
   waitFor(count: number, list?: unknown[]): Promise<void>;
 }
@@ -33,6 +35,7 @@ async function startNode(redis: RedisServer, nodeId: string): Promise<TestNode> 
   const delivered: ChatEvent[] = [];
   const failed: { draft: EventDraft; error: unknown }[] = [];
   const remote: (ChatEvent | PresenceRecord)[] = [];
+  const hops: number[] = [];
   let wake: (() => void) | undefined;
   const fanOut = new StreamFanOut(clients[0]!, clients[1]!, {
     nodeId,
@@ -40,6 +43,7 @@ async function startNode(redis: RedisServer, nodeId: string): Promise<TestNode> 
     blockMs: 1000,
     historyLength: 100,
     onPublishError: (draft, error) => failed.push({ draft, error }),
+    onHop: (ms) => hops.push(ms),
     onRemote: (entry) => {
       remote.push(entry);
       wake?.();
@@ -56,6 +60,7 @@ async function startNode(redis: RedisServer, nodeId: string): Promise<TestNode> 
     failed,
     remote,
     snapshot,
+    hops,
     async waitFor(count, list = delivered) {
       const deadline = Date.now() + 10_000;
       while (list.length < count) {
@@ -102,6 +107,9 @@ Deno.test("interleaved bursts from two nodes: both deliver one identical sequenc
   }
   assert.equal(new Set(a.delivered.map((event) => event.id)).size, 1000, "ids unique");
   assert.deepEqual([a.failed.length, b.failed.length], [0, 0]);
+  // Each node timed the hop of its own 500 events, and only those.
+  assert.deepEqual([a.hops.length, b.hops.length], [500, 500]);
+  assert.ok(a.hops.every((ms) => ms >= 0 && ms < 10_000), String(a.hops.slice(0, 5)));
 });
 
 Deno.test("a node starting late gets a snapshot that agrees with where it starts reading", async () => {
