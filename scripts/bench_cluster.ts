@@ -25,10 +25,13 @@
 import { parseArgs } from "node:util";
 import { type BenchResult, runBench } from "../bench/driver.ts";
 import { compileProbe, runProbe } from "../bench/probe/probe.ts";
-import { freePort, NANOCHAT_BENCH_FLAGS, redisServerArgs, waitForPort } from "./bench_servers.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const NANOCHAT_FLAGS = ["--in-memory", ...NANOCHAT_BENCH_FLAGS];
+import {
+  freePort,
+  nanochatServeArgs,
+  redisServerArgs,
+  spawnQuiet,
+  waitForPort,
+} from "./bench_servers.ts";
 
 type Target = "redis" | "one node" | "1 node on Redis" | "3 nodes";
 
@@ -66,29 +69,17 @@ const runs = Number(values.runs);
 const workers = Number(values.workers);
 const chosen = values.only.split(",") as (keyof typeof WORKLOADS)[];
 
-function spawn(command: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(command, { args, stdout: "null", stderr: "null" }).spawn();
-}
-
 async function stopAll(children: Deno.ChildProcess[]): Promise<void> {
   for (const child of children) child.kill("SIGTERM");
   await Promise.all(children.map((child) => child.status));
 }
 
 function redisServer(port: number): Deno.ChildProcess {
-  return spawn("redis-server", redisServerArgs(port));
+  return spawnQuiet("redis-server", redisServerArgs(port));
 }
 
 function nanochatNode(port: number, extra: string[] = []): Deno.ChildProcess {
-  return spawn(Deno.execPath(), [
-    "run",
-    "--allow-net",
-    MAIN,
-    "serve",
-    `127.0.0.1:${port}`,
-    ...NANOCHAT_FLAGS,
-    ...extra,
-  ]);
+  return spawnQuiet(Deno.execPath(), nanochatServeArgs(port, extra));
 }
 
 async function start(target: Target): Promise<Running> {

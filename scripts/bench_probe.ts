@@ -18,9 +18,14 @@
 
 import { parseArgs } from "node:util";
 import { compileProbe, type ProbeLoad, type ProbeResult, runProbe } from "../bench/probe/probe.ts";
-import { freePort, NANOCHAT_BENCH_FLAGS, redisServerArgs, waitForPort } from "./bench_servers.ts";
+import {
+  freePort,
+  nanochatServeArgs,
+  redisServerArgs,
+  spawnQuiet,
+  waitForPort,
+} from "./bench_servers.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /**
  * Starts a fresh server (nanochat in memory with the bench's flags, or
  * redis-server) on a free loopback port.
@@ -29,25 +34,9 @@ async function startServer(
   protocol: "nanochat" | "redis",
 ): Promise<{ port: number } & AsyncDisposable> {
   const port = freePort();
-  const child = (protocol === "redis"
-    ? new Deno.Command("redis-server", {
-      args: redisServerArgs(port),
-      stdout: "null",
-      stderr: "null",
-    })
-    : new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        MAIN,
-        "serve",
-        `127.0.0.1:${port}`,
-        "--in-memory",
-        ...NANOCHAT_BENCH_FLAGS,
-      ],
-      stdout: "null",
-      stderr: "null",
-    })).spawn();
+  const child = protocol === "redis"
+    ? spawnQuiet("redis-server", redisServerArgs(port))
+    : spawnQuiet(Deno.execPath(), nanochatServeArgs(port));
   await waitForPort(port);
   return {
     port,

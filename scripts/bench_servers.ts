@@ -40,6 +40,30 @@ export function redisServerArgs(port: number): string[] {
   ];
 }
 
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** Starts a program with its output discarded (the bench's servers). */
+export function spawnQuiet(command: string, args: readonly string[]): Deno.ChildProcess {
+  return new Deno.Command(command, { args: [...args], stdout: "null", stderr: "null" }).spawn();
+}
+
+/**
+ * The `deno` arguments that run `nanochat serve` from source on a loopback
+ * port, in memory, with the protections raised for the load test.
+ */
+export function nanochatServeArgs(port: number, extra: readonly string[] = []): string[] {
+  return [
+    "run",
+    "--allow-net",
+    MAIN,
+    "serve",
+    `127.0.0.1:${port}`,
+    "--in-memory",
+    ...NANOCHAT_BENCH_FLAGS,
+    ...extra,
+  ];
+}
+
 /** A loopback port free right now. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
