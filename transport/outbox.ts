@@ -187,8 +187,12 @@ export class Outbox {
 let lastChunks: readonly Uint8Array[] = [];
 let lastJoined: Uint8Array | undefined;
 
-/** Batches up to this size are kept for the next outbox: a round of broadcast lines. */
-const SHARED_BATCH_BYTES = 64 * 1024;
+/**
+ * Batches up to this size are kept for the next outbox: a round of broadcast
+ * lines, or the batch an early flush writes (just over `EARLY_FLUSH_BYTES`),
+ * which in a burst every recipient reaches at the same line.
+ */
+const SHARED_BATCH_BYTES = 4 * EARLY_FLUSH_BYTES;
 
 /**
  * Joins queued chunks into one write. A broadcast queues the same encoded

@@ -367,3 +367,25 @@ Deno.test("Outbox shares one joined batch among outboxes that queued the same ch
   assert.equal(text(c!), "[bob]: two\n[alice]: one\n");
   assert.deepEqual(writers.map((writer) => writer.writes.length), [1, 1, 1]);
 });
+
+Deno.test("Outbox shares the batch of an early flush too: every recipient of a burst reaches 64 KiB at the same line", async () => {
+  /** Keeps the very byte arrays it is given. */
+  class KeepingWriter implements ByteWriter {
+    readonly writes: Uint8Array[] = [];
+    write(bytes: Uint8Array): Promise<number> {
+      this.writes.push(bytes);
+      return Promise.resolve(bytes.length);
+    }
+  }
+  const writers = [new KeepingWriter(), new KeepingWriter()];
+  // A scheduler that never runs: only the early flush writes.
+  const outboxes = writers.map((writer) => new Outbox(writer, { schedule: () => {} }));
+  const line = encoder.encode(`[alice]: ${"x".repeat(990)}\n`); // 1,000 bytes
+  for (let index = 0; index < 66; index++) {
+    for (const outbox of outboxes) outbox.send(line);
+  }
+  await Promise.all(outboxes.map((outbox) => outbox.flushed()));
+  const [a, b] = writers.map((writer) => writer.writes[0]!);
+  assert.equal(a!.length, 66_000, "one early write of everything queued");
+  assert.equal(a, b, "each recipient copied the same 66 KB on its own");
+});
