@@ -126,8 +126,8 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   #awaitingPassword: string | undefined;
   /** Lines that came while a password was checked, handled after it. */
   #deferred: Frame[] | undefined;
-  /** Aborted when the session ends. */
-  readonly #leaving = new AbortController();
+  /** Aborted when the session ends; made only for a takeover that waits (idle users hold none). */
+  #leaving: AbortController | undefined;
   /** The password work under way (scrypt runs off the event loop); done when resolved. */
   #working: Promise<unknown> | undefined;
   #quitReason = "";
@@ -437,7 +437,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   /** Leaves every room once, telling each why; see {@linkcode SessionHandler.ended}. */
   ended(reason: EndReason): void {
     this.#gone = true;
-    this.#leaving.abort(); // a takeover that waits for a name stops waiting
+    this.#leaving?.abort(); // a takeover that waits for a name stops waiting
     if (!this.#present) return;
     this.#present = false;
     const { hub } = this.#options;
@@ -625,7 +625,7 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (cluster === undefined) return this.#enterHere(name);
     // Lines that come meanwhile wait, as during a password check.
     this.#deferred ??= [];
-    const { signal } = this.#leaving;
+    const signal = takeOver ? (this.#leaving ??= new AbortController()).signal : undefined;
     const claiming = cluster.claimName(this.#session.id, name, takeOver, signal).then((holder) => {
       const deferred = this.#deferred ?? [];
       this.#deferred = undefined;
