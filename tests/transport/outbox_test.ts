@@ -62,6 +62,15 @@ class PartialWriter implements ByteWriter {
   }
 }
 
+/** Keeps the very byte arrays it is given. */
+class KeepingWriter implements ByteWriter {
+  readonly writes: Uint8Array[] = [];
+  write(bytes: Uint8Array): Promise<number> {
+    this.writes.push(bytes);
+    return Promise.resolve(bytes.length);
+  }
+}
+
 /** Fails every write. */
 class FailingWriter implements ByteWriter {
   readonly error = new Error("Connection reset");
@@ -342,14 +351,6 @@ Deno.test("Outbox.send() to an idle outbox writes once the current task is done"
 });
 
 Deno.test("Outbox shares one joined batch among outboxes that queued the same chunks", async () => {
-  /** Keeps the very byte arrays it is given. */
-  class KeepingWriter implements ByteWriter {
-    readonly writes: Uint8Array[] = [];
-    write(bytes: Uint8Array): Promise<number> {
-      this.writes.push(bytes);
-      return Promise.resolve(bytes.length);
-    }
-  }
   const first = encoder.encode("[alice]: one\n");
   const second = encoder.encode("[bob]: two\n");
   const writers = [new KeepingWriter(), new KeepingWriter(), new KeepingWriter()];
@@ -369,14 +370,6 @@ Deno.test("Outbox shares one joined batch among outboxes that queued the same ch
 });
 
 Deno.test("Outbox shares the batch of an early flush too: every recipient of a burst reaches 64 KiB at the same line", async () => {
-  /** Keeps the very byte arrays it is given. */
-  class KeepingWriter implements ByteWriter {
-    readonly writes: Uint8Array[] = [];
-    write(bytes: Uint8Array): Promise<number> {
-      this.writes.push(bytes);
-      return Promise.resolve(bytes.length);
-    }
-  }
   const writers = [new KeepingWriter(), new KeepingWriter()];
   // A scheduler that never runs: only the early flush writes.
   const outboxes = writers.map((writer) => new Outbox(writer, { schedule: () => {} }));
