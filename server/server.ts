@@ -286,6 +286,10 @@ export class ChatServer {
           if (holder instanceof ChatUser && holder.connectionId === connectionId) holder.replace();
         },
         isLocal: (name) => this.#hub.directory.holder(name) instanceof ChatUser,
+        // Departures said for others (a dead node's users, evictions) follow --presence-max too.
+        isQuiet: (event) =>
+          event.kind === "disconnect" &&
+          this.#hub.rooms.size(event.room) > this.#config.presenceMaxUsers,
         onBan: (ban, target) => {
           if (ban === undefined) return this.#bans.forget(target);
           this.#bans.learn(ban);

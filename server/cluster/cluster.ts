@@ -69,6 +69,11 @@ export interface ClusterHandlers {
    * holds: end that connection as replaced (if it still holds the name).
    */
   readonly onReplace: (connectionId: number, name: string) => void;
+  /**
+   * Whether an event must not be shown here: a departure a reaper or an
+   * eviction announced, in a room too big for presence notices.
+   */
+  readonly isQuiet: (event: ChatEvent) => boolean;
   /** Whether a user of this name is logged in on this node. */
   readonly isLocal: (name: string) => boolean;
   /** Another node banned someone (`ban`), or lifted the ban of `target`. */
@@ -173,6 +178,7 @@ export class Cluster implements ClusterLink {
       onReadError: (error) => this.#logError("read", error),
       onRemote: (entry, node) => this.#applyRemote(entry, node),
       onRow: (table, key, value) => this.#applyRow(table, key, value),
+      quiet: (event) => this.#handlers?.isQuiet(event) ?? false,
       onHop: (ms) => this.hops.observe(ms),
       onReplace: (owner, name) => {
         const mine = `${this.nodeId}/`;

@@ -97,6 +97,12 @@ export interface StreamFanOutOptions {
   /** Told about each row another node wrote to a shared table; `undefined` for a deletion. */
   readonly onRow?: (table: SharedTable, key: string, value: string | undefined) => void;
   /**
+   * Asked of each event before it is shown: true keeps it from the users
+   * (a departure announced for someone else, by a reaper or an eviction, in
+   * a room over `--presence-max`), though the replicas still apply it.
+   */
+  readonly quiet?: (event: ChatEvent) => boolean;
+  /**
    * Asked before each batch is delivered: a node that may no longer own
    * its users' names (it was paused past its leases) fences itself there,
    * before a single line reaches them. Deliveries resume once it says yes.
@@ -600,7 +606,7 @@ export class StreamFanOut implements FanOut {
       to: fields.to ?? "",
       text: fields.text ?? "",
     };
-    if (fields.silent !== "1" && deliver) {
+    if (fields.silent !== "1" && deliver && !(this.#options.quiet?.(event) ?? false)) {
       for (const listener of this.#listeners) listener(event);
     }
     // After the delivery: a user kicked here sees the kick, as on a server on its own.

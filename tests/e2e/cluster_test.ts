@@ -284,6 +284,36 @@ Deno.test("a killed node: everyone sees each of its users leave once, and their 
   await watcher.close();
 });
 
+Deno.test("a killed node's users leave without a notice in a room over --presence-max, as anyone's would", async () => {
+  await using redis = await RedisServer.start({ aof: true });
+  await using nodes = await startCluster(redis, ["--name-lease", "2", "--presence-max", "2"]);
+  const watcher = await TestClient.login(nodes[2]!.port, "watcher"); // sees presence notices
+  assert.match(await watcher.readLine(), /^NOTICE welcome: /);
+  const alice = await login(nodes[0]!, "alice");
+  assert.equal(await watcher.readLine(), "NOTICE join: alice joined"); // 2 users: shown
+  // 3 and 4 users: not shown (unless a node's replica lags behind the joins, so read on below).
+  const bob = await login(nodes[1]!, "bob");
+  const carol = await login(nodes[0]!, "carol");
+  await whoUntil(alice, "WHO 4: alice bob carol watcher");
+
+  await nodes[1]!.stop("SIGKILL");
+  bob.close().catch(() => {});
+  await whoUntil(alice, "WHO 3: alice carol watcher"); // bob was reaped
+  await alice.send("*after bob");
+  // Had bob's departure been shown, it would come before this line: the stream orders it so.
+  const seen: string[] = [];
+  for (
+    let line = await watcher.readLine();
+    line !== "[alice]: after bob";
+    line = await watcher.readLine()
+  ) {
+    seen.push(line);
+    assert.ok(seen.length < 10, seen.join("\n"));
+  }
+  assert.deepEqual(seen.filter((line) => line.includes("disconnect")), []);
+  await Promise.all([alice.close(), carol.close(), watcher.close()]);
+});
+
 Deno.test("Redis killed and restarted mid-chat: errors instead of local deliveries, then the nodes recover by themselves", async () => {
   await using redis = await RedisServer.start({ aof: true });
   await using nodes = await startCluster(redis, ["--name-lease", "3", "--metrics", "127.0.0.1:0"]);
