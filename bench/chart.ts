@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { IdleResult } from "./driver.ts";
 import type { BenchReport, WorkloadResult } from "./report.ts";
 
 /** The median and the range of a figure over the runs. */
@@ -71,7 +72,16 @@ export function chartPanels(report: BenchReport): ChartPanel[] {
     const first = workload.results.nanochat[0] ?? workload.results.redis[0];
     if (first === undefined) continue;
     if ("perUserKiB" in first) {
-      memory.rows.push(row((result) => (result as { perUserKiB: number }).perUserKiB));
+      const idle = (result: WorkloadResult) => result as IdleResult;
+      memory.rows.push(row((result) => idle(result).perUserKiB, ": fresh"));
+      if (idle(first).perUserAtRestKiB !== undefined) {
+        memory.rows.push(
+          row(
+            (result) => idle(result).perUserAtRestKiB ?? NaN,
+            `: ${idle(first).restSeconds} s later`,
+          ),
+        );
+      }
     } else if (!("mode" in first)) {
       logins.rows.push(row((result) => result.loginsPerSecond));
     } else if (first.mode === "rate") {

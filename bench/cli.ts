@@ -32,6 +32,7 @@ export interface BenchCommand {
   rate?: number;
   durationSeconds: number;
   idleUsers?: number;
+  restSeconds?: number;
   loginUsers?: number;
   workers: number;
   pid?: number;
@@ -55,6 +56,9 @@ Options (defaults in parentheses):
   --duration SECONDS  open loop: for how long (10)
   --idle N            instead: connect N idle users, report memory per user
                       (needs --pid)
+  --rest SECONDS      with --idle: then leave them idle this long and measure
+                      again (a garbage-collected server gives memory back
+                      when quiet; V8 does 30 s after its last full collection)
   --logins N          instead: log N users in (connect, name, welcome) and
                       keep them: logins per second
   --web PORT          nanochat: receivers use the web page's WebSocket on
@@ -95,6 +99,7 @@ export function parseBenchArgs(args: string[]): BenchCommand | "help" {
       rate: { type: "string" },
       duration: { type: "string", default: "10" },
       idle: { type: "string" },
+      rest: { type: "string" },
       logins: { type: "string" },
       workers: { type: "string", default: "1" },
       pid: { type: "string" },
@@ -138,6 +143,10 @@ export function parseBenchArgs(args: string[]): BenchCommand | "help" {
     command.idleUsers = positive("--idle", values.idle);
     if (command.pid === undefined) throw new TypeError("--idle needs --pid to measure memory");
   }
+  if (values.rest !== undefined) {
+    if (command.idleUsers === undefined) throw new TypeError("--rest is for --idle");
+    command.restSeconds = positive("--rest", values.rest);
+  }
   if (values.logins !== undefined) {
     if (command.idleUsers !== undefined) throw new TypeError("Choose --idle or --logins");
     command.loginUsers = positive("--logins", values.logins);
@@ -157,7 +166,12 @@ function positive(flag: string, text: string): number {
  */
 export async function runBenchCommand(command: BenchCommand): Promise<number> {
   if (command.idleUsers !== undefined) {
-    const result = await runIdle({ ...command, users: command.idleUsers, pid: command.pid! });
+    const result = await runIdle({
+      ...command,
+      users: command.idleUsers,
+      pid: command.pid!,
+      ...(command.restSeconds === undefined ? {} : { restSeconds: command.restSeconds }),
+    });
     print(command.json ? JSON.stringify(result) : formatIdle(result));
     return 0;
   }
@@ -254,6 +268,10 @@ export function formatIdle(result: IdleResult): string {
       `${(result.rssBeforeKiB / 1024).toFixed(1)} / ${(result.rssAfterKiB / 1024).toFixed(1)} MiB`,
     ],
     ["RSS per idle user", `${result.perUserKiB.toFixed(2)} KiB`],
+    ...(result.perUserAtRestKiB === undefined ? [] : [[
+      `RSS per idle user, ${result.restSeconds} s later`,
+      `${result.perUserAtRestKiB.toFixed(2)} KiB`,
+    ] as [string, string]]),
     ["connect + login per second", Math.round(result.loginsPerSecond).toLocaleString("en")],
   ];
   return rows.map(([name, value]) => `${name.padEnd(31)}${value}`).join("\n");

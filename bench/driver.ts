@@ -330,6 +330,12 @@ export interface IdleResult {
   /** The growth per connected user, in KiB. */
   perUserKiB: number;
   loginsPerSecond: number;
+  /** With `restSeconds`: how long the users were then left idle. */
+  restSeconds?: number;
+  /** With `restSeconds`: the server's resident memory after that rest, in KiB. */
+  rssAtRestKiB?: number;
+  /** With `restSeconds`: the growth per connected user after that rest, in KiB. */
+  perUserAtRestKiB?: number;
 }
 
 /**
@@ -340,7 +346,16 @@ export interface IdleResult {
  * @returns The memory per idle user.
  */
 export async function runIdle(
-  options: Pick<BenchOptions, "hostname" | "port" | "protocol"> & { users: number; pid: number },
+  options: Pick<BenchOptions, "hostname" | "port" | "protocol"> & {
+    users: number;
+    pid: number;
+    /**
+     * Then leave the users idle this long and measure again: a server with a
+     * garbage collector holds the logins' garbage at first (V8 gives memory
+     * back 30 s after its last full collection, once the process is quiet).
+     */
+    restSeconds?: number;
+  },
 ): Promise<IdleResult> {
   const rssBeforeKiB = await readProcessMemory(options.pid, "VmRSS");
   // All users receive; one more connection only sends the probes.
@@ -356,13 +371,22 @@ export async function runIdle(
     await waitUntilReady([share!], options.users, undefined);
     const loginsPerSecond = options.users / ((performance.now() - started) / 1000);
     const rssAfterKiB = await readProcessMemory(options.pid, "VmRSS");
-    return {
+    const result: IdleResult = {
       protocol: options.protocol,
       users: options.users,
       rssBeforeKiB,
       rssAfterKiB,
       perUserKiB: (rssAfterKiB - rssBeforeKiB) / options.users,
       loginsPerSecond,
+    };
+    if (options.restSeconds === undefined) return result;
+    await sleep(options.restSeconds * 1000);
+    const rssAtRestKiB = await readProcessMemory(options.pid, "VmRSS");
+    return {
+      ...result,
+      restSeconds: options.restSeconds,
+      rssAtRestKiB,
+      perUserAtRestKiB: (rssAtRestKiB - rssBeforeKiB) / options.users,
     };
   } finally {
     await share!.close();

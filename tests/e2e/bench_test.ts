@@ -424,6 +424,9 @@ function smallReport(): BenchReport {
             rssAfterKiB: 200,
             perUserKiB: 20,
             loginsPerSecond: 1,
+            restSeconds: 40,
+            rssAtRestKiB: 80,
+            perUserAtRestKiB: 8,
           }],
           redis: [{
             protocol: "redis",
@@ -432,6 +435,9 @@ function smallReport(): BenchReport {
             rssAfterKiB: 100,
             perUserKiB: 10,
             loginsPerSecond: 1,
+            restSeconds: 40,
+            rssAtRestKiB: 100,
+            perUserAtRestKiB: 10,
           }],
         },
       },
@@ -444,11 +450,12 @@ Deno.test("chartPanels() puts each workload in its measure's panel, median and r
   assert.deepEqual(panels.map((panel) => [panel.title, panel.rows.map((row) => row.label)]), [
     ["Deliveries per second, burst", ["(a) burst <fast> & loud"]],
     ["Latency, open loop", ["(c50) 50 msg/s: p50", "(c50) 50 msg/s: p99"]],
-    ["Server memory per idle user", ["(d) idle"]],
+    ["Server memory per idle user", ["(d) idle: fresh", "(d) idle: 40 s later"]],
   ]);
   // Of two runs, the median is the higher (the upper middle), as in bench_all.
   assert.deepEqual(panels[0]!.rows[0]!.nanochat, { median: 2e6, min: 1.5e6, max: 2e6 });
   assert.deepEqual(panels[1]!.rows[1]!.nanochat, { median: 20, min: 10, max: 20 });
+  assert.deepEqual(panels[2]!.rows[1]!.nanochat, { median: 8, min: 8, max: 8 });
 });
 
 Deno.test("renderReport() draws bars to one scale per panel, in valid escaped SVG", () => {
@@ -535,9 +542,33 @@ Deno.test("nanochat bench prints a JSON report and exits 0 for a clean run", asy
   assert.equal(report.lost, 0);
 });
 
+Deno.test("nanochat bench --idle --rest measures the memory again after the rest", async () => {
+  await using ts = await startServer();
+  // The server runs in this process: its memory is this process's.
+  const args = ["bench", `127.0.0.1:${ts.port}`, "--idle", "20", "--pid", String(Deno.pid)];
+  // From source, reading /proc takes `cat` (README: not from the release binary).
+  const run = (extra: string[]) => runCli([...args, ...extra], undefined, ["--allow-run=cat"]);
+  const { code, stdout, stderr } = await run(["--rest", "1", "--json"]);
+  assert.equal(code, 0, stderr);
+  const result = JSON.parse(stdout);
+  assert.equal(result.users, 20);
+  assert.equal(result.restSeconds, 1);
+  assert.ok(result.rssAtRestKiB > 0, stdout);
+  assert.equal(result.perUserAtRestKiB, (result.rssAtRestKiB - result.rssBeforeKiB) / 20);
+  const table = await run(["--rest", "1"]);
+  assert.match(table.stdout, /^RSS per idle user, 1 s later +-?\d+\.\d\d KiB$/m);
+  const plain = await run([]);
+  assert.doesNotMatch(plain.stdout, /later/);
+});
+
 Deno.test("nanochat bench rejects bad usage with exit code 2", async () => {
   for (
-    const args of [["bench"], ["bench", "h:1", "--proto", "irc"], ["bench", "h:1", "--idle", "5"]]
+    const args of [
+      ["bench"],
+      ["bench", "h:1", "--proto", "irc"],
+      ["bench", "h:1", "--idle", "5"],
+      ["bench", "h:1", "--rest", "5"],
+    ]
   ) {
     const { code, stderr } = await runCli(args);
     assert.equal(code, 2, args.join(" "));
