@@ -9,9 +9,12 @@
  *   (c50) 1,000 receivers, 4 senders, 50 messages/s for 10 s
  *
  * Each run starts a fresh server (the same flags as `deno task bench`); the
- * two servers' runs alternate. Needs a C compiler (`cc`) and redis-server.
+ * servers' runs alternate. Needs a C compiler (`cc`) and redis-server.
+ * `--floor` adds the runtime's floor (`bench/floor_server.ts`: a fan-out
+ * server without chat logic, over `Deno.listen` and over `node:net`), to
+ * tell nanochat's own cost from the runtime's.
  *
- * Usage: deno task bench:probe [--runs N] [--only c,c50] [--seconds S]
+ * Usage: deno task bench:probe [--runs N] [--only c,c50] [--seconds S] [--floor]
  *
  * @module
  */
@@ -26,17 +29,28 @@ import {
   waitForPort,
 } from "./bench_servers.ts";
 
+/** The servers measured: nanochat, Redis, and the runtime's floor over each socket API. */
+type ServerKind = "nanochat" | "redis" | "floor-deno" | "floor-node";
+
+const FLOOR_SERVER = new URL("../bench/floor_server.ts", import.meta.url).pathname;
+
 /**
- * Starts a fresh server (nanochat in memory with the bench's flags, or
- * redis-server) on a free loopback port.
+ * Starts a fresh server (nanochat in memory with the bench's flags,
+ * redis-server, or a floor server) on a free loopback port.
  */
-async function startServer(
-  protocol: "nanochat" | "redis",
-): Promise<{ port: number } & AsyncDisposable> {
+async function startServer(kind: ServerKind): Promise<{ port: number } & AsyncDisposable> {
   const port = freePort();
-  const child = protocol === "redis"
+  const child = kind === "redis"
     ? spawnQuiet("redis-server", redisServerArgs(port))
-    : spawnQuiet(Deno.execPath(), nanochatServeArgs(port));
+    : kind === "nanochat"
+    ? spawnQuiet(Deno.execPath(), nanochatServeArgs(port))
+    : spawnQuiet(Deno.execPath(), [
+      "run",
+      "--allow-net",
+      FLOOR_SERVER,
+      String(port),
+      kind.slice("floor-".length),
+    ]);
   await waitForPort(port);
   return {
     port,
@@ -53,6 +67,7 @@ if (import.meta.main) {
       runs: { type: "string", default: "3" },
       only: { type: "string", default: "c,c50" },
       seconds: { type: "string", default: "10" },
+      floor: { type: "boolean", default: false },
     },
   });
   const seconds = Number(values.seconds);
@@ -72,19 +87,23 @@ if (import.meta.main) {
   for (const id of values.only.split(",")) {
     const load = loads[id];
     if (load === undefined) throw new RangeError(`No workload "${id}"`);
-    const results = { nanochat: [] as ProbeResult[], redis: [] as ProbeResult[] };
+    const kinds: ServerKind[] = values.floor
+      ? ["nanochat", "redis", "floor-deno", "floor-node"]
+      : ["nanochat", "redis"];
+    const results = new Map(kinds.map((kind) => [kind, [] as ProbeResult[]]));
     for (let run = 0; run < Number(values.runs); run++) {
-      for (const protocol of ["nanochat", "redis"] as const) {
-        await using server = await startServer(protocol);
-        results[protocol].push(await runProbe(binary, protocol, server.port, load));
+      for (const kind of kinds) {
+        await using server = await startServer(kind);
+        const protocol = kind === "redis" ? "redis" : "nanochat";
+        results.get(kind)!.push(await runProbe(binary, protocol, server.port, load));
       }
     }
-    for (const protocol of ["nanochat", "redis"] as const) {
-      const list = results[protocol];
+    for (const kind of kinds) {
+      const list = results.get(kind)!;
       const lost = list.reduce((sum, result) => sum + result.lost + result.duplicated, 0);
       const cpu = median(list.map((result) => result.cpu_ms / 10 / seconds));
       say(
-        `(${id}) ${protocol.padEnd(8)} p50 ${cell(list.map((result) => result.p50_ms))}` +
+        `(${id}) ${kind.padEnd(10)} p50 ${cell(list.map((result) => result.p50_ms))}` +
           `  p99 ${cell(list.map((result) => result.p99_ms))}` +
           `  probe cpu ${cpu.toFixed(0)}%  lost+duplicated ${lost}`,
       );
