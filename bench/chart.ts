@@ -139,8 +139,12 @@ export function renderChart(panels: readonly ChartPanel[], caption: string): str
       `<text x="10" y="${y}" class="panel">${escape(panel.title)}</text>`,
     );
     y += 10;
-    const scale = Math.max(...panel.rows.flatMap((row) => [row.nanochat.max, row.redis.max]), 0);
-    const length = (value: number) => scale > 0 ? (value / scale) * BAR_WIDTH : 0;
+    const scale = Math.max(
+      ...panel.rows.flatMap((row) => [row.nanochat.max, row.redis.max]).filter(Number.isFinite),
+      0,
+    );
+    // A figure that is missing (NaN) or below zero (memory given back) draws no bar.
+    const length = (value: number) => scale > 0 && value > 0 ? (value / scale) * BAR_WIDTH : 0;
     for (const row of panel.rows) {
       body.push(
         `<text x="10" y="${y + BAR_HEIGHT + 4}" class="label">${escape(row.label)}</text>`,

@@ -56,9 +56,11 @@ Options (defaults in parentheses):
   --duration SECONDS  open loop: for how long (10)
   --idle N            instead: connect N idle users, report memory per user
                       (needs --pid)
-  --rest SECONDS      with --idle: then leave them idle this long and measure
-                      again (a garbage-collected server gives memory back
-                      when quiet; V8 does 30 s after its last full collection)
+  --rest SECONDS      with --idle: then leave them idle this long (at most
+                      3600) and measure again (a garbage-collected server
+                      gives memory back when quiet; V8 does 30 s after its
+                      last full collection); the server's idle timeout
+                      must be longer, or the users are gone by then
   --logins N          instead: log N users in (connect, name, welcome) and
                       keep them: logins per second
   --web PORT          nanochat: receivers use the web page's WebSocket on
@@ -145,7 +147,7 @@ export function parseBenchArgs(args: string[]): BenchCommand | "help" {
   }
   if (values.rest !== undefined) {
     if (command.idleUsers === undefined) throw new TypeError("--rest is for --idle");
-    command.restSeconds = positive("--rest", values.rest);
+    command.restSeconds = parseNumber("--rest", values.rest, { min: 1, max: 3600 });
   }
   if (values.logins !== undefined) {
     if (command.idleUsers !== undefined) throw new TypeError("Choose --idle or --logins");

@@ -25,7 +25,6 @@
 import * as net from "node:net";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** A client of the `deno` floor server. */
 class DenoClient {
@@ -55,7 +54,8 @@ class DenoClient {
         this.#pending = [];
       }
     } catch {
-      // The peer is gone; its read side ends the client.
+      // The peer is gone; its read side ends the client. Keep nothing for it.
+      this.#pending = [];
     }
     this.#writing = false;
   }
@@ -70,6 +70,8 @@ async function serveDeno(port: number): Promise<void> {
     clients.add(client);
     void (async () => {
       const buffer = new Uint8Array(16 * 1024);
+      // One decoder per client: a character split across reads stays with its client.
+      const decoder = new TextDecoder();
       const lines = new LineReader();
       try {
         for (let count; (count = await conn.read(buffer)) !== null;) {

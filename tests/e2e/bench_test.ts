@@ -548,7 +548,9 @@ Deno.test("nanochat bench --idle --rest measures the memory again after the rest
   const args = ["bench", `127.0.0.1:${ts.port}`, "--idle", "20", "--pid", String(Deno.pid)];
   // From source, reading /proc takes `cat` (README: not from the release binary).
   const run = (extra: string[]) => runCli([...args, ...extra], undefined, ["--allow-run=cat"]);
+  const started = performance.now();
   const { code, stdout, stderr } = await run(["--rest", "1", "--json"]);
+  assert.ok(performance.now() - started >= 1000, "it rested a second");
   assert.equal(code, 0, stderr);
   const result = JSON.parse(stdout);
   assert.equal(result.users, 20);
@@ -558,6 +560,8 @@ Deno.test("nanochat bench --idle --rest measures the memory again after the rest
   const table = await run(["--rest", "1"]);
   assert.match(table.stdout, /^RSS per idle user, 1 s later +-?\d+\.\d\d KiB$/m);
   const plain = await run([]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /^RSS per idle user +-?\d+\.\d\d KiB$/m);
   assert.doesNotMatch(plain.stdout, /later/);
 });
 
@@ -573,6 +577,7 @@ Deno.test("nanochat bench rejects bad usage with exit code 2", async () => {
     const { code, stderr } = await runCli(args);
     assert.equal(code, 2, args.join(" "));
     assert.match(stderr, /Run 'nanochat bench --help' for usage\./);
+    if (args.includes("--rest")) assert.match(stderr, /--rest is for --idle/);
   }
 });
 

@@ -21,13 +21,19 @@ async function startFloor(api: "deno" | "node"): Promise<{ port: number } & Asyn
     stdout: "null",
     stderr: "null",
   }).spawn();
-  // Waits for the listener (bounded: about 10 s).
+  let exited = false;
+  const status = child.status.finally(() => exited = true);
+  // Waits for the listener (bounded: about 10 s, or until the server exits).
   for (let attempt = 0;; attempt++) {
     try {
       (await Deno.connect({ hostname: "127.0.0.1", port })).close();
       break;
     } catch (error) {
-      if (attempt === 100) throw error;
+      if (attempt === 100 || exited) {
+        if (!exited) child.kill("SIGTERM");
+        await status;
+        throw error;
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -35,7 +41,7 @@ async function startFloor(api: "deno" | "node"): Promise<{ port: number } & Asyn
     port,
     async [Symbol.asyncDispose]() {
       child.kill("SIGTERM");
-      await child.status;
+      await status;
     },
   };
 }
