@@ -250,6 +250,8 @@ export class ChatServer {
           Metrics.increment(this.#metrics.connectionsRejected, "tls-handshake-failed");
           log.event("reject", { addr: peer, reason: "tls-handshake-failed", error: error.message });
         };
+        listener.onReopened = () =>
+          log.event("listener-reopened", { addr: formatHostPort(listener.addr), tls: true });
       }
     }
     if (this.#metricsServer) {

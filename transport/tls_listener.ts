@@ -7,6 +7,10 @@
  * descriptors. Node's TLS server drops such a socket at its handshake
  * timeout, and closes any socket at once when told to.
  *
+ * But in Deno 2.9.6 a `node:tls` server that meets EMFILE once stops
+ * accepting for good; an {@linkcode AcceptWatchdog} finds out, and the
+ * listener closes the server and listens again.
+ *
  * @module
  */
 
@@ -15,6 +19,7 @@ import type * as net from "node:net";
 import * as tls from "node:tls";
 import type { ByteConn } from "./line_connection.ts";
 import { NodeSocketConn } from "./node_socket_conn.ts";
+import { AcceptWatchdog } from "./accept_watchdog.ts";
 
 /** Where and how to listen. */
 export interface TlsListenOptions {
@@ -53,6 +58,9 @@ export interface TlsConn extends ByteConn {
  */
 const MAX_REFUSED_IN_HANDSHAKE = 16;
 
+/** A quiet listener checks every this often that it still accepts (see `AcceptWatchdog`). */
+const SELF_CHECK = { intervalMs: 2_000, timeoutMs: 1_000 };
+
 /** Told about a failed handshake (a plain client, an old protocol, …). */
 export type HandshakeErrorHandler = (peer: string, error: Error) => void;
 
@@ -61,7 +69,11 @@ export class TlsListener {
   readonly addr: Deno.NetAddr;
   /** Told about each failed handshake. */
   onHandshakeError: HandshakeErrorHandler | undefined;
-  readonly #server: tls.Server;
+  /** Told when the listener had stopped accepting and was opened again. */
+  onReopened: (() => void) | undefined;
+  #server: tls.Server;
+  readonly #options: TlsListenOptions;
+  readonly #watchdog: AcceptWatchdog;
   readonly #ready: TlsConn[] = [];
   readonly #refused = new Map<string, unknown>();
   /** Sockets whose handshake is not done: closed with the listener. */
@@ -75,8 +87,18 @@ export class TlsListener {
   private constructor(server: tls.Server, addr: Deno.NetAddr, options: TlsListenOptions) {
     this.#server = server;
     this.addr = addr;
-    const admit = options.admit;
-    server.on("connection", (socket: net.Socket) => {
+    this.#options = options;
+    this.#watchdog = new AcceptWatchdog(addr, () => void this.#reopen(), SELF_CHECK, (socket) => {
+      this.#refusedSockets.add(socket); // its handshake's failure is not a client's
+      socket.destroy();
+    });
+    this.#attach(server);
+  }
+
+  /** Handles a server's connections and handshakes. */
+  #attach(server: tls.Server): void {
+    const admit = this.#options.admit;
+    const take = (socket: net.Socket) => {
       const peer = peerKey(socket);
       this.#peers.set(socket, peer);
       this.#handshaking.add(socket);
@@ -95,7 +117,8 @@ export class TlsListener {
       } else {
         socket.destroy();
       }
-    });
+    };
+    server.on("connection", (socket: net.Socket) => this.#watchdog.accepted(socket, take));
     server.on("secureConnection", (socket: tls.TLSSocket) => {
       const raw = parentOf(socket);
       this.#handshaking.delete(raw as net.Socket);
@@ -131,27 +154,30 @@ export class TlsListener {
    * @throws {Error} If the certificate or key is unusable, or the address
    * cannot be listened on (the error's `code`, such as `EADDRINUSE`, tells).
    */
-  static listen(options: TlsListenOptions): Promise<TlsListener> {
+  static async listen(options: TlsListenOptions): Promise<TlsListener> {
     checkKeyPair(options.cert, options.key);
-    const server = tls.createServer({
-      cert: options.cert,
-      key: options.key,
-      handshakeTimeout: options.handshakeTimeoutMs,
-    });
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port, options.hostname, () => {
-        server.off("error", reject);
-        const address = server.address() as { address: string; port: number };
-        resolve(
-          new TlsListener(server, {
-            transport: "tcp",
-            hostname: address.address,
-            port: address.port,
-          }, options),
-        );
-      });
-    });
+    const server = await listenTls(options, options.port);
+    const address = server.address() as { address: string; port: number };
+    return new TlsListener(server, {
+      transport: "tcp",
+      hostname: address.address,
+      port: address.port,
+    }, options);
+  }
+
+  /** Closes the server that stopped accepting and listens again on the same address. */
+  async #reopen(): Promise<void> {
+    if (this.#closed) return;
+    this.#server.close();
+    try {
+      const server = await listenTls(this.#options, this.addr.port);
+      if (this.#closed) return void server.close();
+      this.#server = server;
+      this.#attach(server);
+      this.onReopened?.();
+    } catch {
+      // The port was taken meanwhile, or descriptors are short: the next check tries again.
+    }
   }
 
   /**
@@ -170,6 +196,7 @@ export class TlsListener {
   /** Stops listening; connections already accepted stay open. */
   close(): void {
     this.#closed = true;
+    this.#watchdog.close();
     this.#server.close();
     for (const conn of this.#ready.splice(0)) conn.close();
     for (const socket of this.#handshaking) socket.destroy();
@@ -177,6 +204,22 @@ export class TlsListener {
     this.#waiting?.reject(new Deno.errors.BadResource("Listener closed"));
     this.#waiting = undefined;
   }
+}
+
+/** A TLS server listening on the options' host and the given port. */
+function listenTls(options: TlsListenOptions, port: number): Promise<tls.Server> {
+  const server = tls.createServer({
+    cert: options.cert,
+    key: options.key,
+    handshakeTimeout: options.handshakeTimeoutMs,
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, options.hostname, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
 }
 
 /** The TCP socket under a TLS socket (node keeps it as `_parent`). */

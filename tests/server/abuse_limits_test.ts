@@ -243,3 +243,84 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a burst of connections past the descriptors does not leave the TLS port deaf",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using certs = await makeTestCerts();
+    await using server = await ServerProcess.start(
+      [
+        "--tls-listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        certs.leafCert,
+        "--tls-key",
+        certs.leafKey,
+        "--max-new-per-ip",
+        "0",
+      ],
+      { openFileLimit: 128, permissions: ["--allow-read"] },
+    );
+    const port = server.portOf("tls");
+    // 300 at once, from 300 addresses: the listener accepts more than the process can hold.
+    const burst = await Promise.allSettled(
+      Array.from(
+        { length: 300 },
+        (_, i) => connectFrom(port, `127.0.${5 + Math.floor(i / 250)}.${(i % 250) + 1}`),
+      ),
+    );
+    for (const result of burst) if (result.status === "fulfilled") result.value.close();
+    // Once they are gone, a TLS login gets in (the listener may take a few seconds to recover).
+    const caCerts = [await Deno.readTextFile(certs.caCert)];
+    let reply = "";
+    for (let attempt = 0; attempt < 4 && !reply.startsWith("NOTICE welcome: "); attempt++) {
+      reply = await tlsLogin(port, caCerts, `carol${attempt}`);
+    }
+    assert.match(reply, /^NOTICE welcome: /, "a TLS login after the burst");
+    // It had stopped accepting (Deno's node:tls after EMFILE) and was opened again.
+    assert.ok(server.stderr.lines.some((line) => / listener-reopened .*tls=true/.test(line)));
+  },
+});
+
+Deno.test("an idle TLS listener checks itself quietly: no reopening, no failed handshakes", async () => {
+  await using certs = await makeTestCerts();
+  const log: string[] = [];
+  await using server = await serve({
+    listen: [await tlsAddress(certs)],
+    logger: new Logger((line) => log.push(line)),
+  });
+  // Three self-checks' worth of quiet (one every 2 s), then a login.
+  await new Promise((resolve) => setTimeout(resolve, 6_500));
+  const reply = await tlsLogin(
+    server.address.port,
+    [await Deno.readTextFile(certs.caCert)],
+    "dave",
+  );
+  assert.match(reply, /^NOTICE welcome: /);
+  const events = log.filter((line) => / (listener-reopened|reject|connect) /.test(line));
+  assert.equal(events.length, 1, events.join("\n"));
+  assert.ok(log.some((line) => / connect .*/.test(line)), "dave's connection, and only it");
+});
+
+/** Logs in over TLS; the first reply, or "" if none came within the line timeout. */
+async function tlsLogin(port: number, caCerts: string[], name: string): Promise<string> {
+  let conn: Deno.TlsConn | undefined;
+  const deadline = setTimeout(() => conn?.close(), LINE_TIMEOUT_MS);
+  try {
+    conn = await Deno.connectTls({ hostname: "localhost", port, caCerts });
+    await conn.write(new TextEncoder().encode(`${name}\n`));
+    const bytes = new Uint8Array(256);
+    const count = await conn.read(bytes);
+    return new TextDecoder().decode(bytes.subarray(0, count ?? 0));
+  } catch {
+    return ""; // closed by the deadline, or refused
+  } finally {
+    clearTimeout(deadline);
+    try {
+      conn?.close();
+    } catch {
+      // Already closed by the deadline.
+    }
+  }
+}
