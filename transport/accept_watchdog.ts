@@ -27,8 +27,10 @@ interface SelfCheck {
   answered: boolean;
   /** Sockets accepted before the port was known: one of them may be the check. */
   held: [net.Socket, TakeSocket][];
-  /** Ends the check when its answer is late. */
+  /** Judges the check when its answer is late. */
   timer?: ReturnType<typeof setTimeout>;
+  /** It was not even connected at the first deadline. */
+  late: boolean;
 }
 
 /** Watches one listening server; see the module documentation. */
@@ -69,21 +71,22 @@ export class AcceptWatchdog {
 
   /**
    * Takes every socket the server accepted: the watchdog's own connection
-   * is closed here, any other goes to `take` (at once, or a moment later
-   * while a check is under way and cannot be told apart yet: on loopback
-   * the check connects within a millisecond or so, long before a client's
-   * TLS handshake can finish).
+   * is closed here, any other goes to `take` (at once, or, for a socket
+   * from the check's own address while the check's port is not known yet,
+   * a moment later: on loopback the check connects within a millisecond or
+   * so, long before a client's TLS handshake can finish).
    */
   accepted(socket: net.Socket, take: TakeSocket): void {
-    this.#sawConnection = true;
     const check = this.#check;
-    if (check === undefined) return take(socket);
-    if (check.port === undefined) return void check.held.push([socket, take]);
-    if (isCheck(check, socket)) {
-      check.answered = true;
-      return this.#dropOwn(socket);
+    if (check === undefined) return this.#take(socket, take);
+    if (check.port === undefined) {
+      if (unmapped(socket.remoteAddress) !== this.#hostname) return this.#take(socket, take);
+      return void check.held.push([socket, take]);
     }
-    take(socket);
+    if (!isCheck(check, socket)) return this.#take(socket, take);
+    check.answered = true;
+    this.#dropOwn(socket);
+    this.#finish(check);
   }
 
   /** Stops watching; sockets held for a check are handed on. */
@@ -91,6 +94,11 @@ export class AcceptWatchdog {
     this.#closed = true;
     clearInterval(this.#timer);
     if (this.#check) this.#finish(this.#check);
+  }
+
+  #take(socket: net.Socket, take: TakeSocket): void {
+    this.#sawConnection = true;
+    take(socket);
   }
 
   #tick(): void {
@@ -106,20 +114,39 @@ export class AcceptWatchdog {
       address: undefined,
       answered: false,
       held: [],
+      late: false,
     };
     this.#check = check;
-    socket.on("error", () => this.#finish(check)); // short of descriptors ourselves: next time
+    socket.on("error", (error: Error & { code?: string }) => {
+      if (this.#check !== check) return;
+      this.#finish(check);
+      // Refused: nothing listens there any more (a reopening that failed). Any
+      // other error is ours (short of descriptors, say): try again next time.
+      if (error.code === "ECONNREFUSED") this.#stopped();
+    });
     socket.once("connect", () => {
       check.port = socket.localPort;
       check.address = socket.localAddress;
       for (const [held, take] of check.held.splice(0)) this.accepted(held, take);
     });
-    check.timer = setTimeout(() => {
-      const connected = check.port !== undefined;
+    const judge = () => {
+      if (this.#check !== check) return;
+      if (check.port === undefined && !check.late) {
+        // Not even connected: a full accept queue drops the check's SYN, but
+        // so might a stalled event loop; wait as long again before judging.
+        check.late = true;
+        check.timer = setTimeout(judge, this.#timeoutMs);
+        return;
+      }
+      // Connected and never handed over, or the queue is full: stopped.
       this.#finish(check);
-      // The kernel took the connection and the server never handed it over.
-      if (connected && !check.answered) this.#onStopped();
-    }, this.#timeoutMs);
+      this.#stopped();
+    };
+    check.timer = setTimeout(judge, this.#timeoutMs);
+  }
+
+  #stopped(): void {
+    if (!this.#closed) this.#onStopped();
   }
 
   #finish(check: SelfCheck): void {
@@ -127,7 +154,7 @@ export class AcceptWatchdog {
     this.#check = undefined;
     clearTimeout(check.timer);
     check.socket.destroy();
-    for (const [held, take] of check.held.splice(0)) take(held);
+    for (const [held, take] of check.held.splice(0)) this.#take(held, take);
   }
 }
 

@@ -74,6 +74,7 @@ export class TlsListener {
   #server: tls.Server;
   readonly #options: TlsListenOptions;
   readonly #watchdog: AcceptWatchdog;
+  #reopening = false;
   readonly #ready: TlsConn[] = [];
   readonly #refused = new Map<string, unknown>();
   /** Sockets whose handshake is not done: closed with the listener. */
@@ -99,6 +100,7 @@ export class TlsListener {
   #attach(server: tls.Server): void {
     const admit = this.#options.admit;
     const take = (socket: net.Socket) => {
+      if (socket.destroyed) return; // gone while the watchdog held it
       const peer = peerKey(socket);
       this.#peers.set(socket, peer);
       this.#handshaking.add(socket);
@@ -167,8 +169,9 @@ export class TlsListener {
 
   /** Closes the server that stopped accepting and listens again on the same address. */
   async #reopen(): Promise<void> {
-    if (this.#closed) return;
-    this.#server.close();
+    if (this.#closed || this.#reopening) return;
+    this.#reopening = true;
+    if (this.#server.listening) this.#server.close();
     try {
       const server = await listenTls(this.#options, this.addr.port);
       if (this.#closed) return void server.close();
@@ -176,7 +179,10 @@ export class TlsListener {
       this.#attach(server);
       this.onReopened?.();
     } catch {
-      // The port was taken meanwhile, or descriptors are short: the next check tries again.
+      // The port was taken meanwhile, or descriptors are short: the next
+      // check is refused, and tries again.
+    } finally {
+      this.#reopening = false;
     }
   }
 
