@@ -60,9 +60,10 @@ Deno.test("a port nobody listens on any more is found stopped", async () => {
 
 Deno.test("a server that accepts is left alone, and its clients are handed on", async () => {
   const taken: net.Socket[] = [];
-  let watchdog: AcceptWatchdog | undefined;
+  // The server needs the watchdog, which needs the server's port.
+  const late: { watchdog?: AcceptWatchdog } = {};
   const server = net.createServer((socket) =>
-    watchdog!.accepted(socket, (client) => {
+    late.watchdog!.accepted(socket, (client) => {
       taken.push(client);
       client.destroy();
     })
@@ -70,7 +71,12 @@ Deno.test("a server that accepts is left alone, and its clients are handed on", 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as net.AddressInfo).port;
   let stopped = false;
-  watchdog = new AcceptWatchdog({ hostname: "127.0.0.1", port }, () => stopped = true, TIMING);
+  const watchdog = new AcceptWatchdog(
+    { hostname: "127.0.0.1", port },
+    () => stopped = true,
+    TIMING,
+  );
+  late.watchdog = watchdog;
   try {
     // Quiet for several checks, then a client.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
