@@ -23,6 +23,7 @@
  */
 
 import * as net from "node:net";
+import { concatBytes } from "../transport/bytes.ts";
 
 const encoder = new TextEncoder();
 
@@ -50,7 +51,7 @@ class DenoClient {
           written += await this.#conn.write(bytes.subarray(written));
         }
         if (this.#pending.length === 0) break;
-        bytes = concat(this.#pending);
+        bytes = concatBytes(this.#pending);
         this.#pending = [];
       }
     } catch {
@@ -159,16 +160,6 @@ class LineReader {
     }
     this.#rest = all.slice(start);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
 }
 
 if (import.meta.main) {

@@ -213,29 +213,8 @@ Deno.test({
         held.push(await connectFrom(webPort, `127.0.${4 + Math.floor(i / 250)}.${(i % 250) + 1}`));
       }
       // The last slot still goes to a TLS login: its listener never met EMFILE.
-      const conn = await Deno.connectTls({
-        hostname: "localhost",
-        port: server.portOf("tls"),
-        caCerts: [await Deno.readTextFile(certs.caCert)],
-      });
-      // A dead listener never finishes the handshake: give up after the line timeout.
-      let closed = false;
-      const deadline = setTimeout(() => {
-        closed = true;
-        conn.close();
-      }, LINE_TIMEOUT_MS);
-      let reply = "";
-      try {
-        await conn.write(new TextEncoder().encode("carol\n"));
-        const bytes = new Uint8Array(256);
-        const count = await conn.read(bytes);
-        reply = new TextDecoder().decode(bytes.subarray(0, count ?? 0));
-      } catch {
-        // Closed by the deadline.
-      } finally {
-        clearTimeout(deadline);
-        if (!closed) conn.close();
-      }
+      const caCerts = [await Deno.readTextFile(certs.caCert)];
+      const reply = await tlsLogin(server.portOf("tls"), caCerts, "carol");
       assert.match(reply, /^NOTICE welcome: /, "a TLS login within the line timeout");
       assert.ok(!server.stderr.lines.some((line) => /accept-error/.test(line)), "no EMFILE");
     } finally {
