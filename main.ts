@@ -10,6 +10,7 @@
 import { BENCH_USAGE, parseBenchArgs, runBenchCommand } from "./bench/cli.ts";
 import { CONNECT_USAGE, parseConnectArgs } from "./client/cli.ts";
 import { connect } from "./client/connect.ts";
+import { flushLog } from "./server/log.ts";
 import { VERSION } from "./server/version.ts";
 import { describeServeError, parseServeArgs, runServe, SERVE_USAGE } from "./server/cli.ts";
 
@@ -122,6 +123,7 @@ function print(text: string): void {
 }
 
 function printError(text: string): void {
+  flushLog(); // the server's log lines come first
   // deno-lint-ignore no-console -- printing is this command's job
   console.error(text);
 }
