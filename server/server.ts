@@ -47,6 +47,7 @@ import type { Logger } from "./log.ts";
 import { serveMetrics } from "./metrics_endpoint.ts";
 import { Metrics } from "./metrics.ts";
 import { Session, type SessionOptions } from "./session.ts";
+import { LoginDeadlines } from "./login_deadlines.ts";
 import { MAX_HTTP_CONNECTIONS, serveWeb } from "./web_endpoint.ts";
 import { Cluster, type RemoteUser } from "./cluster/cluster.ts";
 import { TokenBucket } from "./token_bucket.ts";
@@ -104,6 +105,7 @@ export class ChatServer {
   readonly #listeners: { listener: Listener; tls: boolean }[];
   readonly #hub: Hub<ChatUser | RemoteUser>;
   readonly #sessionOptions: SessionOptions;
+  readonly #loginDeadlines: LoginDeadlines<Session>;
   readonly #metrics: Metrics;
   /** Every session until it is over, with its user. */
   readonly #sessions = new Map<Session, ChatUser>();
@@ -228,8 +230,12 @@ export class ChatServer {
       ...(cluster ? { cluster } : {}),
     };
     this.#roomSweep = this.#sweepEmptyRooms();
+    this.#loginDeadlines = new LoginDeadlines(
+      config.loginTimeoutMs,
+      (session) => session.end("login-timeout"),
+    );
     this.#sessionOptions = {
-      loginTimeoutMs: config.loginTimeoutMs,
+      loginDeadlines: this.#loginDeadlines,
       idleTimeoutMs: config.idleTimeoutMs,
       closeGraceMs: config.closeGraceMs,
       log,
@@ -354,6 +360,7 @@ export class ChatServer {
     this.#config.logger.event("shutdown", { users: this.userCount });
     clearInterval(this.#lagTimer);
     clearInterval(this.#idleSweep);
+    this.#loginDeadlines.close();
     clearInterval(this.#roomSweep);
     for (const { listener } of this.#listeners) listener.close();
     await Promise.all([...this.#accepting, this.#webServer?.close()]);

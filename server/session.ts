@@ -19,6 +19,7 @@ import type { LineConnection } from "../transport/line_connection.ts";
 import { classifyReadError } from "../transport/net_errors.ts";
 import { type EndReason, endReasonInfo } from "./end_reasons.ts";
 import type { Logger } from "./log.ts";
+import type { LoginDeadlines } from "./login_deadlines.ts";
 import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
@@ -34,8 +35,8 @@ export interface RateLimit {
 
 /** What every session of a server shares. */
 export interface SessionOptions {
-  /** How long a connection may take to log in, in milliseconds. */
-  readonly loginTimeoutMs: number;
+  /** Where each session waits to log in: it ends the sessions that take too long. */
+  readonly loginDeadlines: LoginDeadlines<Session>;
   /** How long a logged-in client may send nothing, in milliseconds; 0 is forever. */
   readonly idleTimeoutMs: number;
   /** How long a closing session may spend flushing its output, in milliseconds. */
@@ -87,7 +88,6 @@ export class Session {
   #handler: SessionHandler | undefined;
   #endReason: EndReason | undefined;
   #handlerTold = false;
-  #loginTimer: ReturnType<typeof setTimeout> | undefined;
   #lastHeard: number;
   #throttledSince: number | undefined;
   #pause: { timer: ReturnType<typeof setTimeout>; resume: () => void } | undefined;
@@ -160,10 +160,10 @@ export class Session {
    * rejects.
    */
   async run(handler: SessionHandler): Promise<void> {
-    const { log, metrics, loginTimeoutMs } = this.#options;
+    const { log, metrics, loginDeadlines } = this.#options;
     this.#handler = handler;
     log.event("connect", { conn: this.#conn.id, addr: this.#conn.remote });
-    this.#loginTimer = setTimeout(() => this.end("login-timeout"), loginTimeoutMs);
+    loginDeadlines.add(this);
     try {
       for (;;) {
         const frames = await this.#conn.readFrames();
@@ -182,7 +182,7 @@ export class Session {
           }
           const cost = handler.line(frame);
           if (loggedIn) this.#bucket?.charge(cost);
-          else if (handler.loggedIn) this.#stopLoginTimer();
+          else if (handler.loggedIn) this.#options.loginDeadlines.delete(this);
         }
       }
       this.#endReason ??= this.#conn.sawTlsHandshake ? "tls-on-plain-port" : "eof";
@@ -287,15 +287,9 @@ export class Session {
     this.#pause = undefined;
   }
 
-  /** Stops the login timer and lets go of it: an idle user should not keep a spent timer. */
-  #stopLoginTimer(): void {
-    clearTimeout(this.#loginTimer);
-    this.#loginTimer = undefined;
-  }
-
   /** Stops the timers and tells the handler how the session ended; once. */
   #tellHandler(): void {
-    this.#stopLoginTimer();
+    this.#options.loginDeadlines.delete(this);
     if (this.#pause) {
       clearTimeout(this.#pause.timer);
       this.#pause.resume();

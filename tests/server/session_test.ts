@@ -15,6 +15,7 @@ import { PasswordGate } from "../../server/accounts/password_gate.ts";
 import { Bans, MemoryBanStore } from "../../server/moderation/bans.ts";
 import { MemoryMuteStore, Mutes } from "../../server/moderation/mutes.ts";
 import { FakeConnection } from "../support/fake_connection.ts";
+import { LoginDeadlines } from "../../server/login_deadlines.ts";
 
 /** A clock the test moves by hand. */
 class FakeClock {
@@ -51,7 +52,11 @@ function world(
   hub.rooms.open("#lobby");
   const metrics = new Metrics();
   const sessionOptions: SessionOptions = {
-    loginTimeoutMs: 60_000,
+    loginDeadlines: new LoginDeadlines(
+      60_000,
+      (session) => session.end("login-timeout"),
+      clock.read,
+    ),
     idleTimeoutMs: options.idleTimeoutMs ?? 0,
     closeGraceMs: 1000,
     rate: undefined,
