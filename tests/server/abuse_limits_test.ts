@@ -49,6 +49,11 @@ async function tlsAddress(certs: TestCerts): Promise<ListenAddress> {
   };
 }
 
+/** The flags of a TLS listener on an ephemeral loopback port, with the test certificates. */
+function tlsListenArgs(certs: TestCerts): string[] {
+  return ["--tls-listen", "127.0.0.1:0", "--tls-cert", certs.leafCert, "--tls-key", certs.leafKey];
+}
+
 async function scrape(port: number): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`);
   assert.equal(response.status, 200);
@@ -186,12 +191,7 @@ Deno.test({
       [
         "--listen",
         "127.0.0.1:0",
-        "--tls-listen",
-        "127.0.0.1:0",
-        "--tls-cert",
-        certs.leafCert,
-        "--tls-key",
-        certs.leafKey,
+        ...tlsListenArgs(certs),
         "--http",
         "127.0.0.1:0",
         "--max-new-per-ip",
@@ -230,12 +230,7 @@ Deno.test({
     await using certs = await makeTestCerts();
     await using server = await ServerProcess.start(
       [
-        "--tls-listen",
-        "127.0.0.1:0",
-        "--tls-cert",
-        certs.leafCert,
-        "--tls-key",
-        certs.leafKey,
+        ...tlsListenArgs(certs),
         "--max-new-per-ip",
         "0",
       ],
