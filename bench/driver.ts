@@ -275,11 +275,14 @@ export async function runLogins(
     users: number;
     /** @default {200} */
     inFlight?: number;
+    /** How long one login may wait for its welcome before the run fails. @default {10000} */
+    welcomeTimeoutMs?: number;
     onProgress?: BenchOptions["onProgress"];
   },
 ): Promise<LoginResult> {
   const workers = options.workers ?? 1;
   const inFlight = options.inFlight ?? 200;
+  const welcomeTimeoutMs = options.welcomeTimeoutMs ?? 10_000;
   const shares = startShares(
     { hostname: options.hostname, port: options.port, protocol: options.protocol, totalSenders: 1 },
     options.users,
@@ -289,7 +292,9 @@ export async function runLogins(
   try {
     const cpu = await measureCpu(options.pid);
     const logins = Promise.all(
-      shares.map((share) => share.login(Math.max(1, Math.round(inFlight / shares.length)))),
+      shares.map((share) =>
+        share.login(Math.max(1, Math.round(inFlight / shares.length)), welcomeTimeoutMs)
+      ),
     );
     if (options.onProgress) {
       const onProgress = options.onProgress;

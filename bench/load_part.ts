@@ -91,9 +91,11 @@ export interface LoadShare {
    * Logs this share's receivers in, at most `inFlight` at a time, each done
    * at the server's welcome, and keeps them connected.
    *
+   * @param welcomeTimeoutMs How long one login may wait for its welcome
+   *   before the run fails (a server that never answers must not hang it).
    * @returns When the first connect started and the last welcome came, on the run's clock.
    */
-  login(inFlight: number): Promise<{ first: number; last: number }>;
+  login(inFlight: number, welcomeTimeoutMs: number): Promise<{ first: number; last: number }>;
   /** Closes every connection. */
   close(): Promise<void>;
 }
@@ -422,7 +424,10 @@ export class LoadPart implements LoadShare {
     return { ...this.#tally.snapshot(), lastDelivery: this.#lastDelivery };
   }
 
-  async login(inFlight: number): Promise<{ first: number; last: number }> {
+  async login(
+    inFlight: number,
+    welcomeTimeoutMs: number,
+  ): Promise<{ first: number; last: number }> {
     const first = this.#now();
     let next = 0;
     const loginOne = async (local: number) => {
@@ -432,8 +437,25 @@ export class LoadPart implements LoadShare {
       const closed = connection.done.then(() => {
         throw new Error(`Receiver ${local} was closed before the server's welcome`);
       });
-      await Promise.race([welcomed, closed]);
-      this.#welcomed[local] = undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `Receiver ${local} got no welcome within ${welcomeTimeoutMs} ms` +
+                  ` (is the server speaking ${this.#options.protocol}? see --proto)`,
+              ),
+            ),
+          welcomeTimeoutMs,
+        );
+      });
+      try {
+        await Promise.race([welcomed, closed, late]);
+      } finally {
+        clearTimeout(timer);
+        this.#welcomed[local] = undefined;
+      }
     };
     await Promise.all(Array.from({ length: Math.min(inFlight, this.#ready.length) }, async () => {
       while (next < this.#ready.length) await loginOne(next++);

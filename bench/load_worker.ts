@@ -14,7 +14,7 @@ export type ShareCall =
   | { id: number; method: "start"; args: [LoadPartOptions] }
   | { id: number; method: "connect" | "probe" | "readyCount" | "send" | "received" | "close" }
   | { id: number; method: "collect"; args: [number, number] }
-  | { id: number; method: "login"; args: [number] };
+  | { id: number; method: "login"; args: [number, number] };
 
 /** The worker's global scope, typed here without the worker lib for the whole program. */
 const scope = self as unknown as {

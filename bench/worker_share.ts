@@ -79,8 +79,11 @@ export class WorkerShare implements LoadShare {
     }) as LoadPartResult;
   }
 
-  async login(inFlight: number): Promise<{ first: number; last: number }> {
-    return await this.#call({ id: 0, method: "login", args: [inFlight] }) as {
+  async login(
+    inFlight: number,
+    welcomeTimeoutMs: number,
+  ): Promise<{ first: number; last: number }> {
+    return await this.#call({ id: 0, method: "login", args: [inFlight, welcomeTimeoutMs] }) as {
       first: number;
       last: number;
     };

@@ -308,6 +308,35 @@ Deno.test("runLogins() logs every user in up to the welcome, from worker threads
   assert.ok(result.cpu.testerSeconds >= 0 && result.cpu.serverSeconds === undefined);
 });
 
+Deno.test("runLogins() fails, and does not hang, when the server never welcomes", async () => {
+  // Redis, or anything that is not nanochat, reads the name and says nothing.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    for (const workers of [1, 2]) {
+      await assert.rejects(
+        runLogins({
+          hostname: "127.0.0.1",
+          port: listener.addr.port,
+          protocol: "nanochat",
+          users: 5,
+          inFlight: 5,
+          workers,
+          welcomeTimeoutMs: 300,
+        }),
+        /got no welcome within 300 ms \(is the server speaking nanochat\? see --proto\)/,
+      );
+    }
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    for (const conn of held) conn.close();
+  }
+});
+
 Deno.test("processCpuSeconds() and testerCpuSeconds() read CPU time that only grows", async () => {
   const before = testerCpuSeconds();
   const server = await processCpuSeconds(Deno.pid);
