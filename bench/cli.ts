@@ -60,7 +60,7 @@ Options (defaults in parentheses):
                       3600) and measure again (a garbage-collected server
                       gives memory back when quiet; V8 does 30 s after its
                       last full collection); the server's idle timeout
-                      must be longer, or the users are gone by then
+                      must be longer (the run fails if any user is gone)
   --logins N          instead: log N users in (connect, name, welcome) and
                       keep them: logins per second
   --web PORT          nanochat: receivers use the web page's WebSocket on

@@ -387,6 +387,14 @@ export async function runIdle(
     if (options.restSeconds === undefined) return result;
     await sleep(options.restSeconds * 1000);
     const rssAtRestKiB = await readProcessMemory(options.pid, "VmRSS");
+    // Memory per user means nothing if the server let some go meanwhile.
+    const open = await share!.openCount();
+    if (open < options.users) {
+      throw new Error(
+        `${options.users - open} of ${options.users} users were disconnected during the rest` +
+          " (is the server's idle timeout shorter than --rest?)",
+      );
+    }
     return {
       ...result,
       restSeconds: options.restSeconds,

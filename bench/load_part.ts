@@ -76,6 +76,8 @@ export interface LoadShare {
   probe(): Promise<void>;
   /** Receivers confirmed ready (they saw a probe, or Redis confirmed them). */
   readyCount(): Promise<number>;
+  /** Receivers whose connection is still open (the server has not closed it). */
+  openCount(): Promise<number>;
   /** Sends this share's messages: a burst, or at its senders' rate. Returns how many. */
   send(): Promise<number>;
   /** Distinct deliveries so far. */
@@ -259,6 +261,7 @@ export class LoadPart implements LoadShare {
   readonly #offset: number;
   #receivers: (BenchConnection | WebSocketBenchConnection)[] = [];
   #senders: BenchConnection[] = [];
+  #openReceivers = 0;
   #lastDelivery = 0;
 
   /**
@@ -303,21 +306,25 @@ export class LoadPart implements LoadShare {
   }
 
   async #openReceiver(local: number): Promise<BenchConnection | WebSocketBenchConnection> {
+    const connection = await this.#connectReceiver(local);
+    this.#openReceivers++;
+    void connection.done.then(() => this.#openReceivers--);
+    await connection.write(this.#protocol.receiverHello(this.#options.receivers[0] + local));
+    return connection;
+  }
+
+  #connectReceiver(local: number): Promise<BenchConnection | WebSocketBenchConnection> {
     if (this.#options.webPort !== undefined) {
-      const connection = await WebSocketBenchConnection.open(this.#options, (message) => {
+      return WebSocketBenchConnection.open(this.#options, (message) => {
         const payload = jsonPayload(message);
         if (payload !== undefined) this.#onPayload(local, payload);
       });
-      await connection.write(this.#protocol.receiverHello(this.#options.receivers[0] + local));
-      return connection;
     }
     const parser = this.#protocol.parser();
     const index = this.#options.receivers[0] + local;
-    const connection = await BenchConnection.open(this.#options, index, (text) => {
+    return BenchConnection.open(this.#options, index, (text) => {
       parser.push(text, (payload) => this.#onPayload(local, payload));
     });
-    await connection.write(this.#protocol.receiverHello(this.#options.receivers[0] + local));
-    return connection;
   }
 
   async #openSenders(): Promise<void> {
@@ -353,6 +360,10 @@ export class LoadPart implements LoadShare {
 
   readyCount(): Promise<number> {
     return Promise.resolve(this.#ready.reduce((count, ready) => count + ready, 0));
+  }
+
+  openCount(): Promise<number> {
+    return Promise.resolve(this.#openReceivers);
   }
 
   received(): Promise<number> {

@@ -12,7 +12,17 @@ import { LoadPart, type LoadPartOptions } from "./load_part.ts";
 /** A call from the thread that runs the load test. */
 export type ShareCall =
   | { id: number; method: "start"; args: [LoadPartOptions] }
-  | { id: number; method: "connect" | "probe" | "readyCount" | "send" | "received" | "close" }
+  | {
+    id: number;
+    method:
+      | "connect"
+      | "probe"
+      | "readyCount"
+      | "openCount"
+      | "send"
+      | "received"
+      | "close";
+  }
   | { id: number; method: "collect"; args: [number, number] }
   | { id: number; method: "login"; args: [number, number] };
 

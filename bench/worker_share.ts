@@ -63,6 +63,10 @@ export class WorkerShare implements LoadShare {
     return await this.#call({ id: 0, method: "readyCount" }) as number;
   }
 
+  async openCount(): Promise<number> {
+    return await this.#call({ id: 0, method: "openCount" }) as number;
+  }
+
   async send(): Promise<number> {
     return await this.#call({ id: 0, method: "send" }) as number;
   }

@@ -594,6 +594,21 @@ Deno.test("nanochat bench --idle --rest measures the memory again after the rest
   assert.doesNotMatch(plain.stdout, /later/);
 });
 
+Deno.test("nanochat bench --idle --rest fails when the server let users go during the rest", async () => {
+  // Idle users are dropped after 2 s, well inside the 4 s rest.
+  await using ts = await startServer({ idleTimeoutMs: 2000 });
+  const args = ["bench", `127.0.0.1:${ts.port}`, "--idle", "5", "--pid", String(Deno.pid)];
+  const { code, stdout, stderr } = await runCli([...args, "--rest", "4"], undefined, [
+    "--allow-run=cat",
+  ]);
+  assert.equal(code, 1, stdout);
+  assert.match(
+    stderr,
+    /^nanochat: 5 of 5 users were disconnected during the rest \(is the server's idle timeout shorter than --rest\?\)$/m,
+  );
+  assert.equal(stdout, "", "no memory figure for users who are gone");
+});
+
 Deno.test("nanochat bench rejects bad usage with exit code 2", async () => {
   for (
     const args of [
