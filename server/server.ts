@@ -232,7 +232,7 @@ export class ChatServer {
     this.#roomSweep = this.#sweepEmptyRooms();
     this.#loginDeadlines = new LoginDeadlines(
       config.loginTimeoutMs,
-      (session) => session.end("login-timeout"),
+      (session) => session.loginTimeUp(),
     );
     this.#sessionOptions = {
       loginDeadlines: this.#loginDeadlines,

@@ -208,6 +208,15 @@ export class Session {
   }
 
   /**
+   * The login timeout ran out: ends the session unless it has logged in by
+   * now. A password or cluster login completes after its last line was read,
+   * so the line loop cannot always take the session off the deadlines.
+   */
+  loginTimeUp(): void {
+    if (!this.#handler?.loggedIn) this.end("login-timeout");
+  }
+
+  /**
    * Ends the session: sends the reason's error line (or `error`), tells the
    * handler, and closes once the output is flushed. Only the first call counts.
    *

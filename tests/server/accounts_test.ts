@@ -171,3 +171,31 @@ Deno.test("lines sent while a password is checked are kept, in order, up to a bo
     "ERROR flood: Too many lines for too long; slow down",
   ]);
 });
+
+Deno.test("a user logged in by password is not ended by the login timeout while it listens", async () => {
+  await using ts = await startServer({ loginTimeoutMs: 1500 });
+  const owner = await registered(ts, "alice");
+  await owner.send("QUIT");
+  await owner.readUntilClosed();
+  await owner.close();
+  await using bob = await ts.login("bob");
+  // The password is checked off the line loop: the login ends after the last line was read.
+  await using alice = await TestClient.login(ts.port, `alice ${PASSWORD}`);
+  assert.match(await alice.readLine(), /^NOTICE welcome: /);
+  // A connection that never names itself, opened after alice's: its timeout comes after hers.
+  await using silent = await TestClient.connect(ts.port);
+  assert.deepEqual(await silent.readUntilClosed(), [
+    "ERROR login-timeout: No name received in time",
+  ]);
+  await alice.send("*still here");
+  // bob may first hear alice arrive; the chat line must follow.
+  let line = await bob.readLine();
+  for (let skipped = 0; skipped < 5 && line.startsWith("NOTICE"); skipped++) {
+    line = await bob.readLine();
+  }
+  assert.equal(line, "[alice]: still here");
+  assert.ok(
+    !ts.log.some((line) => /reason=login-timeout/.test(line) && / name=alice/.test(line)),
+    "alice was not timed out",
+  );
+});
