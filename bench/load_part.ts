@@ -468,9 +468,19 @@ export class LoadPart implements LoadShare {
         this.#welcomed[local] = undefined;
       }
     };
+    // After a failure no login starts, and the ones under way finish before
+    // this returns, so close() finds every connection this opened.
+    let failure: { error: unknown } | undefined;
     await Promise.all(Array.from({ length: Math.min(inFlight, this.#ready.length) }, async () => {
-      while (next < this.#ready.length) await loginOne(next++);
+      while (next < this.#ready.length && failure === undefined) {
+        try {
+          await loginOne(next++);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
     }));
+    if (failure !== undefined) throw failure.error;
     return { first, last: this.#now() };
   }
 
