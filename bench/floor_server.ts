@@ -70,7 +70,9 @@ async function serveDeno(port: number): Promise<void> {
     const client = new DenoClient(conn);
     clients.add(client);
     void (async () => {
-      const buffer = new Uint8Array(16 * 1024);
+      // Small, as nanochat's first read buffer: a 16 KiB buffer per connection cost
+      // about 50 µs of CPU per login (BENCHMARKS.md), which no floor should carry.
+      const buffer = new Uint8Array(512);
       // One decoder per client: a character split across reads stays with its client.
       const decoder = new TextDecoder();
       const lines = new LineReader();
