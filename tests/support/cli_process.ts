@@ -73,10 +73,14 @@ export class LineCollector {
 
   /**
    * Waits for a line matching `pattern` and returns it, or, given a
-   * predicate, until it holds.
+   * predicate, until it holds; fails after `timeoutMs`.
    */
-  async waitFor(pattern: RegExp | (() => boolean), what = String(pattern)): Promise<string> {
-    const deadline = Date.now() + LINE_TIMEOUT_MS;
+  async waitFor(
+    pattern: RegExp | (() => boolean),
+    what = String(pattern),
+    timeoutMs = LINE_TIMEOUT_MS,
+  ): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (typeof pattern === "function") {
         if (pattern()) return "";
