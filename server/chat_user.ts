@@ -10,31 +10,24 @@
 
 import { commandCost, parseCommand } from "../protocol/commands.ts";
 import { type ProtocolError, ServerError } from "../protocol/errors.ts";
-import {
-  type ChatEvent,
-  type EncodedEvent,
-  encodeHistory,
-  type EventDraft,
-  type Reply,
-} from "../protocol/events.ts";
+import type { EncodedEvent, EventDraft, Reply } from "../protocol/events.ts";
 import type { Frame } from "../protocol/line_splitter.ts";
 import { roomProblem } from "../protocol/room_name.ts";
 import { decodeSafeText } from "../protocol/text.ts";
 import { NAME_RULE, nameKey, nameProblem, nameSkeleton } from "../protocol/username.ts";
 import { type EndReason, endReasonInfo } from "./end_reasons.ts";
+import { HistoryReplay, type ReplayLimits } from "./history_replay.ts";
 import { type CommandUser, type HandlerContext, runCommand } from "./handlers.ts";
 import type { Hub, HubUser } from "./hub/hub.ts";
 import type { Session, SessionHandler } from "./session.ts";
-import type { TokenBucket } from "./token_bucket.ts";
 import type { FailureLimits } from "./accounts/failure_limits.ts";
 import type { PasswordGate } from "./accounts/password_gate.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "./accounts/passwords.ts";
-import type { Ban } from "./moderation/bans.ts";
+import { banError } from "./moderation/bans.ts";
 import type { RemoteUser } from "./cluster/remote_users.ts";
-import { utcTime } from "../protocol/line_codec.ts";
 
 /** What every user of a server shares; also what the command handlers use. */
-export interface ChatUserOptions extends HandlerContext {
+export interface ChatUserOptions extends HandlerContext, ReplayLimits {
   /** Names, rooms, history and fan-out, with users of this kind (and other nodes' proxies). */
   readonly hub: Hub<ChatUser | RemoteUser>;
   /** Named in the welcome, such as `nanochat 0.1.0`. */
@@ -48,17 +41,10 @@ export interface ChatUserOptions extends HandlerContext {
   /** The most rooms the server may hold. */
   readonly maxRooms: number;
   /**
-   * The most bytes of live events held back while a user's history goes
-   * out; past it the user is dropped as a slow reader.
-   */
-  readonly maxHeldBytes: number;
-  /**
    * Whether a room may get one more presence notice now, and takes it: a
    * crowd that comes and goes fast must not bury everyone in notices.
    */
   readonly presenceAllowed: (room: string) => boolean;
-  /** History bytes joins may still be sent now, for the whole server. */
-  readonly historyBudget: TokenBucket;
   /** Wrong passwords allowed per address and per name. */
   readonly passwordFailures: { readonly byAddress: FailureLimits; readonly byName: FailureLimits };
   /** How many password checks may run or wait at once, for the whole server. */
@@ -103,17 +89,6 @@ export interface ClusterLink {
 /** Lines a client may send while its password is checked; more is a flood. */
 const MAX_DEFERRED_LINES = 64;
 
-/** History goes out in chunks of about this size, each once the last was written. */
-const REPLAY_CHUNK_BYTES = 8 * 1024;
-
-/**
- * What waits while a history is on its way, in the order it is to be sent:
- * a line (a live event, with its id, or a reply) or another room's history.
- */
-type Pending =
-  | { readonly bytes: Uint8Array; readonly id?: string }
-  | { readonly history: Promise<readonly ChatEvent[]> };
-
 /** One user, from the name line to the departure. */
 export class ChatUser implements HubUser, SessionHandler, CommandUser {
   readonly #session: Session;
@@ -134,12 +109,8 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   /** The rooms the user is in, in the order joined. */
   #rooms: string[] = [];
   #current: string | undefined;
-  /** Output that waits for a history to be sent; undefined when none is on its way. */
-  #pending: Pending[] | undefined;
-  #pendingBytes = 0;
-  /** The ids of the waiting live events: those a history must not show again. */
-  // Made when first needed: every idle user would otherwise carry an empty set.
-  #pendingIds: Set<string> | undefined;
+  /** The history on its way, and what waits behind it; none when nothing does. */
+  #replay: HistoryReplay | undefined;
 
   /**
    * Creates the user for a session.
@@ -197,8 +168,8 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   deliver(encoded: EncodedEvent, toSender: boolean): void {
     const codec = this.#session.codec;
     const bytes = toSender ? codec.event(encoded.event, true) : encoded.bytes(codec);
-    if (this.#pending === undefined) this.#session.send(bytes); // the usual case, kept short
-    else this.#send(bytes, encoded.event.id);
+    if (this.#replay === undefined) this.#session.send(bytes); // the usual case, kept short
+    else this.#replay.hold(bytes, encoded.event.id);
   }
 
   /** Queues a reply for this user, in order with everything else it is sent. */
@@ -207,14 +178,9 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
   }
 
   /** Sends a line now, or after the history on its way, in the order it came. */
-  #send(bytes: Uint8Array, id?: string): void {
-    if (this.#pending === undefined) return this.#session.send(bytes);
-    // A user who does not take the history does not get to make the server
-    // hold more than the outbox would: past that, it is a slow reader.
-    this.#pendingBytes += bytes.length;
-    if (this.#pendingBytes > this.#options.maxHeldBytes) return this.#session.slowReader();
-    this.#pending.push(id === undefined ? { bytes } : { bytes, id });
-    if (id !== undefined) (this.#pendingIds ??= new Set()).add(id);
+  #send(bytes: Uint8Array): void {
+    if (this.#replay === undefined) this.#session.send(bytes);
+    else this.#replay.hold(bytes);
   }
 
   /** Leaves at the user's request. */
@@ -689,79 +655,17 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (historyLines > 0) this.#queueHistory(room);
   }
 
-  /**
-   * Sends a room's recent lines, then whatever came meanwhile (live events
-   * and replies, in order): the user is in the room already, so nothing said
-   * while the store answers is lost. An event both live and in the history
-   * is sent live, in its place after the history, never twice.
-   */
+  /** Sends a room's recent lines, then whatever came meanwhile (see {@linkcode HistoryReplay}). */
   #queueHistory(room: string): void {
     const { hub, historyLines } = this.#options;
     const history = hub.history.recent(room, historyLines);
-    if (this.#pending !== undefined) return void this.#pending.push({ history });
-    this.#pending = [{ history }];
-    void this.#drain();
-  }
-
-  /** Sends what waits, histories included, until nothing does. */
-  async #drain(): Promise<void> {
-    for (let next = this.#pending?.shift(); next !== undefined; next = this.#pending?.shift()) {
-      if (!this.#present) break;
-      if ("history" in next) {
-        await this.#sendHistory(next.history);
-        continue;
-      }
-      this.#pendingBytes -= next.bytes.length;
-      if (next.id !== undefined) this.#pendingIds?.delete(next.id);
-      this.#session.send(next.bytes);
+    if (this.#replay === undefined) {
+      const replay = new HistoryReplay(this.#session, this.#options, () => this.#present, () => {
+        if (this.#replay === replay) this.#replay = undefined;
+      });
+      this.#replay = replay;
     }
-    this.#pending = undefined;
-    this.#pendingIds = undefined;
-    this.#pendingBytes = 0;
-  }
-
-  async #sendHistory(recent: Promise<readonly ChatEvent[]>): Promise<void> {
-    try {
-      const events = await recent;
-      // What was published since the user joined is waiting to be sent live.
-      const older = events.filter((event) => !this.#pendingIds?.has(event.id));
-      if (this.#present) await this.#replay(older);
-    } catch (error) {
-      this.#options.log.event("history-error", { conn: this.#session.id, error: String(error) });
-    }
-  }
-
-  /**
-   * Sends the newest of `events` that fit the reply budget and what the
-   * server's replay budget has left, oldest first: history must neither
-   * overflow the user's outbox nor, over many joins, the server's output.
-   * It goes out a chunk at a time, each once the last was written, so a
-   * user who never reads holds one chunk, not the whole history.
-   */
-  async #replay(events: readonly ChatEvent[]): Promise<void> {
-    const { historyBudget, maxReplyBytes } = this.#options;
-    const codec = this.#session.codec;
-    const encode = (event: ChatEvent) => encodeHistory(codec, event);
-    const budget = Math.min(maxReplyBytes, historyBudget.available());
-    let first = events.length;
-    let bytes = 0;
-    while (first > 0) {
-      const length = encode(events[first - 1]!).length;
-      if (bytes + length > budget) break;
-      bytes += length;
-      first--;
-    }
-    historyBudget.charge(bytes);
-    let chunk = 0;
-    for (let index = first; index < events.length && this.#present; index++) {
-      const line = encode(events[index]!);
-      this.#session.send(line);
-      chunk += line.length;
-      if (chunk >= REPLAY_CHUNK_BYTES) {
-        chunk = 0;
-        await this.#session.flushed();
-      }
-    }
+    this.#replay.addHistory(history);
   }
 
   /**
@@ -778,11 +682,6 @@ export class ChatUser implements HubUser, SessionHandler, CommandUser {
     if (shown) hub.publish(draft);
     else if (cluster !== undefined) hub.publish({ ...draft, silent: true });
   }
-}
-
-/** What a banned name or address is told. */
-export function banError(what: string, ban: Ban): ProtocolError {
-  return ServerError.banned(what, ban.until === undefined ? "" : utcTime(ban.until), ban.reason);
 }
 
 /** Why a name cannot be had: someone has it, or a name it could pass for. */

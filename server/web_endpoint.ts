@@ -6,7 +6,8 @@
  * @module
  */
 
-import { formatHostPort } from "../protocol/address.ts";
+import { formatHostPort, type HostPort } from "../protocol/address.ts";
+import { parseIPv4, parseIPv6 } from "../protocol/ip_address.ts";
 import {
   type HttpRequest,
   type HttpResponse,
@@ -17,7 +18,7 @@ import type { ByteConn } from "../transport/line_connection.ts";
 import { checkUpgrade } from "../transport/websocket_handshake.ts";
 import { PAGE_FILES } from "../web/assets.ts";
 import type { ListenAddress } from "./config.ts";
-import { addressKey } from "./connection_limits.ts";
+import { addressKey, type AddressList } from "./connection_limits.ts";
 
 /** The WebSocket's path. */
 export const WEBSOCKET_PATH = "/ws";
@@ -139,4 +140,26 @@ function respond(request: HttpRequest, options: WebEndpointOptions): HttpRespons
 
 function withSecurityHeaders(response: HttpResponse): HttpResponse {
   return { ...response, headers: { ...SECURITY_HEADERS, ...response.headers } };
+}
+
+/**
+ * A WebSocket client's address: the last `X-Forwarded-For` entry when the
+ * connection comes from a trusted proxy (the one the proxy itself saw),
+ * else the connection's own.
+ *
+ * @param request The upgrade request.
+ * @param trustedProxies The proxies whose forwarding header is believed.
+ * @returns The client's address (port 0 when it is the forwarded one).
+ */
+export function webSocketClient(
+  request: HttpRequest,
+  trustedProxies: AddressList | undefined,
+): HostPort {
+  const forwarded = request.headers.get("x-forwarded-for");
+  if (forwarded === undefined || !trustedProxies?.includes(request.peer.hostname)) {
+    return request.peer;
+  }
+  const last = forwarded.split(",").at(-1)!.trim();
+  const valid = parseIPv4(last) !== undefined || parseIPv6(last) !== undefined;
+  return valid ? { hostname: last, port: 0 } : request.peer;
 }

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { type ProtocolError, ServerError } from "../../protocol/errors.ts";
+import { utcTime } from "../../protocol/line_codec.ts";
 import { nameKey } from "../../protocol/username.ts";
 import { AddressList } from "../connection_limits.ts";
 
@@ -155,4 +157,9 @@ export class Bans {
     for (const { ban } of expired) this.#store.remove(ban.target);
     this.#bans = this.#bans.filter((entry) => !expired.includes(entry));
   }
+}
+
+/** What a banned name or address is told, such as `Your address is banned until …`. */
+export function banError(what: string, ban: Ban): ProtocolError {
+  return ServerError.banned(what, ban.until === undefined ? "" : utcTime(ban.until), ban.reason);
 }
