@@ -15,6 +15,7 @@
 
 import { mentions, parseInput } from "./commands.js";
 import { ServerLink } from "./connection.js";
+import { SentLines } from "./sent_lines.js";
 import { Conversation, conversationKey, lineElement } from "./conversation.js";
 import {
   afterPage,
@@ -979,34 +980,23 @@ function sameName(a, b) {
 
 // ---- Sending ----------------------------------------------------------------
 
-/** The lines sent, for Up and Down to bring back; never a line holding a password. */
-const sentLines = /** @type {string[]} */ ([]);
-/** Where Up and Down are in `sentLines`; its length when at the draft. */
-let recalled = 0;
-/** What was typed before Up was first pressed. */
-let draft = "";
+/** What Up and Down bring back into the input. */
+const sentLines = new SentLines();
 
 ui.composer.addEventListener("submit", (event) => {
   event.preventDefault();
   const line = ui.input.value;
   if (!submit(line)) return;
-  if (line.trim() !== "" && !/^\/(register|password|unregister)\b/i.test(line)) {
-    sentLines.push(line);
-    if (sentLines.length > 100) sentLines.shift();
-  }
-  recalled = sentLines.length;
+  sentLines.remember(line);
   ui.input.value = "";
 });
 
 ui.input.addEventListener("keydown", (event) => {
   if (event.key !== "ArrowUp" && event.key !== "ArrowDown") return;
   if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
-  const step = event.key === "ArrowUp" ? -1 : 1;
-  const next = Math.min(Math.max(recalled + step, 0), sentLines.length);
-  if (next === recalled) return;
-  if (recalled === sentLines.length) draft = ui.input.value;
-  recalled = next;
-  ui.input.value = sentLines[recalled] ?? draft;
+  const recalled = sentLines.step(event.key === "ArrowUp" ? "up" : "down", ui.input.value);
+  if (recalled === undefined) return;
+  ui.input.value = recalled;
   event.preventDefault();
 });
 

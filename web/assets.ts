@@ -12,6 +12,7 @@ import commands from "./commands.js" with { type: "text" };
 import connection from "./connection.js" with { type: "text" };
 import conversation from "./conversation.js" with { type: "text" };
 import history from "./history.js" with { type: "text" };
+import sentLines from "./sent_lines.js" with { type: "text" };
 import style from "./app.css" with { type: "text" };
 
 /** One file the page is made of. */
@@ -30,5 +31,6 @@ export const PAGE_FILES: ReadonlyMap<string, PageFile> = new Map([
   ["/connection.js", { contentType: "text/javascript; charset=utf-8", body: connection }],
   ["/conversation.js", { contentType: "text/javascript; charset=utf-8", body: conversation }],
   ["/history.js", { contentType: "text/javascript; charset=utf-8", body: history }],
+  ["/sent_lines.js", { contentType: "text/javascript; charset=utf-8", body: sentLines }],
   ["/app.css", { contentType: "text/css; charset=utf-8", body: style }],
 ]);
