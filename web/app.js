@@ -15,6 +15,7 @@
 
 import { mentions, parseInput } from "./commands.js";
 import { ServerLink } from "./connection.js";
+import { eventLine, sameName } from "./event_lines.js";
 import { SentLines } from "./sent_lines.js";
 import { Conversation, conversationKey, lineElement } from "./conversation.js";
 import {
@@ -369,7 +370,7 @@ function chatEvent(event, live) {
   }
   if (live) updateRoom(conversation, kind, from, to, body);
 
-  const line = eventLine(kind, from, to, body);
+  const line = eventLine(kind, from, to, body, session.name);
   if (line === undefined) return;
   const li = lineElement(line.className, time, line.parts, id);
   if (!live) li.classList.add("history");
@@ -387,53 +388,6 @@ function chatEvent(event, live) {
   conversation.hasIds = true;
   const countable = live && !mine && ["message", "action", "private"].includes(kind);
   if (countable) arrived(conversation, li, mentioned || kind === "private", line.parts);
-}
-
-/**
- * What a chat event shows: its class and its parts (name, text).
- *
- * @param {string} kind
- * @param {string} from
- * @param {string} to
- * @param {string} body
- * @returns {{ className: string, parts: [string, string][] } | undefined}
- */
-function eventLine(kind, from, to, body) {
-  const reason = body === "" ? "" : ` (${body})`;
-  switch (kind) {
-    case "message":
-      return { className: "message", parts: [["from", from], ["sep", ": "], ["text", body]] };
-    case "action":
-      return { className: "action", parts: [["sep", "* "], ["from", from], ["text", ` ${body}`]] };
-    case "private":
-      return {
-        className: "private",
-        parts: sameName(from, session.name)
-          ? [["sep", "you → "], ["from", to], ["sep", ": "], ["text", body]]
-          : [["from", from], ["sep", " → you: "], ["text", body]],
-      };
-    case "join":
-      return { className: "presence", parts: [["text", `${from} joined`]] };
-    case "part":
-      return { className: "presence", parts: [["text", `${from} left${reason}`]] };
-    case "quit":
-      return { className: "presence", parts: [["text", `${from} left${reason}`]] };
-    case "disconnect":
-      return { className: "presence", parts: [["text", `${from} was disconnected${reason}`]] };
-    case "nick":
-      return { className: "presence", parts: [["text", `${from} is now ${to}`]] };
-    case "topic":
-      return {
-        className: "notice",
-        parts: [[
-          "text",
-          body === "" ? `${from} cleared the topic` : `${from} set the topic: ${body}`,
-        ]],
-      };
-    case "kick":
-      return { className: "kick", parts: [["text", `${to} was kicked by ${from}${reason}`]] };
-  }
-  return undefined;
 }
 
 /**
@@ -970,14 +924,6 @@ document.addEventListener("visibilitychange", () => {
   shown?.markRead();
 });
 
-/**
- * @param {string} a
- * @param {string} b
- */
-function sameName(a, b) {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
 // ---- Sending ----------------------------------------------------------------
 
 /** What Up and Down bring back into the input. */
@@ -1084,7 +1030,7 @@ function submit(input) {
 function showOwnLine(kind, roomName, body) {
   const conversation = room(roomName);
   if (conversation === undefined) return undefined;
-  const line = eventLine(kind, session.name, "", body);
+  const line = eventLine(kind, session.name, "", body, session.name);
   if (line === undefined) return undefined;
   const now = Math.max(Date.now(), conversation.lastTime());
   const li = lineElement(`${line.className} own`, now, line.parts);

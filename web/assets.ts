@@ -11,6 +11,7 @@ import script from "./app.js" with { type: "text" };
 import commands from "./commands.js" with { type: "text" };
 import connection from "./connection.js" with { type: "text" };
 import conversation from "./conversation.js" with { type: "text" };
+import eventLines from "./event_lines.js" with { type: "text" };
 import history from "./history.js" with { type: "text" };
 import sentLines from "./sent_lines.js" with { type: "text" };
 import style from "./app.css" with { type: "text" };
@@ -30,6 +31,7 @@ export const PAGE_FILES: ReadonlyMap<string, PageFile> = new Map([
   ["/commands.js", { contentType: "text/javascript; charset=utf-8", body: commands }],
   ["/connection.js", { contentType: "text/javascript; charset=utf-8", body: connection }],
   ["/conversation.js", { contentType: "text/javascript; charset=utf-8", body: conversation }],
+  ["/event_lines.js", { contentType: "text/javascript; charset=utf-8", body: eventLines }],
   ["/history.js", { contentType: "text/javascript; charset=utf-8", body: history }],
   ["/sent_lines.js", { contentType: "text/javascript; charset=utf-8", body: sentLines }],
   ["/app.css", { contentType: "text/css; charset=utf-8", body: style }],
