@@ -57,6 +57,11 @@ function limits(overrides: Partial<ReplayLimits> = {}): ReplayLimits {
   };
 }
 
+/** 30 lines of about 900 bytes: several 8 KiB chunks. */
+function longHistory(): ChatEvent[] {
+  return Array.from({ length: 30 }, (_, i) => said(String(i), `${i} ${"x".repeat(900)}`));
+}
+
 function line(text: string): Uint8Array {
   return new TextEncoder().encode(`${text}\n`);
 }
@@ -132,9 +137,7 @@ Deno.test("HistoryReplay sends a long history a chunk at a time, each once the l
   const fake = fakeOutput(true);
   const over = Promise.withResolvers<void>();
   const replay = new HistoryReplay(fake.output, limits(), () => true, over.resolve);
-  const text = "x".repeat(900);
-  const events = Array.from({ length: 30 }, (_, i) => said(String(i), `${i} ${text}`));
-  replay.addHistory(Promise.resolve(events));
+  replay.addHistory(Promise.resolve(longHistory()));
   await fake.waiting();
   const firstChunk = fake.sent.length;
   assert.ok(firstChunk >= 8 && firstChunk < 30, `${firstChunk} lines in the first chunk`);
@@ -156,9 +159,7 @@ Deno.test("HistoryReplay stops between chunks for a user who left", async () => 
   let present = true;
   const over = Promise.withResolvers<void>();
   const replay = new HistoryReplay(fake.output, limits(), () => present, over.resolve);
-  const text = "x".repeat(900);
-  const events = Array.from({ length: 30 }, (_, i) => said(String(i), `${i} ${text}`));
-  replay.addHistory(Promise.resolve(events));
+  replay.addHistory(Promise.resolve(longHistory()));
   replay.hold(line("live"));
   await fake.waiting();
   const sentBeforeLeaving = fake.sent.length;
