@@ -83,14 +83,15 @@ export class ChatServer {
   readonly #sessions = new Map<Session, ChatUser>();
   /** Resolved when the last session is over, once shutting down. */
   #allClosed: PromiseWithResolvers<void> | undefined;
-  /** The PROXY-header reads under way (`#acceptProxied`), which shutdown waits for. */
-  readonly #proxyHeaderTasks = new Set<Promise<void>>();
   readonly #refusals: RefusalWriter;
   readonly #limits: ConnectionLimits;
   readonly #storage: Storage<ChatUser>;
   readonly #bans: Bans;
-  /** Connections from trusted proxies whose PROXY header is still on its way. */
-  readonly #proxyHeaderReads = new Set<ByteConn>();
+  /**
+   * Connections from trusted proxies whose PROXY header is still on its
+   * way, with the read (`#acceptProxied`): shutdown closes them and waits.
+   */
+  readonly #proxyHeaderReads = new Map<ByteConn, Promise<void>>();
   readonly #codec: LineCodec;
   readonly #userOptions: ChatUserOptions;
   readonly #presenceBudgets = new PresenceBudgets();
@@ -335,11 +336,12 @@ export class ChatServer {
     clearInterval(this.#roomSweep);
     for (const { listener } of this.#listeners) listener.close();
     await Promise.all([...this.#accepting, this.#webServer?.close()]);
-    for (const conn of this.#proxyHeaderReads) closeQuietly(conn);
+    const proxyHeaderReads = [...this.#proxyHeaderReads];
+    for (const [conn] of proxyHeaderReads) closeQuietly(conn);
     for (const session of this.#sessions.keys()) session.shutdown();
     if (this.#sessions.size > 0) this.#allClosed = Promise.withResolvers();
     await Promise.all([
-      ...this.#proxyHeaderTasks,
+      ...proxyHeaderReads.map(([, reading]) => reading),
       this.#refusals.settled(),
       this.#allClosed?.promise,
       this.#metricsServer?.close(),
@@ -375,10 +377,7 @@ export class ChatServer {
       this.#metrics.connectionsAccepted++;
       const peer = conn.remoteAddr as Deno.NetAddr;
       if (this.#config.trustedProxies?.includes(peer.hostname)) {
-        const reading = this.#acceptProxied(conn).finally(() =>
-          this.#proxyHeaderTasks.delete(reading)
-        );
-        this.#proxyHeaderTasks.add(reading);
+        this.#proxyHeaderReads.set(conn, this.#acceptProxied(conn));
         continue;
       }
       this.#admit(conn, peer, new Uint8Array());
@@ -401,7 +400,6 @@ export class ChatServer {
   async #acceptProxied(conn: ByteConn): Promise<void> {
     const proxy = conn.remoteAddr as Deno.NetAddr;
     let header: ProxyHeaderRead;
-    this.#proxyHeaderReads.add(conn);
     try {
       header = await readProxyHeader(conn, { timeoutMs: this.#config.loginTimeoutMs });
     } catch (error) {
